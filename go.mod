@@ -1,0 +1,3 @@
+module github.com/esbench/esbench
+
+go 1.26.8

@@ -1,0 +1,147 @@
+// Package domain is the download-licensing model of the reference service:
+// the DownloadAccount and License aggregates, their events and commands, and
+// the versioned policy that decides what a customer may download.
+package domain
+
+import "time"
+
+// Aggregate type names, used as the AggregateType of a store.StreamID and as
+// the snapshot type.
+const (
+	TypeAccount = "DownloadAccount"
+	TypeLicense = "License"
+)
+
+// Event is implemented by every domain event. Events travel as pointers
+// (*DownloadGranted, ...): that is what decide functions return, what the
+// codec registry decodes into and what Apply switches on.
+type Event interface {
+	// EventType is the name stored in the envelope.
+	EventType() string
+}
+
+// Aggregate is the state folded from one stream's events. Aggregates are
+// never stored, only their events and snapshots.
+type Aggregate interface {
+	AggregateType() string
+	// Version is the version of the last applied event (0 for a new stream).
+	Version() uint64
+	// Apply folds the event at version v into the state. It returns an error,
+	// never panics, for an event the aggregate cannot accept (wrong type,
+	// version gap).
+	Apply(v uint64, e Event) error
+}
+
+// --- DownloadAccount stream events (one stream per customer). ---
+
+// AccountOpened starts a customer's account stream.
+type AccountOpened struct {
+	CustomerID string
+	Plan       string
+	At         time.Time
+}
+
+// DeviceRegistered adds a device that may hold downloads.
+type DeviceRegistered struct {
+	DeviceID string
+	At       time.Time
+}
+
+// DeviceRemoved removes a device; its active downloads are released with it.
+type DeviceRemoved struct {
+	DeviceID string
+	At       time.Time
+}
+
+// DownloadGranted records a successful AcquireLicense on the account: the
+// slot on the device and the per-(title, year) count.
+type DownloadGranted struct {
+	RequestID  string
+	LicenseID  string
+	DeviceID   string
+	TitleID    string
+	StudioID   string
+	Restricted bool
+	Year       int
+	ExpiresAt  time.Time
+	At         time.Time
+}
+
+// DownloadRenewed moves an active download's expiry on the account.
+type DownloadRenewed struct {
+	LicenseID string
+	ExpiresAt time.Time
+	At        time.Time
+}
+
+// DownloadReleased frees a download slot (the user deleted the download).
+type DownloadReleased struct {
+	LicenseID string
+	DeviceID  string
+	At        time.Time
+}
+
+// DownloadDenied records a refused AcquireLicense with a machine-readable
+// reason, for audit and debugging.
+type DownloadDenied struct {
+	RequestID string
+	DeviceID  string
+	TitleID   string
+	Reason    string
+	At        time.Time
+}
+
+// --- License stream events (one stream per download). ---
+
+// LicenseIssued starts a license stream.
+type LicenseIssued struct {
+	LicenseID     string
+	CustomerID    string
+	DeviceID      string
+	TitleID       string
+	StudioID      string
+	PolicyVersion int
+	IssuedAt      time.Time
+	ExpiresAt     time.Time
+}
+
+// LicenseRenewed extends a license by the policy's duration.
+type LicenseRenewed struct {
+	Renewal   int
+	ExpiresAt time.Time
+	At        time.Time
+}
+
+// PlaybackStarted records the first playback, which opens the playback
+// window.
+type PlaybackStarted struct {
+	At             time.Time
+	PlaybackEndsAt time.Time
+}
+
+// LicenseReleased ends a license (deleted download or removed device).
+type LicenseReleased struct {
+	Reason string
+	At     time.Time
+}
+
+// LicenseActionDenied records a refused RenewLicense or StartPlayback.
+type LicenseActionDenied struct {
+	Action string
+	Reason string
+	At     time.Time
+}
+
+// EventType implementations.
+func (AccountOpened) EventType() string       { return "AccountOpened" }
+func (DeviceRegistered) EventType() string    { return "DeviceRegistered" }
+func (DeviceRemoved) EventType() string       { return "DeviceRemoved" }
+func (DownloadGranted) EventType() string     { return "DownloadGranted" }
+func (DownloadRenewed) EventType() string     { return "DownloadRenewed" }
+func (DownloadReleased) EventType() string    { return "DownloadReleased" }
+func (DownloadDenied) EventType() string      { return "DownloadDenied" }
+func (LicenseIssued) EventType() string       { return "LicenseIssued" }
+func (LicenseRenewed) EventType() string      { return "LicenseRenewed" }
+func (PlaybackStarted) EventType() string     { return "PlaybackStarted" }
+func (LicenseReleased) EventType() string     { return "LicenseReleased" }
+func (LicenseActionDenied) EventType() string { return "LicenseActionDenied" }
