@@ -14,7 +14,7 @@ var (
 func Info() (version, commit string) {
 	version, commit = Version, Commit
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if version == "" && bi.Main.Version != "" {
+		if version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {

@@ -145,3 +145,15 @@ func (LicenseRenewed) EventType() string      { return "LicenseRenewed" }
 func (PlaybackStarted) EventType() string     { return "PlaybackStarted" }
 func (LicenseReleased) EventType() string     { return "LicenseReleased" }
 func (LicenseActionDenied) EventType() string { return "LicenseActionDenied" }
+
+// Snapshotter is an aggregate whose state can be captured in a snapshot and
+// restored from one, so a load need not replay the whole stream.
+type Snapshotter interface {
+	Aggregate
+	// SnapshotState returns a pointer to a registered snapshot type capturing
+	// the whole state at Version().
+	SnapshotState() any
+	// RestoreSnapshot replaces the state with snap (as returned by the codec
+	// registry for a snapshot of this aggregate type) taken at version v.
+	RestoreSnapshot(v uint64, snap any) error
+}
