@@ -2,7 +2,45 @@
 # The project's whole test suite: unit tests, then the integration tests
 # against a real local Cassandra node (started here if none answers, and
 # stopped again afterwards if this script started it).
+#
+#   ESBENCH_CASSANDRA=host:port   use that node instead of the local one; the
+#                                 script then starts nothing
+#   ESBENCH_SKIP_INTEGRATION=1    unit tests only (CI never sets this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-go test -count=1 ./...
+# Packages whose tests need a Cassandra node. They also hold unit tests,
+# which run in the second step together with the integration tests.
+integration=(./refimpl/store/cassandra/...)
+
+echo "== unit tests"
+mapfile -t integration_pkgs < <(go list "${integration[@]}")
+mapfile -t unit_pkgs < <(go list ./... | grep -vxF -f <(printf '%s\n' "${integration_pkgs[@]}"))
+go test -count=1 "${unit_pkgs[@]}"
+
+if [[ ${ESBENCH_SKIP_INTEGRATION:-} == 1 ]]; then
+	echo "== integration tests skipped (ESBENCH_SKIP_INTEGRATION=1)"
+	exit 0
+fi
+
+echo "== integration tests against Cassandra"
+if [[ -n ${ESBENCH_CASSANDRA:-} ]]; then
+	echo "using the node at ESBENCH_CASSANDRA=$ESBENCH_CASSANDRA"
+else
+	host=${ESBENCH_CASSANDRA_HOST:-127.0.0.1}
+	port=${ESBENCH_CASSANDRA_PORT:-9042}
+	export ESBENCH_CASSANDRA="$host:$port"
+	if version=$(scripts/cassandra.sh ping); then
+		echo "a Cassandra $version node already answers on $ESBENCH_CASSANDRA; using it"
+	else
+		# Stop the node again however this script ends, but only the node it
+		# started itself.
+		trap 'scripts/cassandra.sh down || true' EXIT
+		trap 'exit 130' INT TERM
+		scripts/cassandra.sh up
+	fi
+fi
+
+# -p 1: the packages share one node, and a 2-core machine runs Cassandra and
+# the tests side by side.
+ESBENCH_REQUIRE_CASSANDRA=1 go test -count=1 -p 1 -timeout 30m "${integration[@]}"
