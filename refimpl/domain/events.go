@@ -82,13 +82,18 @@ type DownloadReleased struct {
 }
 
 // DownloadDenied records a refused AcquireLicense with a machine-readable
-// reason, for audit and debugging.
+// reason, for audit and debugging. This is schema version 2: version 1 had a
+// free-text Reason only (see evolution.go for the upcaster).
 type DownloadDenied struct {
 	RequestID string
 	DeviceID  string
 	TitleID   string
-	Reason    string
-	At        time.Time
+	// Reason is a Reason value ("device_limit", ...).
+	Reason string
+	// Detail is the human-readable explanation (limits and counts).
+	Detail        string
+	PolicyVersion int
+	At            time.Time
 }
 
 // --- License stream events (one stream per download). ---
@@ -107,6 +112,9 @@ type LicenseIssued struct {
 
 // LicenseRenewed extends a license by the policy's duration.
 type LicenseRenewed struct {
+	// RequestID lets a retried RenewLicense be recognised instead of renewing
+	// twice.
+	RequestID string
 	Renewal   int
 	ExpiresAt time.Time
 	At        time.Time
@@ -127,9 +135,10 @@ type LicenseReleased struct {
 
 // LicenseActionDenied records a refused RenewLicense or StartPlayback.
 type LicenseActionDenied struct {
-	Action string
-	Reason string
-	At     time.Time
+	RequestID string
+	Action    string
+	Reason    string
+	At        time.Time
 }
 
 // EventType implementations.

@@ -1,0 +1,449 @@
+package domain
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// MaxRecentDenials bounds the denials an account keeps in its state, so
+// snapshots stay bounded however often a customer is refused. The full
+// history is in the events.
+const MaxRecentDenials = 20
+
+// minPruneAt is the download-map size below which expired downloads are not
+// swept; sweeping doubles the threshold so the cost is amortised O(1).
+const minPruneAt = 64
+
+// Account is the DownloadAccount aggregate of one customer: plan, registered
+// devices, active downloads per device, per (title, year) download counts of
+// restricted studios, recent denials and counters.
+//
+// Expired downloads stop counting as active as soon as `now` passes their
+// expiry; they are swept from the state, deterministically, when a grant
+// finds the map has doubled since the last sweep, and counts of past years
+// are dropped when the first restricted grant of a new year is applied. Both
+// assume event times do not go backwards, which the injected clock
+// guarantees for the service.
+type Account struct {
+	id       string
+	version  uint64
+	plan     string
+	openedAt time.Time
+	// devices maps a registered device to its registration time.
+	devices map[string]time.Time
+	// downloads maps a license id to its download, including expired ones
+	// not swept yet.
+	downloads  map[string]download
+	titleYears map[titleYear]int
+	latestYear int
+	denials    []Denial
+	pruneAt    int
+	counters   AccountCounters
+}
+
+type download struct {
+	deviceID  string
+	titleID   string
+	expiresAt time.Time
+}
+
+type titleYear struct {
+	title string
+	year  int
+}
+
+// Denial is one refused AcquireLicense as kept in the account state.
+type Denial struct {
+	RequestID string
+	DeviceID  string
+	TitleID   string
+	Reason    Reason
+	Detail    string
+	At        time.Time
+}
+
+// AccountCounters counts the account's decisions over its whole history.
+type AccountCounters struct {
+	Granted  uint64
+	Denied   uint64
+	Renewed  uint64
+	Released uint64
+}
+
+// NewAccount returns the empty account of customerID, ready for replay.
+func NewAccount(customerID string) *Account {
+	return &Account{
+		id:         customerID,
+		devices:    map[string]time.Time{},
+		downloads:  map[string]download{},
+		titleYears: map[titleYear]int{},
+		pruneAt:    minPruneAt,
+	}
+}
+
+// AggregateType returns TypeAccount.
+func (a *Account) AggregateType() string { return TypeAccount }
+
+// Version is the version of the last applied event.
+func (a *Account) Version() uint64 { return a.version }
+
+// CustomerID is the account's customer.
+func (a *Account) CustomerID() string { return a.id }
+
+// Opened reports whether AccountOpened was applied.
+func (a *Account) Opened() bool { return a.version > 0 }
+
+// Plan is the account's plan.
+func (a *Account) Plan() string { return a.plan }
+
+// OpenedAt is when the account was opened.
+func (a *Account) OpenedAt() time.Time { return a.openedAt }
+
+// HasDevice reports whether deviceID is registered.
+func (a *Account) HasDevice(deviceID string) bool {
+	_, ok := a.devices[deviceID]
+	return ok
+}
+
+// Devices lists the registered devices, sorted.
+func (a *Account) Devices() []string {
+	ids := make([]string, 0, len(a.devices))
+	for id := range a.devices {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// ActiveDownloads counts the downloads on deviceID that have not expired at
+// now.
+func (a *Account) ActiveDownloads(deviceID string, now time.Time) int {
+	n := 0
+	for _, d := range a.downloads {
+		if d.deviceID == deviceID && now.Before(d.expiresAt) {
+			n++
+		}
+	}
+	return n
+}
+
+// ActiveDevices counts the devices holding at least one download that has
+// not expired at now.
+func (a *Account) ActiveDevices(now time.Time) int {
+	return len(a.activeDevices(now))
+}
+
+func (a *Account) activeDevices(now time.Time) map[string]int {
+	per := make(map[string]int, len(a.devices))
+	for _, d := range a.downloads {
+		if now.Before(d.expiresAt) {
+			per[d.deviceID]++
+		}
+	}
+	return per
+}
+
+// ActiveLicenses lists the license ids on deviceID that have not expired at
+// now, sorted.
+func (a *Account) ActiveLicenses(deviceID string, now time.Time) []string {
+	var ids []string
+	for id, d := range a.downloads {
+		if d.deviceID == deviceID && now.Before(d.expiresAt) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// HasDownload reports whether licenseID is in the account's downloads and
+// returns its expiry (expired downloads may already have been swept).
+func (a *Account) HasDownload(licenseID string) (expiresAt time.Time, ok bool) {
+	d, ok := a.downloads[licenseID]
+	return d.expiresAt, ok
+}
+
+// TitleYearCount is how many restricted downloads of titleID were granted in
+// calendar year (UTC).
+func (a *Account) TitleYearCount(titleID string, year int) int {
+	return a.titleYears[titleYear{titleID, year}]
+}
+
+// RecentDenials returns up to MaxRecentDenials of the latest denials, oldest
+// first. The slice is a copy.
+func (a *Account) RecentDenials() []Denial {
+	return append([]Denial(nil), a.denials...)
+}
+
+// Counters returns the account's lifetime counters.
+func (a *Account) Counters() AccountCounters { return a.counters }
+
+func (a *Account) fail(v uint64, e Event, err error) error {
+	return &ApplyError{Aggregate: TypeAccount, ID: a.id, Version: v, Event: eventName(e), Err: err}
+}
+
+// Apply folds the account event e at version v. It accepts the pointer
+// event types of the account stream and returns an *ApplyError for a
+// version gap, a license event, a nil event or a misplaced AccountOpened.
+func (a *Account) Apply(v uint64, e Event) error {
+	if v != a.version+1 {
+		return a.fail(v, e, fmt.Errorf("%w: aggregate at %d", ErrVersionGap, a.version))
+	}
+	if opened, ok := e.(*AccountOpened); ok {
+		if opened == nil || a.version != 0 {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		if a.id != "" && opened.CustomerID != a.id {
+			return a.fail(v, e, fmt.Errorf("%w: account opened for customer %q", ErrWrongAggregate, opened.CustomerID))
+		}
+		a.id = opened.CustomerID
+		a.plan = opened.Plan
+		a.openedAt = opened.At.UTC()
+		a.version = v
+		return nil
+	}
+	if a.version == 0 {
+		return a.fail(v, e, fmt.Errorf("%w: the stream must start with AccountOpened", ErrUnexpectedEvent))
+	}
+	switch ev := e.(type) {
+	case *DeviceRegistered:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		a.devices[ev.DeviceID] = ev.At.UTC()
+	case *DeviceRemoved:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		delete(a.devices, ev.DeviceID)
+		// Active downloads were released by preceding DownloadReleased events;
+		// expired leftovers of the device go with it.
+		for id, d := range a.downloads {
+			if d.deviceID == ev.DeviceID {
+				delete(a.downloads, id)
+			}
+		}
+	case *DownloadGranted:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		a.applyGranted(ev)
+	case *DownloadRenewed:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		// A renewal of a swept download cannot happen with monotonic time
+		// (only expired downloads are swept, and those are not renewed); if
+		// it does, there is nothing to extend.
+		if d, ok := a.downloads[ev.LicenseID]; ok {
+			d.expiresAt = ev.ExpiresAt.UTC()
+			a.downloads[ev.LicenseID] = d
+		}
+		a.counters.Renewed++
+	case *DownloadReleased:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		delete(a.downloads, ev.LicenseID)
+		a.counters.Released++
+	case *DownloadDenied:
+		if ev == nil {
+			return a.fail(v, e, ErrUnexpectedEvent)
+		}
+		a.addDenial(Denial{RequestID: ev.RequestID, DeviceID: ev.DeviceID, TitleID: ev.TitleID,
+			Reason: Reason(ev.Reason), Detail: ev.Detail, At: ev.At.UTC()})
+		a.counters.Denied++
+	case nil:
+		return a.fail(v, e, ErrUnexpectedEvent)
+	default:
+		return a.fail(v, e, fmt.Errorf("%w: %s is not an account event", ErrWrongAggregate, e.EventType()))
+	}
+	a.version = v
+	return nil
+}
+
+func (a *Account) applyGranted(ev *DownloadGranted) {
+	if len(a.downloads) >= a.pruneAt {
+		at := ev.At
+		for id, d := range a.downloads {
+			if !at.Before(d.expiresAt) {
+				delete(a.downloads, id)
+			}
+		}
+		a.pruneAt = max(minPruneAt, 2*len(a.downloads))
+	}
+	a.downloads[ev.LicenseID] = download{deviceID: ev.DeviceID, titleID: ev.TitleID, expiresAt: ev.ExpiresAt.UTC()}
+	if ev.Restricted {
+		if ev.Year > a.latestYear {
+			for k := range a.titleYears {
+				if k.year < ev.Year {
+					delete(a.titleYears, k)
+				}
+			}
+			a.latestYear = ev.Year
+		}
+		a.titleYears[titleYear{ev.TitleID, ev.Year}]++
+	}
+	a.counters.Granted++
+}
+
+func (a *Account) addDenial(d Denial) {
+	if len(a.denials) < MaxRecentDenials {
+		if a.denials == nil {
+			a.denials = make([]Denial, 0, MaxRecentDenials)
+		}
+		a.denials = append(a.denials, d)
+		return
+	}
+	copy(a.denials, a.denials[1:])
+	a.denials[len(a.denials)-1] = d
+}
+
+// findDenial returns the recent denial of requestID, if still kept.
+func (a *Account) findDenial(requestID string) (Denial, bool) {
+	for i := len(a.denials) - 1; i >= 0; i-- {
+		if a.denials[i].RequestID == requestID {
+			return a.denials[i], true
+		}
+	}
+	return Denial{}, false
+}
+
+// AccountSnapshot is the codec-friendly state of an Account. Slices are
+// sorted by key so equal states encode to equal bytes.
+type AccountSnapshot struct {
+	CustomerID string
+	Plan       string
+	OpenedAt   time.Time
+	Devices    []DeviceEntry
+	Downloads  []DownloadEntry
+	TitleYears []TitleYearCount
+	LatestYear int
+	// Denials are the recent denials, oldest first.
+	Denials  []Denial
+	PruneAt  int
+	Counters AccountCounters
+}
+
+// DeviceEntry is a registered device in an AccountSnapshot.
+type DeviceEntry struct {
+	DeviceID     string
+	RegisteredAt time.Time
+}
+
+// DownloadEntry is a download (active or not yet swept) in an
+// AccountSnapshot.
+type DownloadEntry struct {
+	LicenseID string
+	DeviceID  string
+	TitleID   string
+	ExpiresAt time.Time
+}
+
+// TitleYearCount is a per (title, year) restricted download count in an
+// AccountSnapshot.
+type TitleYearCount struct {
+	TitleID string
+	Year    int
+	Count   int
+}
+
+// SnapshotState returns an *AccountSnapshot of the current state.
+func (a *Account) SnapshotState() any {
+	s := &AccountSnapshot{
+		CustomerID: a.id,
+		Plan:       a.plan,
+		OpenedAt:   a.openedAt,
+		LatestYear: a.latestYear,
+		PruneAt:    a.pruneAt,
+		Counters:   a.counters,
+	}
+	if len(a.devices) > 0 {
+		s.Devices = make([]DeviceEntry, 0, len(a.devices))
+		for id, at := range a.devices {
+			s.Devices = append(s.Devices, DeviceEntry{DeviceID: id, RegisteredAt: at})
+		}
+		sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].DeviceID < s.Devices[j].DeviceID })
+	}
+	if len(a.downloads) > 0 {
+		s.Downloads = make([]DownloadEntry, 0, len(a.downloads))
+		for id, d := range a.downloads {
+			s.Downloads = append(s.Downloads, DownloadEntry{LicenseID: id, DeviceID: d.deviceID, TitleID: d.titleID, ExpiresAt: d.expiresAt})
+		}
+		sort.Slice(s.Downloads, func(i, j int) bool { return s.Downloads[i].LicenseID < s.Downloads[j].LicenseID })
+	}
+	if len(a.titleYears) > 0 {
+		s.TitleYears = make([]TitleYearCount, 0, len(a.titleYears))
+		for k, n := range a.titleYears {
+			s.TitleYears = append(s.TitleYears, TitleYearCount{TitleID: k.title, Year: k.year, Count: n})
+		}
+		sort.Slice(s.TitleYears, func(i, j int) bool {
+			x, y := s.TitleYears[i], s.TitleYears[j]
+			if x.Year != y.Year {
+				return x.Year < y.Year
+			}
+			return x.TitleID < y.TitleID
+		})
+	}
+	if len(a.denials) > 0 {
+		s.Denials = append([]Denial(nil), a.denials...)
+	}
+	return s
+}
+
+// RestoreSnapshot replaces the state with snap, an *AccountSnapshot taken
+// at version v. It refuses another customer's snapshot and inconsistent
+// contents (a download or count that cannot have been folded from events).
+func (a *Account) RestoreSnapshot(v uint64, snap any) error {
+	var s *AccountSnapshot
+	switch x := snap.(type) {
+	case *AccountSnapshot:
+		s = x
+	case AccountSnapshot:
+		s = &x
+	}
+	fail := func(err error) error {
+		return &ApplyError{Aggregate: TypeAccount, ID: a.id, Version: v, Event: fmt.Sprintf("snapshot %T", snap), Err: err}
+	}
+	if s == nil {
+		return fail(fmt.Errorf("%w: not an account snapshot", ErrWrongAggregate))
+	}
+	if v == 0 {
+		return fail(fmt.Errorf("%w: snapshot at version 0", ErrUnexpectedEvent))
+	}
+	if a.id != "" && s.CustomerID != a.id {
+		return fail(fmt.Errorf("%w: snapshot of customer %q", ErrWrongAggregate, s.CustomerID))
+	}
+	if len(s.Denials) > MaxRecentDenials {
+		return fail(fmt.Errorf("%w: %d denials in snapshot, at most %d are kept", ErrUnexpectedEvent, len(s.Denials), MaxRecentDenials))
+	}
+	n := NewAccount(s.CustomerID)
+	n.version = v
+	n.plan = s.Plan
+	n.openedAt = s.OpenedAt.UTC()
+	n.latestYear = s.LatestYear
+	n.pruneAt = max(s.PruneAt, minPruneAt)
+	n.counters = s.Counters
+	for _, d := range s.Devices {
+		n.devices[d.DeviceID] = d.RegisteredAt.UTC()
+	}
+	for _, d := range s.Downloads {
+		n.downloads[d.LicenseID] = download{deviceID: d.DeviceID, titleID: d.TitleID, expiresAt: d.ExpiresAt.UTC()}
+	}
+	for _, c := range s.TitleYears {
+		if c.Count <= 0 {
+			return fail(fmt.Errorf("%w: title %q year %d count %d", ErrUnexpectedEvent, c.TitleID, c.Year, c.Count))
+		}
+		n.titleYears[titleYear{c.TitleID, c.Year}] = c.Count
+	}
+	if len(s.Denials) > 0 {
+		n.denials = make([]Denial, 0, MaxRecentDenials)
+		for _, d := range s.Denials {
+			d.At = d.At.UTC()
+			n.denials = append(n.denials, d)
+		}
+	}
+	*a = *n
+	return nil
+}
