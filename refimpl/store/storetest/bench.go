@@ -1,0 +1,108 @@
+package storetest
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/esbench/esbench/refimpl/store"
+)
+
+// HistoryLengths are the stream lengths the load benchmarks run at.
+var historyLengths = []int{100, 1_000, 10_000}
+
+// benchPayload is about the size of an encoded DownloadGranted event.
+var benchPayload = []byte(`{"RequestID":"req-000000000001","LicenseID":"lic-000000000001","DeviceID":"dev-1","TitleID":"title-004211","StudioID":"studio-07","Restricted":true,"Year":2026,"ExpiresAt":"2026-03-21T15:09:26Z","At":"2026-03-14T15:09:26Z"}`)
+
+func benchEvents(prefix string, from, n int) []store.Record {
+	out := make([]store.Record, n)
+	for i := range out {
+		out[i] = store.Record{
+			EventID:       prefix + strconv.Itoa(from+i),
+			Type:          "DownloadGranted",
+			SchemaVersion: 1,
+			Codec:         "json",
+			Payload:       benchPayload,
+			Metadata:      map[string]string{"request": "req-000000000001"},
+			RecordedAt:    baseTime,
+		}
+	}
+	return out
+}
+
+// BenchAppend measures Append of batches of 1 and 10 events to one stream,
+// as sub-benchmarks batch=1 and batch=10; it reports events/s. open returns
+// an empty store and registers its Close with b.Cleanup.
+func BenchAppend(b *testing.B, open func(tb testing.TB) store.Store) {
+	for _, batch := range []int{1, 10} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			s := open(b)
+			ctx := context.Background()
+			st := stream(customer(b, "bench"), "acc")
+			var version uint64
+			b.ReportAllocs()
+			for b.Loop() {
+				evs := benchEvents("e-", int(version), batch)
+				if err := s.Append(ctx, store.AppendRequest{Stream: st, ExpectedVersion: version, Events: evs}); err != nil {
+					b.Fatalf("Append at %d: %v", version, err)
+				}
+				version += uint64(batch)
+			}
+			b.ReportMetric(float64(version)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchLoad measures a full Load of a stream of 100, 1,000 and 10,000
+// events, as sub-benchmarks events=N; it reports events/s.
+func BenchLoad(b *testing.B, open func(tb testing.TB) store.Store) {
+	for _, n := range historyLengths {
+		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
+			s := open(b)
+			ctx := context.Background()
+			st := stream(customer(b, "bench"), "acc")
+			for i := 0; i < n; i += 100 {
+				k := min(100, n-i)
+				if err := s.Append(ctx, store.AppendRequest{Stream: st, ExpectedVersion: uint64(i), Events: benchEvents("e-", i, k)}); err != nil {
+					b.Fatalf("preload: %v", err)
+				}
+			}
+			loads := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				got := 0
+				for _, err := range s.Load(ctx, st, 0) {
+					if err != nil {
+						b.Fatalf("Load: %v", err)
+					}
+					got++
+				}
+				if got != n {
+					b.Fatalf("Load yielded %d events, want %d", got, n)
+				}
+				loads++
+			}
+			b.ReportMetric(float64(loads*n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchLatestSnapshot measures LatestSnapshot on a stream holding 10
+// snapshots, asking for the newest at or below a version in the middle.
+func BenchLatestSnapshot(b *testing.B, open func(tb testing.TB) store.Store) {
+	s := open(b)
+	ctx := context.Background()
+	st := stream(customer(b, "bench"), "acc")
+	for v := uint64(100); v <= 1000; v += 100 {
+		if err := s.SaveSnapshot(ctx, store.Snapshot{Stream: st, Version: v, Type: "DownloadAccount", Codec: "json", Payload: benchPayload, CreatedAt: baseTime}); err != nil {
+			b.Fatalf("SaveSnapshot: %v", err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sn, ok, err := s.LatestSnapshot(ctx, st, 550)
+		if err != nil || !ok || sn.Version != 500 {
+			b.Fatalf("LatestSnapshot = %d, %v, %v; want 500", sn.Version, ok, err)
+		}
+	}
+}
