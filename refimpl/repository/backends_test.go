@@ -1,0 +1,19 @@
+package repository
+
+import (
+	"testing"
+
+	"github.com/esbench/esbench/refimpl/store"
+)
+
+// backend opens a fresh, empty store for one test.
+type backend struct {
+	name string
+	open func(t testing.TB) store.Store
+}
+
+func backends(t testing.TB) []backend {
+	return []backend{
+		{"fake", func(t testing.TB) store.Store { return newFakeStore() }},
+	}
+}
