@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/workload"
+)
+
+// Histogram geometry: nanoseconds from 1 ns to one hour at three significant
+// digits, so microsecond operations keep their precision and a stalled run
+// still fits. Values above the range are clamped to it.
+const (
+	histLowest  = 1
+	histHighest = int64(time.Hour)
+	histSigFigs = 3
+)
+
+func newDense() *hdr.Histogram { return hdr.New(histLowest, histHighest, histSigFigs) }
+
+// Per-worker interval histograms are sparse (PackedHistogram): a dense
+// histogram of this geometry is ~270 KB, and there is one per worker ×
+// operation × outcome × metric × buffer, which would not stay small.
+func newPacked() *hdr.PackedHistogram { return hdr.NewPacked(histLowest, histHighest, histSigFigs) }
+
+func clampNs(d time.Duration) int64 {
+	switch {
+	case d < 0:
+		return 0
+	case int64(d) > histHighest:
+		return histHighest
+	default:
+		return int64(d)
+	}
+}
+
+// The metrics recorded per operation and outcome.
+const (
+	// MetricCorrected is latency from the intended start time (corrected for
+	// coordinated omission). In a closed loop it equals the service time.
+	MetricCorrected = "corrected"
+	// MetricService is latency from the actual start time.
+	MetricService = "service"
+	// MetricLag is actual minus intended start time (open loop only).
+	MetricLag = "lag"
+)
+
+// seriesPair holds the two latency histograms of one operation and outcome.
+type seriesPair struct {
+	corrected, service *hdr.PackedHistogram
+	late               int64
+}
+
+type opSlot struct {
+	outcomes [numOutcomes]*seriesPair
+}
+
+// workerSet is one buffer of a worker's interval data; a worker records into
+// its current set while the collector folds the other one.
+type workerSet struct {
+	ops    map[workload.OpKind]*opSlot
+	lag    *hdr.PackedHistogram
+	late   int64
+	replay *replaySet
+}
+
+func newWorkerSet() *workerSet {
+	return &workerSet{ops: make(map[workload.OpKind]*opSlot), lag: newPacked()}
+}
+
+// workerRecorder is owned by one worker. Its mutex is only ever contended by
+// the collector, once per interval, to swap the buffers.
+type workerRecorder struct {
+	mu    sync.Mutex
+	cur   *workerSet
+	spare *workerSet
+
+	// Progress counters, read by the progress display and never locked.
+	done atomic.Int64
+	errs atomic.Int64
+	_    [40]byte // keep neighbouring workers' counters off this cache line
+}
+
+func newWorkerRecorder() *workerRecorder {
+	return &workerRecorder{cur: newWorkerSet(), spare: newWorkerSet()}
+}
+
+// sample is one operation's measurements.
+type sample struct {
+	kind      workload.OpKind
+	outcome   Outcome
+	corrected time.Duration
+	service   time.Duration
+	lag       time.Duration
+	openLoop  bool
+	late      bool
+	loads     []Load
+}
+
+func (w *workerRecorder) record(s *sample) {
+	w.mu.Lock()
+	set := w.cur
+	slot := set.ops[s.kind]
+	if slot == nil {
+		slot = &opSlot{}
+		set.ops[s.kind] = slot
+	}
+	p := slot.outcomes[s.outcome]
+	if p == nil {
+		p = &seriesPair{corrected: newPacked(), service: newPacked()}
+		slot.outcomes[s.outcome] = p
+	}
+	// Errors from RecordValue are impossible: values are clamped into range.
+	_ = p.corrected.RecordValue(clampNs(s.corrected))
+	_ = p.service.RecordValue(clampNs(s.service))
+	if s.openLoop {
+		_ = set.lag.RecordValue(clampNs(s.lag))
+	}
+	if s.late {
+		p.late++
+		set.late++
+	}
+	if len(s.loads) > 0 {
+		if set.replay == nil {
+			set.replay = newReplaySet()
+		}
+		for i := range s.loads {
+			set.replay.add(&s.loads[i])
+		}
+	}
+	w.mu.Unlock()
+}
+
+// swap hands the current buffer to the collector and starts a fresh one.
+func (w *workerRecorder) swap() *workerSet {
+	w.mu.Lock()
+	full := w.cur
+	w.cur, w.spare = w.spare, full
+	w.mu.Unlock()
+	return full
+}
+
+type seriesKey struct {
+	kind    workload.OpKind
+	outcome Outcome
+}
+
+// intervalPair is the merged interval histogram of one series.
+type intervalPair struct {
+	corrected, service *hdr.PackedHistogram
+}
+
+// Series is the cumulative measurement of one operation and outcome.
+type Series struct {
+	Kind      workload.OpKind
+	Outcome   Outcome
+	Corrected *hdr.Histogram
+	Service   *hdr.Histogram
+	// Late counts operations that started later than the late threshold.
+	Late int64
+}
+
+// IntervalSink receives each interval's merged histograms, for example to
+// write HdrHistogram interval logs. The histogram is reused after the call.
+type IntervalSink interface {
+	WriteInterval(metric, tag string, start, end time.Time, h *hdr.PackedHistogram) error
+}
+
+// collector folds the workers' interval buffers into interval and cumulative
+// histograms. Only the runner's ticker goroutine uses it.
+type collector struct {
+	workers  []*workerRecorder
+	interval map[seriesKey]*intervalPair
+	lagIv    *hdr.PackedHistogram
+	cum      map[seriesKey]*Series
+	lagCum   *hdr.Histogram
+	late     int64
+	replay   *replayTotals
+	sink     IntervalSink
+	last     time.Time
+	sinkErr  error
+}
+
+func newCollector(workers []*workerRecorder, sink IntervalSink, start time.Time) *collector {
+	return &collector{
+		workers:  workers,
+		interval: make(map[seriesKey]*intervalPair),
+		lagIv:    newPacked(),
+		cum:      make(map[seriesKey]*Series),
+		lagCum:   newDense(),
+		replay:   newReplayTotals(),
+		sink:     sink,
+		last:     start,
+	}
+}
+
+// tick closes the interval ending now.
+func (c *collector) tick(now time.Time) {
+	for _, w := range c.workers {
+		set := w.swap()
+		c.fold(set)
+	}
+	c.flushInterval(c.last, now)
+	c.last = now
+}
+
+func (c *collector) fold(set *workerSet) {
+	for kind, slot := range set.ops {
+		for o, p := range slot.outcomes {
+			if p == nil || p.corrected.TotalCount() == 0 {
+				continue
+			}
+			key := seriesKey{kind, Outcome(o)}
+			iv := c.interval[key]
+			if iv == nil {
+				iv = &intervalPair{corrected: newPacked(), service: newPacked()}
+				c.interval[key] = iv
+			}
+			iv.corrected.Merge(p.corrected)
+			iv.service.Merge(p.service)
+			cs := c.series(key)
+			cs.Late += p.late
+			p.corrected.Reset()
+			p.service.Reset()
+			p.late = 0
+		}
+	}
+	c.lagIv.Merge(set.lag)
+	set.lag.Reset()
+	c.late += set.late
+	set.late = 0
+	if set.replay != nil {
+		c.replay.merge(set.replay)
+		set.replay.reset()
+	}
+}
+
+func (c *collector) series(key seriesKey) *Series {
+	s := c.cum[key]
+	if s == nil {
+		s = &Series{Kind: key.kind, Outcome: key.outcome, Corrected: newDense(), Service: newDense()}
+		c.cum[key] = s
+	}
+	return s
+}
+
+func (c *collector) flushInterval(start, end time.Time) {
+	for key, iv := range c.interval {
+		if iv.corrected.TotalCount() == 0 {
+			continue
+		}
+		cs := c.series(key)
+		iv.corrected.MergeInto(cs.Corrected)
+		iv.service.MergeInto(cs.Service)
+		tag := string(key.kind) + "." + key.outcome.String()
+		c.write(MetricCorrected, tag, start, end, iv.corrected)
+		c.write(MetricService, tag, start, end, iv.service)
+		iv.corrected.Reset()
+		iv.service.Reset()
+	}
+	if c.lagIv.TotalCount() > 0 {
+		c.lagIv.MergeInto(c.lagCum)
+		c.write(MetricLag, "", start, end, c.lagIv)
+		c.lagIv.Reset()
+	}
+}
+
+func (c *collector) write(metric, tag string, start, end time.Time, h *hdr.PackedHistogram) {
+	if c.sink == nil || c.sinkErr != nil {
+		return
+	}
+	h.SetStartTimeMs(start.UnixMilli())
+	h.SetEndTimeMs(end.UnixMilli())
+	if err := c.sink.WriteInterval(metric, tag, start, end, h); err != nil {
+		c.sinkErr = err
+	}
+}

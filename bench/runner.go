@@ -1,0 +1,385 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/esbench/esbench/workload"
+)
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultInterval      = time.Second
+	DefaultLateThreshold = time.Millisecond
+	// DefaultSpinSlack is how long before an intended start a worker stops
+	// sleeping and yields in a loop instead: Go's timers wake up to about a
+	// millisecond late on Linux, which would otherwise show up as start lag.
+	DefaultSpinSlack = 1200 * time.Microsecond
+)
+
+// Config describes one measured run.
+type Config struct {
+	// Name labels the run in reports.
+	Name string
+	// Workers is the number of concurrent workers (at least 1).
+	Workers int
+	// Target executes the operations.
+	Target Target
+	// Source returns worker i's operation stream.
+	Source func(worker int) OpSource
+	// Schedule returns worker i's arrival schedule. Nil makes the run closed
+	// loop: each worker sends its next operation as soon as the previous one
+	// finishes, and intended start equals actual start (no CO correction).
+	Schedule func(worker int) Schedule
+	// TargetRate is the total rate in ops/s the schedules aim at, reported
+	// beside the achieved rate (0 when unknown or closed loop).
+	TargetRate float64
+	// Warmup is the initial period whose operations are executed but not
+	// recorded (by intended start time).
+	Warmup time.Duration
+	// Duration is the measured period after warmup. Zero runs until every
+	// source or schedule ends.
+	Duration time.Duration
+	// Interval is the histogram interval (default 1s).
+	Interval time.Duration
+	// LateThreshold is the start lag above which an operation counts as late
+	// (default 1ms).
+	LateThreshold time.Duration
+	// SpinSlack is how long before an intended start the worker switches from
+	// sleeping to yielding; negative disables spinning (less CPU, more lag).
+	SpinSlack time.Duration
+	// Classify maps a target error to an outcome when the target left
+	// Response.Outcome unset (default ClassifyError).
+	Classify func(error) Outcome
+	// Sink, if set, receives every interval's histograms (.hlog writers).
+	Sink IntervalSink
+	// Progress, if set, shows the warmup and measurement phases.
+	Progress *Progress
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Workers < 1:
+		return fmt.Errorf("bench: workers must be at least 1, got %d", c.Workers)
+	case c.Target == nil:
+		return errors.New("bench: no target")
+	case c.Source == nil:
+		return errors.New("bench: no operation source")
+	case c.Warmup < 0:
+		return fmt.Errorf("bench: warmup must not be negative, got %s", c.Warmup)
+	case c.Duration < 0:
+		return fmt.Errorf("bench: duration must not be negative, got %s", c.Duration)
+	case c.Interval < 0:
+		return fmt.Errorf("bench: interval must not be negative, got %s", c.Interval)
+	case c.TargetRate < 0:
+		return fmt.Errorf("bench: target rate must not be negative, got %g", c.TargetRate)
+	}
+	return nil
+}
+
+// Stats is the cumulative measurement of a run.
+type Stats struct {
+	Name       string
+	OpenLoop   bool
+	Workers    int
+	TargetRate float64
+	// Start is when the run began; MeasureStart = Start + Warmup; End is when
+	// the last operation finished.
+	Start, MeasureStart, End time.Time
+	Warmup                   time.Duration
+	// Measured is the wall time of the measured period.
+	Measured      time.Duration
+	LateThreshold time.Duration
+	// Series holds one entry per operation and outcome, sorted.
+	Series []*Series
+	// Lag is the start-lag histogram (open loop only, else nil).
+	Lag *hdr.Histogram
+	// Late counts recorded operations whose start lag exceeded LateThreshold.
+	Late int64
+	// Executed counts every operation run, warmup included.
+	Executed int64
+	// Replay is nil when no operation reported loads.
+	Replay *ReplayStats
+	// Partial is set when the run was stopped before it finished.
+	Partial       bool
+	PartialReason string
+}
+
+// Recorded returns the number of measured operations.
+func (s *Stats) Recorded() int64 {
+	var n int64
+	for _, se := range s.Series {
+		n += se.Corrected.TotalCount()
+	}
+	return n
+}
+
+// AchievedRate returns measured operations per second of measured time.
+func (s *Stats) AchievedRate() float64 {
+	if s.Measured <= 0 {
+		return 0
+	}
+	return float64(s.Recorded()) / s.Measured.Seconds()
+}
+
+// Runner executes a Config. Its progress counters may be read while it runs.
+type Runner struct {
+	cfg     Config
+	workers []*workerRecorder
+	base    time.Time
+	warmup  time.Duration
+	end     time.Duration // run offset at which no new operation starts; 0 = none
+	slack   time.Duration
+	late    time.Duration
+}
+
+// NewRunner validates cfg and prepares a run.
+func NewRunner(cfg Config) (*Runner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.LateThreshold <= 0 {
+		cfg.LateThreshold = DefaultLateThreshold
+	}
+	if cfg.Classify == nil {
+		cfg.Classify = ClassifyError
+	}
+	r := &Runner{cfg: cfg, warmup: cfg.Warmup, late: cfg.LateThreshold}
+	switch {
+	case cfg.SpinSlack < 0:
+		r.slack = 0
+	case cfg.SpinSlack == 0:
+		r.slack = DefaultSpinSlack
+	default:
+		r.slack = cfg.SpinSlack
+	}
+	if cfg.Duration > 0 {
+		r.end = cfg.Warmup + cfg.Duration
+	}
+	r.workers = make([]*workerRecorder, cfg.Workers)
+	for i := range r.workers {
+		r.workers[i] = newWorkerRecorder()
+	}
+	return r, nil
+}
+
+// Completed returns how many operations have finished so far (warmup
+// included) and how many of them were errors. It reads atomic counters only.
+func (r *Runner) Completed() (done, errs int64) {
+	for _, w := range r.workers {
+		done += w.done.Load()
+		errs += w.errs.Load()
+	}
+	return done, errs
+}
+
+func (r *Runner) since() time.Duration { return time.Since(r.base) }
+
+// Run executes the workload until its duration or sources end, or ctx is
+// cancelled. On cancellation it still returns the measurements so far,
+// marked partial, with a nil error. A Runner runs once.
+func (r *Runner) Run(ctx context.Context) (*Stats, error) {
+	if !r.base.IsZero() {
+		return nil, errors.New("bench: runner already used")
+	}
+	r.base = time.Now()
+	col := newCollector(r.workers, r.cfg.Sink, r.base)
+	phases := r.startProgress()
+
+	stopTicks := make(chan struct{})
+	ticksDone := make(chan struct{})
+	go func() {
+		defer close(ticksDone)
+		r.tickLoop(col, phases, stopTicks)
+	}()
+
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range r.workers {
+		g.Go(func() error { return r.work(gctx, i) })
+	}
+	werr := g.Wait()
+	endOffset := r.since()
+	close(stopTicks)
+	<-ticksDone
+	col.tick(time.Now())
+	phases.finish()
+
+	st := r.stats(col, endOffset)
+	if err := ctx.Err(); err != nil {
+		st.Partial = true
+		st.PartialReason = "interrupted: " + context.Cause(ctx).Error()
+	}
+	switch {
+	case werr != nil && !errors.Is(werr, context.Canceled):
+		return st, werr
+	case col.sinkErr != nil:
+		return st, fmt.Errorf("bench: writing interval histograms: %w", col.sinkErr)
+	}
+	return st, nil
+}
+
+func (r *Runner) tickLoop(col *collector, ph *runPhases, stop <-chan struct{}) {
+	t := time.NewTicker(r.cfg.Interval)
+	defer t.Stop()
+	var warm <-chan time.Time
+	if r.warmup > 0 {
+		wt := time.NewTimer(r.warmup - r.since())
+		defer wt.Stop()
+		warm = wt.C
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			col.tick(now)
+		case <-warm:
+			warm = nil
+			ph.measure()
+		}
+	}
+}
+
+func (r *Runner) work(ctx context.Context, id int) error {
+	src := r.cfg.Source(id)
+	if src == nil {
+		return fmt.Errorf("bench: worker %d has no operation source", id)
+	}
+	var sched Schedule
+	if r.cfg.Schedule != nil {
+		if sched = r.cfg.Schedule(id); sched == nil {
+			return fmt.Errorf("bench: worker %d has no schedule", id)
+		}
+	}
+	rec := r.workers[id]
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var (
+		op   workload.Op
+		resp Response
+		s    sample
+	)
+	s.openLoop = sched != nil
+	for ctx.Err() == nil {
+		// In an open loop too: a target that cannot keep up must not stretch
+		// the run; the shortfall shows in the achieved rate.
+		if r.end > 0 && r.since() >= r.end {
+			return nil
+		}
+		// The op is generated before waiting, so generation never adds lag.
+		if !src.Next(&op) {
+			return nil
+		}
+		var intended time.Duration
+		if sched != nil {
+			off, ok := sched.Next()
+			if !ok || (r.end > 0 && off >= r.end) {
+				return nil
+			}
+			if !r.waitUntil(ctx, timer, off) {
+				return nil
+			}
+			intended = off
+		}
+		start := r.since()
+		if sched == nil {
+			intended = start
+		}
+		resp.Outcome = OutcomeOK
+		resp.Loads = resp.Loads[:0]
+		err := r.cfg.Target.Do(ctx, &op, &resp)
+		end := r.since()
+		out := resp.Outcome
+		if err != nil {
+			if ctx.Err() != nil {
+				// Cut short by the stop itself: not a measurement of the target.
+				return nil
+			}
+			if out == OutcomeOK {
+				out = r.cfg.Classify(err)
+			}
+		}
+		rec.done.Add(1)
+		if out.IsError() {
+			rec.errs.Add(1)
+		}
+		if intended < r.warmup {
+			continue
+		}
+		s.kind = op.Kind
+		s.outcome = out
+		s.corrected = end - intended
+		s.service = end - start
+		s.lag = start - intended
+		s.late = s.openLoop && s.lag > r.late
+		s.loads = resp.Loads
+		rec.record(&s)
+	}
+	return nil
+}
+
+// waitUntil blocks until the run offset off, sleeping while far from it and
+// yielding in a loop for the last SpinSlack. It returns false if ctx ends.
+func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, off time.Duration) bool {
+	for {
+		wait := off - r.since()
+		if wait <= 0 {
+			return true
+		}
+		if wait > r.slack {
+			t.Reset(wait - r.slack)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			}
+			continue
+		}
+		runtime.Gosched()
+	}
+}
+
+func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
+	st := &Stats{
+		Name:          r.cfg.Name,
+		OpenLoop:      r.cfg.Schedule != nil,
+		Workers:       r.cfg.Workers,
+		TargetRate:    r.cfg.TargetRate,
+		Start:         r.base,
+		MeasureStart:  r.base.Add(r.warmup),
+		End:           r.base.Add(endOffset),
+		Warmup:        r.warmup,
+		LateThreshold: r.late,
+		Late:          col.late,
+		Replay:        col.replay.stats(),
+	}
+	if endOffset > r.warmup {
+		st.Measured = endOffset - r.warmup
+	}
+	if st.OpenLoop {
+		st.Lag = col.lagCum
+	}
+	st.Executed, _ = r.Completed()
+	for _, s := range col.cum {
+		if s.Corrected.TotalCount() > 0 {
+			st.Series = append(st.Series, s)
+		}
+	}
+	slices.SortFunc(st.Series, func(a, b *Series) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Outcome, b.Outcome))
+	})
+	return st
+}

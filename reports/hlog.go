@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// HlogSet writes HdrHistogram interval logs (the standard V2 log format read
+// by HistogramLogAnalyzer and HistogramLogProcessor): one file per metric,
+// named <prefix><metric>.hlog, with one tagged line per operation and outcome
+// per interval. Values are nanoseconds; the max column is in milliseconds.
+type HlogSet struct {
+	dir, prefix string
+	start       time.Time
+	files       map[string]*hlogFile
+}
+
+type hlogFile struct {
+	f  *os.File
+	bw *bufio.Writer
+	lw *hdr.HistogramLogWriter
+}
+
+// NewHlogSet prepares interval logs in dir. prefix (may be empty) keeps the
+// logs of several runs in one directory apart; start is the run's start,
+// the log's base time.
+func NewHlogSet(dir, prefix string, start time.Time) *HlogSet {
+	return &HlogSet{dir: dir, prefix: SafeName(prefix), start: start, files: map[string]*hlogFile{}}
+}
+
+// WriteInterval appends one interval histogram. The histogram must carry
+// its start and end times (milliseconds since the epoch).
+func (s *HlogSet) WriteInterval(metric, tag string, _, _ time.Time, h *hdr.PackedHistogram) error {
+	f, err := s.file(metric)
+	if err != nil {
+		return err
+	}
+	h.SetTag(tag)
+	if err := f.lw.OutputIntervalPackedHistogram(h); err != nil {
+		return fmt.Errorf("reports: writing %s: %w", f.f.Name(), err)
+	}
+	return nil
+}
+
+func (s *HlogSet) file(metric string) (*hlogFile, error) {
+	if f := s.files[metric]; f != nil {
+		return f, nil
+	}
+	path := filepath.Join(s.dir, s.prefix+SafeName(metric)+".hlog")
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	bw := bufio.NewWriter(fh)
+	lw := hdr.NewHistogramLogWriter(bw)
+	ms := s.start.UnixMilli()
+	lw.SetBaseTime(ms)
+	err = errors.Join(
+		lw.OutputLogFormatVersion(),
+		lw.OutputComment(fmt.Sprintf("[esbench %s latency in nanoseconds; tags are <operation>.<outcome>]", metric)),
+		lw.OutputStartTime(ms),
+		lw.OutputBaseTime(ms),
+		lw.OutputLegend(),
+	)
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("reports: writing %s: %w", path, err)
+	}
+	f := &hlogFile{f: fh, bw: bw, lw: lw}
+	s.files[metric] = f
+	return f, nil
+}
+
+// Files returns the names of the files written, relative to the directory.
+func (s *HlogSet) Files() []string {
+	var out []string
+	for _, f := range s.files {
+		out = append(out, filepath.Base(f.f.Name()))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close flushes and closes every file.
+func (s *HlogSet) Close() error {
+	var errs []error
+	for _, f := range s.files {
+		if err := f.bw.Flush(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := f.f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reports: closing interval logs: %w", err)
+	}
+	return nil
+}
+
+// SafeName makes s usable in a file name and an .hlog tag: letters, digits,
+// '.', '-' and '_' are kept, anything else becomes '_'.
+func SafeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		default:
+			return '_'
+		}
+	}, s)
+}

@@ -1,0 +1,313 @@
+// Package reports holds the result schema of an esbench run and its writers:
+// result.json (the source of truth), summary.md, HdrHistogram interval logs
+// and the console summary table.
+package reports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// SchemaVersion identifies the layout of result.json. Readers reject other
+// versions rather than misreading them.
+const SchemaVersion = "esbench/result/v1"
+
+// Result is everything one esbench invocation measured.
+type Result struct {
+	Schema string `json:"schema"`
+	// Experiment names what was run ("mixed", "replay", "sweep", ...).
+	Experiment string `json:"experiment"`
+	// Workload is the resolved workload specification.
+	Workload    json.RawMessage `json:"workload,omitempty"`
+	Environment Environment     `json:"environment"`
+	Started     time.Time       `json:"started"`
+	Finished    time.Time       `json:"finished"`
+	// Partial is set when the run was stopped early (Ctrl-C, SIGTERM, an
+	// error); PartialReason says why.
+	Partial       bool   `json:"partial"`
+	PartialReason string `json:"partial_reason,omitempty"`
+	// Runs holds one measured configuration each (a mixed run has one, a
+	// sweep one per cell).
+	Runs []Run `json:"runs"`
+	// Sweep is set by the snapshot-interval sweep.
+	Sweep *Sweep `json:"sweep,omitempty"`
+	// BreakEven compares replay with and without snapshots, when both ran.
+	BreakEven *BreakEven `json:"break_even,omitempty"`
+	// Files lists the other files written beside result.json (relative).
+	Files []string `json:"files,omitempty"`
+}
+
+// New returns an empty Result of the current schema.
+func New(experiment string) *Result {
+	return &Result{Schema: SchemaVersion, Experiment: experiment}
+}
+
+// Run is one measured configuration.
+type Run struct {
+	Name string `json:"name"`
+	// Params are the configuration's settings (backend options, snapshot
+	// interval, history length, ...).
+	Params map[string]string `json:"params,omitempty"`
+	// Mode is "open" (arrival schedule, latency corrected for coordinated
+	// omission) or "closed" (each worker waits for its previous operation;
+	// corrected latency equals service time).
+	Mode         string    `json:"mode"`
+	Workers      int       `json:"workers"`
+	Started      time.Time `json:"started"`
+	MeasureStart time.Time `json:"measure_start"`
+	Finished     time.Time `json:"finished"`
+	WarmupNs     int64     `json:"warmup_ns"`
+	MeasuredNs   int64     `json:"measured_ns"`
+	// TargetRate and AchievedRate are operations per second.
+	TargetRate   float64 `json:"target_rate,omitempty"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// Executed counts every operation run, warmup included; Recorded only
+	// the measured ones.
+	Executed int64 `json:"executed"`
+	Recorded int64 `json:"recorded"`
+	Errors   int64 `json:"errors"`
+	// Late counts measured operations whose start lagged the schedule by
+	// more than LateThresholdNs.
+	Late            int64    `json:"late"`
+	LateThresholdNs int64    `json:"late_threshold_ns"`
+	StartLag        *Latency `json:"start_lag,omitempty"`
+	// Operations holds per-operation statistics, sorted by name.
+	Operations []OpStats     `json:"operations"`
+	Replay     *ReplayReport `json:"replay,omitempty"`
+	// Extra holds run-specific figures (bytes stored, write amplification).
+	Extra         map[string]float64 `json:"extra,omitempty"`
+	Partial       bool               `json:"partial,omitempty"`
+	PartialReason string             `json:"partial_reason,omitempty"`
+}
+
+// OpStats is one operation's measurements across outcomes.
+type OpStats struct {
+	Op    string `json:"op"`
+	Count int64  `json:"count"`
+	// Rate is measured operations per second; TargetRate, when known, the
+	// share of the run's target rate meant for this operation.
+	Rate       float64 `json:"rate"`
+	TargetRate float64 `json:"target_rate,omitempty"`
+	Late       int64   `json:"late"`
+	// Errors counts the operation's outcomes that are errors, by class.
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// Corrected and Service merge every outcome of the operation.
+	Corrected Latency `json:"corrected"`
+	Service   Latency `json:"service"`
+	// Outcomes breaks the operation down by outcome (ok, denied, fallback,
+	// conflict, unavailable, invalid, other).
+	Outcomes []OutcomeStats `json:"outcomes"`
+}
+
+// OutcomeStats is one operation-and-outcome series.
+type OutcomeStats struct {
+	Outcome   string  `json:"outcome"`
+	Error     bool    `json:"error"`
+	Count     int64   `json:"count"`
+	Late      int64   `json:"late"`
+	Corrected Latency `json:"corrected"`
+	Service   Latency `json:"service"`
+}
+
+// ReplayReport is the replay measurement of a run.
+type ReplayReport struct {
+	Loads        int64 `json:"loads"`
+	FromSnapshot int64 `json:"from_snapshot"`
+	Replayed     int64 `json:"events_replayed"`
+	Bytes        int64 `json:"bytes_read"`
+	// Phases holds snapshot_read, event_read, decode, apply and total.
+	Phases []PhaseStats `json:"phases"`
+	// Buckets group loads by events replayed (1-2-5 bins).
+	Buckets []BucketStats `json:"buckets"`
+	// Fit is load time ≈ A + B·events (ns, ns per event).
+	Fit LinearFit `json:"fit"`
+}
+
+// PhaseStats is the latency of one load phase.
+type PhaseStats struct {
+	Phase   string  `json:"phase"`
+	Latency Latency `json:"latency"`
+}
+
+// BucketStats is the load time of loads that replayed [Lower, Upper) events
+// (Upper 0: no upper bound).
+type BucketStats struct {
+	Lower      int64   `json:"lower"`
+	Upper      int64   `json:"upper,omitempty"`
+	MeanEvents float64 `json:"mean_events"`
+	Total      Latency `json:"total"`
+}
+
+// LinearFit is y ≈ A + B·x from least squares, with r².
+type LinearFit struct {
+	A  float64 `json:"a_ns"`
+	B  float64 `json:"b_ns_per_event"`
+	R2 float64 `json:"r2"`
+	N  int64   `json:"n"`
+	OK bool    `json:"ok"`
+}
+
+// BreakEven compares loading from a snapshot with replaying from scratch.
+type BreakEven struct {
+	// WithoutSnapshots and WithSnapshots name the runs compared.
+	WithoutSnapshots string    `json:"without_snapshots"`
+	WithSnapshots    string    `json:"with_snapshots"`
+	Without          LinearFit `json:"without"`
+	With             LinearFit `json:"with"`
+	// Events is the history length at which replaying from scratch costs as
+	// much as loading a snapshot with an empty tail; 0 when undetermined.
+	Events float64 `json:"events"`
+	OK     bool    `json:"ok"`
+}
+
+// ComputeBreakEven returns the events at which a from-scratch replay (fit
+// without) costs as much as a snapshot load with no tail (intercept of with).
+func ComputeBreakEven(without, with LinearFit) (events float64, ok bool) {
+	if !without.OK || !with.OK || without.B <= 0 {
+		return 0, false
+	}
+	ev := (with.A - without.A) / without.B
+	if ev < 0 {
+		return 0, true
+	}
+	return ev, true
+}
+
+// Sweep is the snapshot-interval sweep: one cell per interval and history
+// length, and the interval recommended per history length.
+type Sweep struct {
+	// TargetP99Ns is the replay p99 the recommendation must meet.
+	TargetP99Ns     int64            `json:"target_p99_ns"`
+	Cells           []SweepCell      `json:"cells"`
+	Recommendations []Recommendation `json:"recommendations"`
+}
+
+// SweepCell is one (snapshot interval, history length) configuration.
+type SweepCell struct {
+	// Interval 0 means no snapshots.
+	Interval int `json:"interval"`
+	History  int `json:"history"`
+	// Run names the Run holding the cell's full measurements.
+	Run          string  `json:"run"`
+	ReplayP50Ns  int64   `json:"replay_p50_ns"`
+	ReplayP99Ns  int64   `json:"replay_p99_ns"`
+	ReplayP999Ns int64   `json:"replay_p999_ns"`
+	AppendP99Ns  int64   `json:"append_p99_ns"`
+	BytesPerStrm float64 `json:"bytes_per_stream"`
+	// WriteAmplification is bytes stored (events plus snapshots) over event
+	// bytes alone.
+	WriteAmplification float64 `json:"write_amplification"`
+}
+
+// Recommendation names the snapshot interval that meets the replay target
+// at the least storage for one history length.
+type Recommendation struct {
+	History  int  `json:"history"`
+	Interval int  `json:"interval"`
+	Met      bool `json:"met"`
+	// Reason explains the choice, including when no interval met the target.
+	Reason string `json:"reason"`
+}
+
+// Recommend picks, per history length, the cell whose replay p99 meets
+// target at the least bytes per stream (ties: the larger interval, as it
+// writes snapshots less often). When none meets it, it names the fastest.
+func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
+	byHistory := map[int][]SweepCell{}
+	var order []int
+	for _, c := range cells {
+		if _, ok := byHistory[c.History]; !ok {
+			order = append(order, c.History)
+		}
+		byHistory[c.History] = append(byHistory[c.History], c)
+	}
+	var out []Recommendation
+	for _, h := range order {
+		var best, fastest *SweepCell
+		for i := range byHistory[h] {
+			c := &byHistory[h][i]
+			if fastest == nil || c.ReplayP99Ns < fastest.ReplayP99Ns {
+				fastest = c
+			}
+			if c.ReplayP99Ns > targetP99Ns {
+				continue
+			}
+			if best == nil || c.BytesPerStrm < best.BytesPerStrm ||
+				(c.BytesPerStrm == best.BytesPerStrm && intervalRank(c.Interval) > intervalRank(best.Interval)) {
+				best = c
+			}
+		}
+		switch {
+		case best != nil:
+			out = append(out, Recommendation{History: h, Interval: best.Interval, Met: true,
+				Reason: fmt.Sprintf("replay p99 %s ≤ target %s at %.0f bytes/stream",
+					FormatNs(best.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm)})
+		case fastest != nil:
+			out = append(out, Recommendation{History: h, Interval: fastest.Interval, Met: false,
+				Reason: fmt.Sprintf("no interval meets target %s; fastest replay p99 is %s",
+					FormatNs(targetP99Ns), FormatNs(fastest.ReplayP99Ns))})
+		}
+	}
+	return out
+}
+
+// intervalRank orders intervals by how rarely they snapshot: "none" (0)
+// snapshots least of all.
+func intervalRank(interval int) int {
+	if interval == 0 {
+		return int(^uint(0) >> 1)
+	}
+	return interval
+}
+
+// IntervalName renders a snapshot interval (0 is "none").
+func IntervalName(interval int) string {
+	if interval == 0 {
+		return "none"
+	}
+	return fmt.Sprint(interval)
+}
+
+// WriteJSON writes r as indented JSON.
+func WriteJSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("reports: encoding result: %w", err)
+	}
+	return nil
+}
+
+// ErrSchema is returned (wrapped) for a result file of another schema.
+var ErrSchema = errors.New("reports: unsupported result schema")
+
+// ReadJSON decodes a result and checks its schema version.
+func ReadJSON(r io.Reader) (*Result, error) {
+	var res Result
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("reports: decoding result: %w", err)
+	}
+	if res.Schema != SchemaVersion {
+		return nil, fmt.Errorf("%w: schema %q, want %q", ErrSchema, res.Schema, SchemaVersion)
+	}
+	return &res, nil
+}
+
+// ReadFile reads a result.json file.
+func ReadFile(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	defer f.Close()
+	res, err := ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
+}
