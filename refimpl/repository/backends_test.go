@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/memory"
 )
 
 // backend opens a fresh, empty store for one test.
@@ -14,6 +15,6 @@ type backend struct {
 
 func backends(t testing.TB) []backend {
 	return []backend{
-		{"fake", func(t testing.TB) store.Store { return newFakeStore() }},
+		{"memory", func(t testing.TB) store.Store { return memory.New() }},
 	}
 }

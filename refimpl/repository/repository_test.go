@@ -12,6 +12,7 @@ import (
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/memory"
 )
 
 func tallyStream(id string) store.StreamID {
@@ -59,7 +60,7 @@ func mustRepo(t testing.TB, st store.Store, reg *codec.Registry, opts Options) *
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	st, reg := newFakeStore(), tallyRegistry()
+	st, reg := memory.New(), tallyRegistry()
 	tests := []struct {
 		name string
 		st   store.Store
@@ -489,7 +490,7 @@ func TestEventIDSeparatesComponents(t *testing.T) {
 
 func TestUpdateErrors(t *testing.T) {
 	ctx := context.Background()
-	st := newFakeStore()
+	st := memory.New()
 	r := mustRepo(t, st, tallyRegistry(), Options{})
 	s := tallyStream("errors")
 	errDecide := errors.New("no")
@@ -545,7 +546,7 @@ func TestSnapshotFailureNeverFailsTheCommand(t *testing.T) {
 	ctx := context.Background()
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprint("async=", async), func(t *testing.T) {
-			st := failingSnapshots{newFakeStore()}
+			st := failingSnapshots{memory.New()}
 			r := mustRepo(t, st, tallyRegistry(), Options{AsyncSnapshots: async, Snapshots: SnapshotPolicy{Mode: EveryN, Every: 1}})
 			s := tallyStream("snapfail")
 			res := addTally(t, ctx, r, s, "a", 1)

@@ -64,6 +64,12 @@ type UpdateResult struct {
 	// Snapshots is the number of snapshots written (sync mode) or queued
 	// (async mode) after the commit.
 	Snapshots int
+	// Aggregates are the aggregates of the last attempt, in target order, set
+	// only when AlreadyApplied: the caller may ask them for the answer to
+	// give a retried request. They include the request's events when the
+	// duplicate was seen while loading, and precede them when it was seen on
+	// a conflict.
+	Aggregates []domain.Aggregate
 }
 
 // EventID is the deterministic id of the index-th event a request appends to
@@ -130,10 +136,15 @@ func (r *Repository) Update(ctx context.Context, requestID string, targets []Tar
 				return res, err
 			}
 			if dup {
-				r.c.alreadyApplied.Add(1)
+				// Finish loading the other targets so the caller sees a
+				// consistent state.
 				res.AlreadyApplied = true
-				return res, nil
 			}
+		}
+		if res.AlreadyApplied {
+			r.c.alreadyApplied.Add(1)
+			res.Aggregates = aggs
+			return res, nil
 		}
 		changes, err := decide(aggs)
 		if err != nil {
@@ -156,7 +167,13 @@ func (r *Repository) Update(ctx context.Context, requestID string, targets []Tar
 		if r.appliedBefore(ctx, requestID, ce, reqs) {
 			r.c.alreadyApplied.Add(1)
 			res.AlreadyApplied = true
+			res.Aggregates = aggs
 			return res, nil
+		}
+		if _, targeted := index[ce.Stream]; !targeted {
+			// Re-loading cannot help: the stream was never loaded, so the
+			// decision took it for new. The caller must target it.
+			return res, fmt.Errorf("repository: request %s: stream %s is not a target of the update but already exists: %w", requestID, ce.Stream, err)
 		}
 		if attempt >= r.opts.MaxAttempts {
 			return res, fmt.Errorf("repository: request %s gave up after %d attempts: %w", requestID, attempt, err)
