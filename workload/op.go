@@ -36,6 +36,9 @@ type Op struct {
 	DeviceID   string
 	TitleID    string
 	StudioID   string
+	// Restricted is set when the title's studio limits downloads per year
+	// (AcquireLicense needs it; the catalogue decides it).
+	Restricted bool
 	// LicenseID names the license for renew, release and playback.
 	LicenseID string
 	// RequestID is deterministic (seed, sequence) so a retried op is

@@ -1,0 +1,49 @@
+package workload
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+//go:embed presets/*.yaml
+var presetFS embed.FS
+
+// ErrUnknownPreset is returned by Preset for a name that is not built in.
+var ErrUnknownPreset = errors.New("unknown workload preset")
+
+// Presets lists the built-in workload names.
+func Presets() []string {
+	entries, err := presetFS.ReadDir("presets")
+	if err != nil {
+		return nil // embedded at build time; cannot fail
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Preset parses the built-in workload name.
+func Preset(name string) (*Spec, error) {
+	data, err := presetFS.ReadFile("presets/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("%w %q (built in: %s)", ErrUnknownPreset, name, strings.Join(Presets(), ", "))
+	}
+	return Parse("preset "+name+".yaml", data)
+}
+
+// Load resolves a workload argument: a built-in preset name, or else a file
+// path.
+func Load(nameOrPath string) (*Spec, error) {
+	for _, p := range Presets() {
+		if p == nameOrPath {
+			return Preset(p)
+		}
+	}
+	return LoadFile(nameOrPath)
+}

@@ -1,0 +1,260 @@
+package workload
+
+import (
+	"time"
+)
+
+// Experiment names what a workload file asks the runner to do.
+const (
+	// ExperimentMixed is the mixed service load at a rate (or closed loop).
+	ExperimentMixed = "mixed"
+	// ExperimentReplay measures aggregate loads against history length, with
+	// and without snapshots.
+	ExperimentReplay = "replay"
+	// ExperimentSweep measures replay and append costs over a grid of
+	// snapshot intervals × history lengths.
+	ExperimentSweep = "sweep"
+)
+
+// Key choosers: how measured operations pick a customer.
+const (
+	ChooserUniform = "uniform"
+	// ChooserZipf picks by Zipf rank, scrambled over the customer space so
+	// the hot customers are not neighbours (YCSB's scrambled zipfian).
+	ChooserZipf = "zipf"
+	// ChooserLatest favours the newest customers (the highest ids), like
+	// YCSB's "latest".
+	ChooserLatest = "latest"
+)
+
+// History-length distributions.
+const (
+	HistoryFixed       = "fixed"
+	HistoryUniform     = "uniform"
+	HistoryExponential = "exponential"
+	HistoryLognormal   = "lognormal"
+	// HistoryGroups gives customer i exactly Lengths[i % len(Lengths)]
+	// events, for replay studies that need known history lengths.
+	HistoryGroups = "groups"
+)
+
+// Arrival modes and processes.
+const (
+	ModeOpen        = "open"
+	ModeClosed      = "closed"
+	ProcessConstant = "constant"
+	ProcessPoisson  = "poisson"
+)
+
+// Spec is a workload file after parsing: every field has its default filled
+// in, so a Spec rendered with Marshal is the resolved workload.
+type Spec struct {
+	// Name identifies the workload (the preset name or the file's name).
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	// Experiment is mixed, replay or sweep.
+	Experiment string `yaml:"experiment"`
+	// Seed makes everything reproducible: same seed, same operations.
+	Seed uint64 `yaml:"seed"`
+	// Shard is "i/n": this process drives the i-th of n contiguous ranges
+	// of the customer space. The CLI's --shard overrides it.
+	Shard string `yaml:"shard"`
+	// Start is the simulated instant at which measurement begins; preload
+	// histories lie before it. Fixed by default so runs are reproducible.
+	Start time.Time `yaml:"start"`
+
+	Population PopulationSpec `yaml:"population"`
+	Catalogue  CatalogueSpec  `yaml:"catalogue"`
+	Mix        MixSpec        `yaml:"mix"`
+	Arrival    ArrivalSpec    `yaml:"arrival"`
+
+	// Warmup is run before measurement and excluded from results.
+	Warmup time.Duration `yaml:"warmup"`
+	// Duration is the measured time after warmup (0 with Operations set:
+	// run until that many measured operations).
+	Duration time.Duration `yaml:"duration"`
+	// Operations, when non-zero, stops the measured phase after this many
+	// operations (across all workers of this shard).
+	Operations uint64 `yaml:"operations"`
+
+	Preload PreloadSpec `yaml:"preload"`
+	Service ServiceSpec `yaml:"service"`
+	Sweep   SweepSpec   `yaml:"sweep"`
+	// Thresholds are regression checks for compare, kept as written (for
+	// example "p99(acquire) < 20ms").
+	Thresholds []string `yaml:"thresholds"`
+
+	src *source
+}
+
+// PopulationSpec describes the customers.
+type PopulationSpec struct {
+	// Customers is the population size, 1 to 100,000,000.
+	Customers uint64 `yaml:"customers"`
+	// Chooser is uniform, zipf or latest.
+	Chooser string `yaml:"chooser"`
+	// Skew is the Zipf exponent of the zipf and latest choosers (> 1): the
+	// customers' activity skew.
+	Skew float64 `yaml:"skew"`
+	// Plans are the relative weights of the plans.
+	Plans PlanWeights `yaml:"plans"`
+	// Devices is the most devices a customer of each plan has (each
+	// customer gets 1..max, uniformly).
+	Devices PlanDevices `yaml:"devices"`
+	History HistorySpec `yaml:"history"`
+}
+
+// PlanWeights weighs the service's plans.
+type PlanWeights struct {
+	Basic    float64 `yaml:"basic"`
+	Standard float64 `yaml:"standard"`
+	Premium  float64 `yaml:"premium"`
+}
+
+// PlanDevices gives a device count per plan.
+type PlanDevices struct {
+	Basic    int `yaml:"basic"`
+	Standard int `yaml:"standard"`
+	Premium  int `yaml:"premium"`
+}
+
+// HistorySpec is the distribution of history lengths: the number of events
+// in a customer's account stream after preload (account opening and device
+// registrations included, so a length is at least 1 + the device count).
+type HistorySpec struct {
+	Distribution string `yaml:"distribution"`
+	// Mean is the mean of exponential and the median of lognormal.
+	Mean float64 `yaml:"mean"`
+	// Sigma is the lognormal shape.
+	Sigma float64 `yaml:"sigma"`
+	// Min and Max bound every distribution (fixed uses Min).
+	Min int `yaml:"min"`
+	Max int `yaml:"max"`
+	// Lengths are the exact lengths of the groups distribution.
+	Lengths []int `yaml:"lengths"`
+	// Span is the simulated time a history covers before Start.
+	Span time.Duration `yaml:"span"`
+}
+
+// CatalogueSpec describes the titles.
+type CatalogueSpec struct {
+	Titles int `yaml:"titles"`
+	// Skew is the Zipf exponent of title popularity (≥ 0; 0 is uniform).
+	Skew    float64 `yaml:"skew"`
+	Studios int     `yaml:"studios"`
+	// Restricted is the share of studios whose titles are limited per year.
+	Restricted float64 `yaml:"restricted"`
+}
+
+// MixSpec weighs the operations of the measured phase. Writing a mix in a
+// file replaces the default mix entirely (absent operations weigh 0).
+type MixSpec struct {
+	Acquire        float64 `yaml:"acquire"`
+	Check          float64 `yaml:"check"`
+	Renew          float64 `yaml:"renew"`
+	Release        float64 `yaml:"release"`
+	Playback       float64 `yaml:"playback"`
+	RegisterDevice float64 `yaml:"register_device"`
+	RemoveDevice   float64 `yaml:"remove_device"`
+	Load           float64 `yaml:"load"`
+}
+
+// ArrivalSpec says when operations start.
+type ArrivalSpec struct {
+	// Mode is open (operations start on a schedule, whether or not earlier
+	// ones finished) or closed (each worker starts the next when the last
+	// finishes).
+	Mode string `yaml:"mode"`
+	// Process is constant or poisson (open loop only).
+	Process string `yaml:"process"`
+	// Rate is the target in operations per second over all workers of this
+	// shard, used when Stages is empty.
+	Rate float64 `yaml:"rate"`
+	// Stages ramp the rate linearly from the previous stage's target (0
+	// before the first) to each stage's target over its duration. They
+	// cover warmup and measurement: their total replaces Warmup+Duration.
+	Stages []StageSpec `yaml:"stages"`
+	// Workers is the number of concurrent workers.
+	Workers int `yaml:"workers"`
+}
+
+// StageSpec is one ramp stage.
+type StageSpec struct {
+	Duration time.Duration `yaml:"duration"`
+	Rate     float64       `yaml:"rate"`
+}
+
+// PreloadSpec controls the preload phase.
+type PreloadSpec struct {
+	Enabled bool `yaml:"enabled"`
+	// Workers write histories in parallel.
+	Workers int `yaml:"workers"`
+}
+
+// ServiceSpec carries hints for the service under test.
+type ServiceSpec struct {
+	// Snapshot is the snapshot policy: "none", "every:N", "events:N"
+	// (when a load replayed more than N events) or "time:D" (when a load
+	// took longer than D).
+	Snapshot string `yaml:"snapshot"`
+	// Codec is the event codec id (for example "json" or "gob").
+	Codec string `yaml:"codec"`
+}
+
+// SweepSpec parameterises the replay and sweep experiments.
+type SweepSpec struct {
+	// Intervals are snapshot intervals in events, or "none".
+	Intervals []string `yaml:"intervals"`
+	// Histories are the history lengths studied.
+	Histories []int `yaml:"histories"`
+	// Customers is how many customers of each history length are studied.
+	Customers int `yaml:"customers"`
+	// Replays is how many loads are measured per point.
+	Replays int `yaml:"replays"`
+	// ReplayTarget is the replay latency the study looks for the largest
+	// snapshot interval to meet.
+	ReplayTarget time.Duration `yaml:"replay_target"`
+}
+
+// DefaultSpec returns the defaults every workload file is read over.
+func DefaultSpec() Spec {
+	return Spec{
+		Name:       "default",
+		Experiment: ExperimentMixed,
+		Seed:       1,
+		Shard:      "0/1",
+		Start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Population: PopulationSpec{
+			Customers: 20000,
+			Chooser:   ChooserZipf,
+			Skew:      1.1,
+			Plans:     PlanWeights{Basic: 30, Standard: 50, Premium: 20},
+			Devices:   PlanDevices{Basic: 1, Standard: 2, Premium: 4},
+			History: HistorySpec{
+				Distribution: HistoryLognormal,
+				Mean:         20,
+				Sigma:        1,
+				Min:          5,
+				Max:          200,
+				Span:         365 * 24 * time.Hour,
+			},
+		},
+		Catalogue: CatalogueSpec{Titles: 10000, Skew: 1.0, Studios: 200, Restricted: 0.2},
+		Mix: MixSpec{
+			Acquire: 30, Check: 30, Renew: 10, Release: 15, Playback: 10,
+			RegisterDevice: 1, RemoveDevice: 1, Load: 3,
+		},
+		Arrival:  ArrivalSpec{Mode: ModeOpen, Process: ProcessPoisson, Rate: 1000, Workers: 16},
+		Warmup:   10 * time.Second,
+		Duration: 60 * time.Second,
+		Preload:  PreloadSpec{Enabled: true, Workers: 4},
+		Service:  ServiceSpec{Snapshot: "every:100", Codec: "json"},
+		Sweep: SweepSpec{
+			Intervals:    []string{"none", "10", "50", "100", "500", "1000"},
+			Histories:    []int{10, 100, 1000, 10000},
+			Customers:    10,
+			Replays:      200,
+			ReplayTarget: 5 * time.Millisecond,
+		},
+	}
+}

@@ -1,0 +1,376 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of the model.
+const (
+	MaxCustomers   = 100_000_000
+	MaxTitles      = 1_000_000
+	MaxStudios     = 100_000
+	MaxDevices     = 16
+	MaxHistory     = 1_000_000
+	MaxWorkers     = 100_000
+	maxPlanDevices = MaxDevices
+)
+
+// ErrShard is returned for a malformed or impossible shard.
+var ErrShard = errors.New("invalid shard")
+
+// Shard is the i-th of n parts of the customer space.
+type Shard struct {
+	Index, Count int
+}
+
+// String renders the shard as "i/n".
+func (s Shard) String() string { return strconv.Itoa(s.Index) + "/" + strconv.Itoa(s.Count) }
+
+// ParseShard reads "i/n" with 0 ≤ i < n.
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Shard{}, fmt.Errorf("%w: want i/n such as 0/4, got %q", ErrShard, s)
+	}
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("%w: want i/n with integers, got %q", ErrShard, s)
+	}
+	if n < 1 {
+		return Shard{}, fmt.Errorf("%w: shard count must be ≥ 1, got %q", ErrShard, s)
+	}
+	if i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("%w: shard index must be in [0, %d), got %q", ErrShard, n, s)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// Range returns the contiguous customer ids [lo, hi) of shard s of a
+// population of n: contiguous ranges make overlap checks on merge trivial.
+func (s Shard) Range(n uint64) (lo, hi uint64) {
+	return splitRange(n, uint64(s.Index), uint64(s.Count))
+}
+
+// splitRange splits [0, n) into parts nearly equal contiguous ranges.
+func splitRange(n, part, parts uint64) (lo, hi uint64) {
+	q, r := n/parts, n%parts
+	lo = part*q + min(part, r)
+	hi = lo + q
+	if part < r {
+		hi++
+	}
+	return lo, hi
+}
+
+// ShardOf returns the shard (Index) of the spec; call after Validate.
+func (s *Spec) ShardOf() Shard {
+	sh, _ := ParseShard(s.Shard)
+	return sh
+}
+
+// resolve fills values derived from others after decoding.
+func (s *Spec) resolve() {
+	h := &s.Population.History
+	if h.Distribution == HistoryGroups && len(h.Lengths) == 0 {
+		h.Lengths = append([]int(nil), s.Sweep.Histories...)
+	}
+	if len(s.Arrival.Stages) > 0 {
+		var total time.Duration
+		for _, st := range s.Arrival.Stages {
+			total += st.Duration
+		}
+		if total > s.Warmup {
+			s.Duration = total - s.Warmup
+		}
+	}
+}
+
+// Total is the whole timeline of the measured run: warmup plus duration.
+func (s *Spec) Total() time.Duration { return s.Warmup + s.Duration }
+
+// Validate checks every field, returning a *SpecError listing each problem
+// with its file, line and field.
+func (s *Spec) Validate() error {
+	v := validator{src: s.src}
+	if v.src == nil {
+		v.src = &source{file: "workload " + strconv.Quote(s.Name), lines: map[string]int{}}
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		v.add("name", "must not be empty")
+	}
+	switch s.Experiment {
+	case ExperimentMixed, ExperimentReplay, ExperimentSweep:
+	default:
+		v.oneOf("experiment", s.Experiment, ExperimentMixed, ExperimentReplay, ExperimentSweep)
+	}
+	shard, err := ParseShard(s.Shard)
+	if err != nil {
+		v.add("shard", strings.TrimPrefix(err.Error(), ErrShard.Error()+": "))
+	}
+	if s.Start.IsZero() {
+		v.add("start", "must be set")
+	}
+
+	p := &s.Population
+	if p.Customers < 1 || p.Customers > MaxCustomers {
+		v.addf("population.customers", "must be in [1, %d], got %d", MaxCustomers, p.Customers)
+	} else if err == nil && uint64(shard.Count) > p.Customers {
+		v.addf("shard", "%d shards for %d customers leaves a shard empty", shard.Count, p.Customers)
+	}
+	switch p.Chooser {
+	case ChooserUniform:
+	case ChooserZipf, ChooserLatest:
+		if !(p.Skew > 1) || math.IsInf(p.Skew, 0) {
+			v.addf("population.skew", "must be > 1 for the %s chooser, got %v", p.Chooser, p.Skew)
+		}
+	default:
+		v.oneOf("population.chooser", p.Chooser, ChooserUniform, ChooserZipf, ChooserLatest)
+	}
+	v.weights("population.plans", []string{"basic", "standard", "premium"},
+		[]float64{p.Plans.Basic, p.Plans.Standard, p.Plans.Premium})
+	for i, d := range []int{p.Devices.Basic, p.Devices.Standard, p.Devices.Premium} {
+		if d < 1 || d > maxPlanDevices {
+			v.addf("population.devices."+planNames[i], "must be in [1, %d], got %d", maxPlanDevices, d)
+		}
+	}
+	h := &p.History
+	switch h.Distribution {
+	case HistoryFixed, HistoryUniform:
+	case HistoryExponential, HistoryLognormal:
+		if !(h.Mean > 0) || math.IsInf(h.Mean, 0) {
+			v.addf("population.history.mean", "must be > 0, got %v", h.Mean)
+		}
+		if h.Distribution == HistoryLognormal && (!(h.Sigma > 0) || math.IsInf(h.Sigma, 0)) {
+			v.addf("population.history.sigma", "must be > 0, got %v", h.Sigma)
+		}
+	case HistoryGroups:
+		if len(h.Lengths) == 0 {
+			v.add("population.history.lengths", "must list at least one length for the groups distribution")
+		}
+		for i, l := range h.Lengths {
+			if l < 1 || l > MaxHistory {
+				v.addf(fmt.Sprintf("population.history.lengths[%d]", i), "must be in [1, %d], got %d", MaxHistory, l)
+			}
+		}
+	default:
+		v.oneOf("population.history.distribution", h.Distribution,
+			HistoryFixed, HistoryUniform, HistoryExponential, HistoryLognormal, HistoryGroups)
+	}
+	if h.Distribution != HistoryGroups {
+		if h.Min < 1 || h.Min > MaxHistory {
+			v.addf("population.history.min", "must be in [1, %d], got %d", MaxHistory, h.Min)
+		}
+		if h.Max < h.Min || h.Max > MaxHistory {
+			v.addf("population.history.max", "must be in [min=%d, %d], got %d", h.Min, MaxHistory, h.Max)
+		}
+	}
+	if h.Span <= 0 {
+		v.addf("population.history.span", "must be > 0, got %v", h.Span)
+	}
+
+	c := &s.Catalogue
+	if c.Titles < 1 || c.Titles > MaxTitles {
+		v.addf("catalogue.titles", "must be in [1, %d], got %d", MaxTitles, c.Titles)
+	}
+	if !(c.Skew >= 0) || math.IsInf(c.Skew, 0) {
+		v.addf("catalogue.skew", "must be ≥ 0, got %v", c.Skew)
+	}
+	if c.Studios < 1 || c.Studios > MaxStudios {
+		v.addf("catalogue.studios", "must be in [1, %d], got %d", MaxStudios, c.Studios)
+	}
+	if !(c.Restricted >= 0 && c.Restricted <= 1) {
+		v.addf("catalogue.restricted", "must be a share in [0, 1], got %v", c.Restricted)
+	}
+
+	m := &s.Mix
+	mixNames := []string{"acquire", "check", "renew", "release", "playback", "register_device", "remove_device", "load"}
+	mixW := []float64{m.Acquire, m.Check, m.Renew, m.Release, m.Playback, m.RegisterDevice, m.RemoveDevice, m.Load}
+	v.weights("mix", mixNames, mixW)
+
+	a := &s.Arrival
+	switch a.Mode {
+	case ModeOpen, ModeClosed:
+	default:
+		v.oneOf("arrival.mode", a.Mode, ModeOpen, ModeClosed)
+	}
+	switch a.Process {
+	case ProcessConstant, ProcessPoisson:
+	default:
+		v.oneOf("arrival.process", a.Process, ProcessConstant, ProcessPoisson)
+	}
+	if !(a.Rate >= 0) || math.IsInf(a.Rate, 0) {
+		v.addf("arrival.rate", "must be ≥ 0, got %v", a.Rate)
+	} else if a.Mode == ModeOpen && len(a.Stages) == 0 && a.Rate == 0 {
+		v.add("arrival.rate", "must be > 0 for open-loop arrival without stages")
+	}
+	var stagesTotal time.Duration
+	anyRate := false
+	for i, st := range a.Stages {
+		f := fmt.Sprintf("arrival.stages[%d]", i)
+		if st.Duration <= 0 {
+			v.addf(f+".duration", "must be > 0, got %v", st.Duration)
+		}
+		if !(st.Rate >= 0) || math.IsInf(st.Rate, 0) {
+			v.addf(f+".rate", "must be ≥ 0, got %v", st.Rate)
+		}
+		anyRate = anyRate || st.Rate > 0
+		stagesTotal += st.Duration
+	}
+	if len(a.Stages) > 0 {
+		if a.Mode != ModeOpen {
+			v.add("arrival.stages", "stages need open-loop arrival (mode: open)")
+		}
+		if !anyRate {
+			v.add("arrival.stages", "at least one stage needs a rate > 0")
+		}
+		if v.present("duration") {
+			v.add("duration", "not allowed with arrival.stages: the stages' total is the run's length")
+		}
+		if stagesTotal <= s.Warmup {
+			v.addf("warmup", "must be shorter than the stages' total %v, got %v", stagesTotal, s.Warmup)
+		}
+	}
+	if a.Workers < 1 || a.Workers > MaxWorkers {
+		v.addf("arrival.workers", "must be in [1, %d], got %d", MaxWorkers, a.Workers)
+	}
+	if s.Warmup < 0 {
+		v.addf("warmup", "must be ≥ 0, got %v", s.Warmup)
+	}
+	if s.Duration < 0 {
+		v.addf("duration", "must be ≥ 0, got %v", s.Duration)
+	}
+	if s.Experiment == ExperimentMixed && s.Duration == 0 && s.Operations == 0 {
+		v.add("duration", "a mixed run needs a duration > 0 or operations > 0")
+	}
+	if s.Preload.Workers < 1 || s.Preload.Workers > MaxWorkers {
+		v.addf("preload.workers", "must be in [1, %d], got %d", MaxWorkers, s.Preload.Workers)
+	}
+	if err := checkSnapshotPolicy(s.Service.Snapshot); err != nil {
+		v.add("service.snapshot", err.Error())
+	}
+	if strings.TrimSpace(s.Service.Codec) == "" {
+		v.add("service.codec", "must not be empty")
+	}
+
+	w := &s.Sweep
+	for i, iv := range w.Intervals {
+		if iv == "none" {
+			continue
+		}
+		if n, err := strconv.Atoi(iv); err != nil || n < 1 {
+			v.addf(fmt.Sprintf("sweep.intervals[%d]", i), "want \"none\" or an event count ≥ 1, got %q", iv)
+		}
+	}
+	for i, l := range w.Histories {
+		if l < 1 || l > MaxHistory {
+			v.addf(fmt.Sprintf("sweep.histories[%d]", i), "must be in [1, %d], got %d", MaxHistory, l)
+		}
+	}
+	if w.Customers < 1 {
+		v.addf("sweep.customers", "must be ≥ 1, got %d", w.Customers)
+	}
+	if w.Replays < 1 {
+		v.addf("sweep.replays", "must be ≥ 1, got %d", w.Replays)
+	}
+	if w.ReplayTarget < 0 {
+		v.addf("sweep.replay_target", "must be ≥ 0, got %v", w.ReplayTarget)
+	}
+	if s.Experiment != ExperimentMixed {
+		if len(w.Intervals) == 0 {
+			v.addf("sweep.intervals", "the %s experiment needs at least one interval", s.Experiment)
+		}
+		if len(w.Histories) == 0 {
+			v.addf("sweep.histories", "the %s experiment needs at least one history length", s.Experiment)
+		}
+	}
+	for i, t := range s.Thresholds {
+		if strings.TrimSpace(t) == "" {
+			v.add(fmt.Sprintf("thresholds[%d]", i), "must not be empty")
+		}
+	}
+	if len(v.errs) > 0 {
+		return &SpecError{Errs: v.errs}
+	}
+	return nil
+}
+
+var planNames = [...]string{"basic", "standard", "premium"}
+
+// checkSnapshotPolicy accepts none, every:N, events:N and time:D.
+func checkSnapshotPolicy(p string) error {
+	if p == "none" {
+		return nil
+	}
+	kind, arg, ok := strings.Cut(p, ":")
+	switch {
+	case ok && (kind == "every" || kind == "events"):
+		if n, err := strconv.Atoi(arg); err != nil || n < 1 {
+			return fmt.Errorf("%s needs an event count ≥ 1, got %q", kind, p)
+		}
+		return nil
+	case ok && kind == "time":
+		if d, err := time.ParseDuration(arg); err != nil || d <= 0 {
+			return fmt.Errorf("time needs a duration > 0, got %q", p)
+		}
+		return nil
+	}
+	return fmt.Errorf("want none, every:N, events:N or time:D, got %q", p)
+}
+
+type validator struct {
+	src  *source
+	errs []*FieldError
+}
+
+// line finds the line of field, or of its nearest written parent.
+func (v *validator) line(field string) int {
+	for f := field; f != ""; {
+		if l, ok := v.src.lines[f]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return 0
+}
+
+func (v *validator) present(field string) bool {
+	_, ok := v.src.lines[field]
+	return ok
+}
+
+func (v *validator) add(field, msg string) {
+	v.errs = append(v.errs, &FieldError{File: v.src.file, Line: v.line(field), Field: field, Msg: msg})
+}
+
+func (v *validator) addf(field, format string, args ...any) {
+	v.add(field, fmt.Sprintf(format, args...))
+}
+
+func (v *validator) oneOf(field, got string, want ...string) {
+	v.addf(field, "want one of %s, got %q", strings.Join(want, ", "), got)
+}
+
+func (v *validator) weights(field string, names []string, w []float64) {
+	sum := 0.0
+	bad := false
+	for i, x := range w {
+		if !(x >= 0) || math.IsInf(x, 0) {
+			v.addf(field+"."+names[i], "weight must be ≥ 0, got %v", x)
+			bad = true
+		}
+		sum += x
+	}
+	if !bad && !(sum > 0) {
+		v.add(field, "weights sum to zero")
+	}
+}
