@@ -1,0 +1,125 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteConsole prints the summary table of every run.
+func WriteConsole(w io.Writer, r *Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
+	if r.Partial {
+		p("PARTIAL RESULT: %s\n", r.PartialReason)
+	}
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		p("\n%s: %s\n", run.Name, runLine(run))
+		if len(run.Operations) > 0 {
+			p("op\toutcome\tcount\trate/s\tp50\tp90\tp99\tp99.9\tmax\tsvc p99\t\n")
+			for _, op := range run.Operations {
+				c := op.Corrected
+				p("%s\tall\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op.Op, op.Count, op.Rate,
+					FormatNs(c.P50Ns), FormatNs(c.P90Ns), FormatNs(c.P99Ns), FormatNs(c.P999Ns), FormatNs(c.MaxNs), FormatNs(op.Service.P99Ns))
+				if len(op.Outcomes) > 1 || (len(op.Outcomes) == 1 && op.Outcomes[0].Outcome != "ok") {
+					for _, o := range op.Outcomes {
+						oc := o.Corrected
+						p("\t%s\t%d\t\t%s\t%s\t%s\t%s\t%s\t%s\t\n", o.Outcome, o.Count,
+							FormatNs(oc.P50Ns), FormatNs(oc.P90Ns), FormatNs(oc.P99Ns), FormatNs(oc.P999Ns), FormatNs(oc.MaxNs), FormatNs(o.Service.P99Ns))
+					}
+				}
+			}
+		}
+		if rp := run.Replay; rp != nil {
+			p("phase\t\tloads\t\tp50\tp90\tp99\tp99.9\tmax\t\t\n")
+			for _, ph := range rp.Phases {
+				l := ph.Latency
+				p("%s\t\t%d\t\t%s\t%s\t%s\t%s\t%s\t\t\n", ph.Phase, l.Count, FormatNs(l.P50Ns), FormatNs(l.P90Ns),
+					FormatNs(l.P99Ns), FormatNs(l.P999Ns), FormatNs(l.MaxNs))
+			}
+			p("%s\n", fitLine(rp.Fit))
+		}
+	}
+	if s := r.Sweep; s != nil {
+		p("\nsnapshot sweep (replay target p99 %s)\n", FormatNs(s.TargetP99Ns))
+		p("history\tinterval\treplay p50\treplay p99\treplay p99.9\tappend p99\tbytes/stream\twrite amp\t\n")
+		for _, c := range s.Cells {
+			p("%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.2f\t\n", c.History, IntervalName(c.Interval), FormatNs(c.ReplayP50Ns),
+				FormatNs(c.ReplayP99Ns), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns), c.BytesPerStrm, c.WriteAmplification)
+		}
+		for _, rec := range s.Recommendations {
+			p("history %d: interval %s — %s\n", rec.History, IntervalName(rec.Interval), rec.Reason)
+		}
+	}
+	if b := r.BreakEven; b != nil && b.OK {
+		p("\nsnapshot break-even: ~%.0f events\n", b.Events)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("reports: writing console summary: %w", err)
+	}
+	return nil
+}
+
+// Standard file names in a result directory.
+const (
+	ResultFile  = "result.json"
+	SummaryFile = "summary.md"
+)
+
+// WriteDir writes result.json and summary.md into dir, each through a
+// temporary file so a reader never sees half a file.
+func WriteDir(dir string, r *Result) error {
+	if err := writeAtomic(filepath.Join(dir, ResultFile), func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error { return WriteMarkdown(w, r) })
+}
+
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	tmp := f.Name()
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("reports: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("reports: %w", err)
+	}
+	return nil
+}
+
+// NewRunDir creates a fresh result directory under base named after the
+// experiment and start time (with a numeric suffix if it exists already).
+func NewRunDir(base, experiment string, start time.Time) (string, error) {
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", fmt.Errorf("reports: creating %s: %w", base, err)
+	}
+	name := SafeName(experiment) + "-" + start.UTC().Format("20060102-150405")
+	for i := 0; i < 1000; i++ {
+		dir := filepath.Join(base, name)
+		if i > 0 {
+			dir = fmt.Sprintf("%s-%d", dir, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !os.IsExist(err) {
+			return "", fmt.Errorf("reports: creating %s: %w", dir, err)
+		}
+	}
+	return "", fmt.Errorf("reports: no free result directory name under %s for %s", base, name)
+}

@@ -1,0 +1,212 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WriteMarkdown writes summary.md: the environment and every run's tables.
+func WriteMarkdown(w io.Writer, r *Result) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+
+	p("# esbench %s\n\n", r.Experiment)
+	if r.Partial {
+		p("> **Partial result**: %s. The figures cover only the time measured before the stop.\n\n", r.PartialReason)
+	}
+	p("Started %s, finished %s (%s).\n\n", r.Started.UTC().Format(time.RFC3339), r.Finished.UTC().Format(time.RFC3339),
+		r.Finished.Sub(r.Started).Round(time.Millisecond))
+
+	e := r.Environment
+	p("## Environment\n\n| | |\n|---|---|\n")
+	p("| esbench | %s (commit %s) |\n", e.Version, e.Commit)
+	p("| Go | %s %s/%s, GOMAXPROCS %d |\n", e.GoVersion, e.GOOS, e.GOARCH, e.GOMAXPROCS)
+	p("| CPU | %s, %d cores |\n", orDash(e.CPUModel), e.Cores)
+	p("| host | %s |\n", orDash(e.Hostname))
+	p("| backend | %s%s |\n", orDash(e.Backend), formatParams(e.BackendOptions))
+	p("| codec | %s |\n\n", orDash(e.Codec))
+
+	if s := r.Sweep; s != nil {
+		writeSweepMarkdown(bw, s)
+	}
+	if b := r.BreakEven; b != nil {
+		p("## Snapshot break-even\n\n")
+		if b.OK {
+			p("Replaying about **%.0f events** from scratch costs as much as loading a snapshot (%s vs %s).\n\n",
+				b.Events, b.WithoutSnapshots, b.WithSnapshots)
+		} else {
+			p("Not determined: the fits of %s and %s do not give a break-even.\n\n", b.WithoutSnapshots, b.WithSnapshots)
+		}
+	}
+	for i := range r.Runs {
+		writeRunMarkdown(bw, &r.Runs[i])
+	}
+	if len(r.Files) > 0 {
+		p("## Files\n\n")
+		for _, f := range r.Files {
+			p("- `%s`\n", f)
+		}
+		p("\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("reports: writing summary: %w", err)
+	}
+	return nil
+}
+
+func writeRunMarkdown(bw *bufio.Writer, run *Run) {
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p("## Run %s\n\n", run.Name)
+	if run.Partial {
+		p("> Partial: %s\n\n", run.PartialReason)
+	}
+	p("%s\n\n", runLine(run))
+	if len(run.Params) > 0 {
+		p("Parameters:%s\n\n", formatParams(run.Params))
+	}
+	if len(run.Operations) > 0 {
+		p("Latency from the intended start (%s) and service time:\n\n", correctedNote(run))
+		p("| op | count | rate/s | errors | late | p50 | p90 | p99 | p99.9 | p99.99 | max | service p50 | service p99 | service max |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, op := range run.Operations {
+			c, s := op.Corrected, op.Service
+			p("| %s | %d | %.1f | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				op.Op, op.Count, op.Rate, sumErrors(op.Errors), op.Late,
+				FormatNs(c.P50Ns), FormatNs(c.P90Ns), FormatNs(c.P99Ns), FormatNs(c.P999Ns), FormatNs(c.P9999Ns), FormatNs(c.MaxNs),
+				FormatNs(s.P50Ns), FormatNs(s.P99Ns), FormatNs(s.MaxNs))
+		}
+		p("\nBy outcome:\n\n| op | outcome | count | p50 | p99 | p99.9 | max | service p99 |\n|---|---|--:|--:|--:|--:|--:|--:|\n")
+		for _, op := range run.Operations {
+			for _, o := range op.Outcomes {
+				c := o.Corrected
+				p("| %s | %s | %d | %s | %s | %s | %s | %s |\n", op.Op, o.Outcome, o.Count,
+					FormatNs(c.P50Ns), FormatNs(c.P99Ns), FormatNs(c.P999Ns), FormatNs(c.MaxNs), FormatNs(o.Service.P99Ns))
+			}
+		}
+		p("\n")
+	}
+	if rp := run.Replay; rp != nil {
+		writeReplayMarkdown(bw, rp)
+	}
+	if len(run.Extra) > 0 {
+		p("| figure | value |\n|---|--:|\n")
+		for _, k := range slices.Sorted(maps.Keys(run.Extra)) {
+			p("| %s | %.4g |\n", k, run.Extra[k])
+		}
+		p("\n")
+	}
+}
+
+func writeReplayMarkdown(bw *bufio.Writer, rp *ReplayReport) {
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p("### Replay\n\n%d loads (%d from a snapshot), %d events replayed, %d bytes read.\n\n",
+		rp.Loads, rp.FromSnapshot, rp.Replayed, rp.Bytes)
+	p("| phase | p50 | p90 | p99 | p99.9 | max | mean |\n|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, ph := range rp.Phases {
+		l := ph.Latency
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", ph.Phase, FormatNs(l.P50Ns), FormatNs(l.P90Ns),
+			FormatNs(l.P99Ns), FormatNs(l.P999Ns), FormatNs(l.MaxNs), FormatNs(int64(l.MeanNs)))
+	}
+	p("\n| events replayed | loads | mean events | p50 | p99 | p99.9 | max |\n|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, b := range rp.Buckets {
+		l := b.Total
+		p("| %s | %d | %.1f | %s | %s | %s | %s |\n", bucketRange(b), l.Count, b.MeanEvents,
+			FormatNs(l.P50Ns), FormatNs(l.P99Ns), FormatNs(l.P999Ns), FormatNs(l.MaxNs))
+	}
+	p("\n%s\n\n", fitLine(rp.Fit))
+}
+
+func writeSweepMarkdown(bw *bufio.Writer, s *Sweep) {
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p("## Snapshot-interval sweep\n\nReplay target: p99 ≤ %s.\n\n", FormatNs(s.TargetP99Ns))
+	p("| history | interval | replay p50 | replay p99 | replay p99.9 | append p99 | bytes/stream | write amp. |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, c := range s.Cells {
+		p("| %d | %s | %s | %s | %s | %s | %.0f | %.2f |\n", c.History, IntervalName(c.Interval),
+			FormatNs(c.ReplayP50Ns), FormatNs(c.ReplayP99Ns), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns),
+			c.BytesPerStrm, c.WriteAmplification)
+	}
+	p("\n| history | recommended interval | |\n|--:|--:|---|\n")
+	for _, rec := range s.Recommendations {
+		mark := ""
+		if !rec.Met {
+			mark = " (target not met)"
+		}
+		p("| %d | %s%s | %s |\n", rec.History, IntervalName(rec.Interval), mark, rec.Reason)
+	}
+	p("\n")
+}
+
+func runLine(run *Run) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s loop, %d workers, measured %s after %s warmup: %d ops at %.1f/s",
+		run.Mode, run.Workers, time.Duration(run.MeasuredNs).Round(time.Millisecond),
+		time.Duration(run.WarmupNs).Round(time.Millisecond), run.Recorded, run.AchievedRate)
+	if run.TargetRate > 0 {
+		fmt.Fprintf(&b, " (target %.1f/s, %.1f%%)", run.TargetRate, 100*run.AchievedRate/run.TargetRate)
+	}
+	fmt.Fprintf(&b, ", %d errors", run.Errors)
+	if run.Mode == "open" {
+		fmt.Fprintf(&b, ", %d late (start lag > %s)", run.Late, FormatNs(run.LateThresholdNs))
+		if l := run.StartLag; l != nil && l.Count > 0 {
+			fmt.Fprintf(&b, ", start lag p50 %s p99 %s max %s", FormatNs(l.P50Ns), FormatNs(l.P99Ns), FormatNs(l.MaxNs))
+		}
+	}
+	return b.String()
+}
+
+func correctedNote(run *Run) string {
+	if run.Mode == "open" {
+		return "corrected for coordinated omission"
+	}
+	return "closed loop: equal to service time, no coordinated-omission correction"
+}
+
+func fitLine(f LinearFit) string {
+	if !f.OK {
+		return fmt.Sprintf("Fit: not determined (%d loads; needs at least two distinct history lengths).", f.N)
+	}
+	return fmt.Sprintf("Fit: load time ≈ %s + %.1f ns × events (r² = %.3f, %d loads).", FormatNs(int64(f.A)), f.B, f.R2, f.N)
+}
+
+func bucketRange(b BucketStats) string {
+	switch {
+	case b.Upper == 0:
+		return fmt.Sprintf("≥ %d", b.Lower)
+	case b.Upper == b.Lower+1:
+		return fmt.Sprint(b.Lower)
+	default:
+		return fmt.Sprintf("%d–%d", b.Lower, b.Upper-1)
+	}
+}
+
+func sumErrors(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func formatParams(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
