@@ -53,7 +53,7 @@ func TestAcquireRules(t *testing.T) {
 				}
 			}},
 		{name: "device limit: a download one ns before expiry still holds the device", plan: PlanBasic, device: "d2",
-			want: ReasonDeviceLimit,
+			want:  ReasonDeviceLimit,
 			setup: func(w *world) { w.acquire("d1", "t1", false, 1); w.advance(week - time.Nanosecond) }},
 		{name: "device limit: an expired download frees the device", plan: PlanBasic, device: "d2",
 			setup: func(w *world) { w.acquire("d1", "t1", false, 1); w.advance(week) }},
@@ -108,7 +108,7 @@ func TestAcquireRules(t *testing.T) {
 			setup: func(w *world) { w.acquire("d1", "t1", true, 3) }},
 		{name: "restricted: unrestricted downloads are not counted", plan: PlanBasic, device: "d1", title: "t1",
 			restricted: true,
-			setup: func(w *world) { w.acquire("d1", "t1", false, 5); w.acquire("d1", "t1", true, 2) }},
+			setup:      func(w *world) { w.acquire("d1", "t1", false, 5); w.acquire("d1", "t1", true, 2) }},
 		{name: "restricted: an unrestricted download is not limited", plan: PlanBasic, device: "d1", title: "t1",
 			setup: func(w *world) { w.acquire("d1", "t1", true, 3) }},
 		{name: "restricted: Dec 31, last nanosecond, same year", plan: PlanBasic, start: lateDec, device: "d1",

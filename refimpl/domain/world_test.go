@@ -16,12 +16,15 @@ type world struct {
 	acc  *Account
 	lics map[string]*License
 	seq  int
+	// accLog and licLog record every applied event, for replay tests.
+	accLog []Event
+	licLog map[string][]Event
 }
 
 const testCustomer = "cust-1"
 
 func newWorld(tb testing.TB, p Policy, now time.Time) *world {
-	return &world{tb: tb, p: p, now: now.UTC(), acc: NewAccount(testCustomer), lics: map[string]*License{}}
+	return &world{tb: tb, p: p, now: now.UTC(), acc: NewAccount(testCustomer), lics: map[string]*License{}, licLog: map[string][]Event{}}
 }
 
 func (w *world) req() string {
@@ -36,6 +39,7 @@ func (w *world) apply(out Outcome) {
 		if err := w.acc.Apply(w.acc.Version()+1, e); err != nil {
 			w.tb.Fatalf("apply %T to account: %v", e, err)
 		}
+		w.accLog = append(w.accLog, e)
 	}
 	for id, evs := range out.Licenses {
 		l := w.lics[id]
@@ -47,6 +51,7 @@ func (w *world) apply(out Outcome) {
 			if err := l.Apply(l.Version()+1, e); err != nil {
 				w.tb.Fatalf("apply %T to license %s: %v", e, id, err)
 			}
+			w.licLog[id] = append(w.licLog[id], e)
 		}
 	}
 }

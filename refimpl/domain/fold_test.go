@@ -1,0 +1,360 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/esbench/esbench/refimpl/codec"
+)
+
+// randomHistory plays n random commands for one customer, starting early in
+// December so histories cross a calendar year, and returns the world with
+// its event logs. Commands the rules refuse with an error (unknown device,
+// ...) are skipped: they record nothing.
+func randomHistory(tb testing.TB, seed uint64, n int) *world {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	w := newWorld(tb, DefaultPolicy(), time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	plans := []string{PlanBasic, PlanStandard, PlanPremium}
+	w.open(plans[r.IntN(len(plans))])
+	devices := []string{"d0", "d1", "d2", "d3", "d4", "d5"}
+	var licenses []string
+	pick := func() string { return licenses[r.IntN(len(licenses))] }
+	for range n {
+		w.advance(time.Duration(r.Int64N(int64(6 * time.Hour))))
+		var out Outcome
+		var err error
+		switch k := r.IntN(100); {
+		case k < 8:
+			out, err = DecideRegisterDevice(w.acc, RegisterDevice{RequestID: w.req(), CustomerID: testCustomer,
+				DeviceID: devices[r.IntN(len(devices))]}, w.p, w.now)
+		case k < 10:
+			out, err = DecideRemoveDevice(w.acc, RemoveDevice{RequestID: w.req(), CustomerID: testCustomer,
+				DeviceID: devices[r.IntN(len(devices))]}, w.p, w.now)
+		case k < 60:
+			out, err = DecideAcquire(w.acc, AcquireLicense{RequestID: w.req(), CustomerID: testCustomer,
+				DeviceID: devices[r.IntN(len(devices))], TitleID: fmt.Sprintf("t%d", r.IntN(8)),
+				StudioID: "s", Restricted: r.IntN(3) == 0}, w.p, w.now)
+			if err == nil && out.Decision.Allowed {
+				licenses = append(licenses, out.Decision.LicenseID)
+			}
+		case k < 72 && len(licenses) > 0:
+			id := pick()
+			out, err = DecideRenew(w.acc, w.lics[id], RenewLicense{RequestID: w.req(), CustomerID: testCustomer, LicenseID: id}, w.p, w.now)
+		case k < 84 && len(licenses) > 0:
+			id := pick()
+			out, err = DecideRelease(w.acc, w.lics[id], ReleaseLicense{RequestID: w.req(), CustomerID: testCustomer, LicenseID: id}, w.p, w.now)
+		case k < 96 && len(licenses) > 0:
+			id := pick()
+			out, err = DecidePlayback(w.lics[id], StartPlayback{RequestID: w.req(), CustomerID: testCustomer, LicenseID: id}, w.p, w.now)
+		default:
+			w.advance(time.Duration(r.Int64N(int64(5 * 24 * time.Hour))))
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, ErrUnknownDevice) {
+				tb.Fatalf("seed %d: unexpected error %v", seed, err)
+			}
+			continue
+		}
+		w.apply(out)
+	}
+	return w
+}
+
+// roundTrip encodes v through the registry with codecID and decodes it.
+func roundTrip(tb testing.TB, reg *codec.Registry, codecID string, v any) any {
+	tb.Helper()
+	env, err := reg.Encode(codecID, v)
+	if err != nil {
+		tb.Fatalf("encode %T with %s: %v", v, codecID, err)
+	}
+	out, err := reg.Decode(env)
+	if err != nil {
+		tb.Fatalf("decode %T with %s: %v", v, codecID, err)
+	}
+	return out
+}
+
+func fold[A Aggregate](tb testing.TB, agg A, events []Event, from uint64) A {
+	tb.Helper()
+	for i, e := range events {
+		if err := agg.Apply(from+uint64(i)+1, e); err != nil {
+			tb.Fatalf("apply %d: %v", from+uint64(i)+1, err)
+		}
+	}
+	return agg
+}
+
+// TestSnapshotPlusTail: on random histories, for both codecs, (a) replaying
+// the events after encoding and decoding each folds to the state of the
+// original events, (b) a snapshot restored after a codec round trip is
+// deep-equal to the state it captured, and (c) snapshot plus tail folds to
+// exactly the full replay.
+func TestSnapshotPlusTail(t *testing.T) {
+	reg := NewRegistry()
+	seeds := []uint64{1, 2, 3, 4, 5, 6}
+	for _, seed := range seeds {
+		w := randomHistory(t, seed, 700)
+		for _, codecID := range []string{"json", "gob"} {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, codecID), func(t *testing.T) {
+				decoded := make([]Event, len(w.accLog))
+				for i, e := range w.accLog {
+					decoded[i] = roundTrip(t, reg, codecID, e).(Event)
+				}
+				full := fold(t, NewAccount(testCustomer), decoded, 0)
+				if !reflect.DeepEqual(full, w.acc) {
+					t.Fatalf("replay of decoded events differs from the live state")
+				}
+				r := rand.New(rand.NewPCG(seed, 7))
+				for range 5 {
+					k := r.IntN(len(decoded)) + 1
+					head := fold(t, NewAccount(testCustomer), decoded[:k], 0)
+					snap := roundTrip(t, reg, codecID, head.SnapshotState())
+					restored := NewAccount(testCustomer)
+					if err := restored.RestoreSnapshot(uint64(k), snap); err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(restored, head) {
+						t.Fatalf("snapshot at %d restores to a different state:\n got %+v\nwant %+v", k, restored, head)
+					}
+					fold(t, restored, decoded[k:], uint64(k))
+					if !reflect.DeepEqual(restored, full) {
+						t.Fatalf("snapshot at %d plus tail differs from the full replay", k)
+					}
+				}
+				for id, evs := range w.licLog {
+					dec := make([]Event, len(evs))
+					for i, e := range evs {
+						dec[i] = roundTrip(t, reg, codecID, e).(Event)
+					}
+					fullL := fold(t, NewLicense(id), dec, 0)
+					if !reflect.DeepEqual(fullL, w.lics[id]) {
+						t.Fatalf("license %s replay differs", id)
+					}
+					k := r.IntN(len(dec)) + 1
+					head := fold(t, NewLicense(id), dec[:k], 0)
+					restored := NewLicense(id)
+					if err := restored.RestoreSnapshot(uint64(k), roundTrip(t, reg, codecID, head.SnapshotState())); err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(restored, head) {
+						t.Fatalf("license %s snapshot at %d restores to a different state", id, k)
+					}
+					if !reflect.DeepEqual(fold(t, restored, dec[k:], uint64(k)), fullL) {
+						t.Fatalf("license %s snapshot plus tail differs", id)
+					}
+				}
+			})
+		}
+		// The histories must exercise what the test claims to cover.
+		kinds := map[string]bool{}
+		for _, e := range w.accLog {
+			kinds[e.EventType()] = true
+		}
+		for _, evs := range w.licLog {
+			for _, e := range evs {
+				kinds[e.EventType()] = true
+			}
+		}
+		if seed == seeds[0] {
+			var missing []string
+			for _, f := range eventFixtures() {
+				if !kinds[f.current.EventType()] {
+					missing = append(missing, f.current.EventType())
+				}
+			}
+			if len(missing) > 0 {
+				t.Errorf("seed %d history lacks %v", seed, missing)
+			}
+		}
+	}
+}
+
+// TestStateStaysBounded: expired downloads and past years' counts are swept,
+// and denials are capped, so a long history keeps a small snapshot.
+func TestStateStaysBounded(t *testing.T) {
+	w := newWorld(t, DefaultPolicy(), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
+	w.open(PlanBasic)
+	w.register("d1", "d2")
+	for day := range 800 {
+		w.acquire("d1", fmt.Sprintf("t%d", day), true, 1)
+		w.must(DecideAcquire(w.acc, w.acquireCmd("d2", "t", false), w.p, w.now)) // device limit denial
+		w.advance(24 * time.Hour)
+	}
+	s := w.acc.SnapshotState().(*AccountSnapshot)
+	// 6 active (7-day licenses, one a day, the oldest expiring right now)
+	// plus at most the unswept rest.
+	if len(s.Downloads) > 2*minPruneAt || len(s.Downloads) < 6 {
+		t.Fatalf("%d downloads in the snapshot after 800 days", len(s.Downloads))
+	}
+	if got := w.acc.ActiveDownloads("d1", w.now); got != 6 {
+		t.Fatalf("active downloads = %d, want 6", got)
+	}
+	years := map[int]bool{}
+	for _, c := range s.TitleYears {
+		years[c.Year] = true
+	}
+	if len(years) != 1 || !years[w.now.Year()] {
+		t.Fatalf("title-year counts kept for years %v, want only %d", years, w.now.Year())
+	}
+	if len(s.Denials) != MaxRecentDenials || s.Counters.Denied != 800 || s.Counters.Granted != 800 {
+		t.Fatalf("%d denials kept, counters %+v", len(s.Denials), s.Counters)
+	}
+	// The kept denials are the latest, oldest first.
+	last := w.acc.RecentDenials()
+	if !sort.SliceIsSorted(last, func(i, j int) bool { return last[i].At.Before(last[j].At) }) ||
+		!last[len(last)-1].At.Equal(w.now.Add(-24*time.Hour)) {
+		t.Fatalf("recent denials not the latest in order: first %v last %v", last[0].At, last[len(last)-1].At)
+	}
+}
+
+// TestApplyRejects: Apply refuses, with a typed error and without changing
+// the state, every event it cannot accept.
+func TestApplyRejects(t *testing.T) {
+	at := midYear
+	opened := func() *Account {
+		a := NewAccount(testCustomer)
+		if err := a.Apply(1, &AccountOpened{CustomerID: testCustomer, Plan: PlanBasic, At: at}); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	issued := func() *License {
+		l := NewLicense("lic-1")
+		if err := l.Apply(1, &LicenseIssued{LicenseID: "lic-1", CustomerID: testCustomer, ExpiresAt: at.Add(week)}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	var nilGranted *DownloadGranted
+	var nilIssued *LicenseIssued
+	var nilRenewed *LicenseRenewed
+	cases := []struct {
+		name string
+		agg  func() Aggregate
+		v    uint64
+		e    Event
+		want error
+	}{
+		{"account: version gap", func() Aggregate { return opened() }, 3, &DeviceRegistered{DeviceID: "d"}, ErrVersionGap},
+		{"account: version repeated", func() Aggregate { return opened() }, 1, &DeviceRegistered{DeviceID: "d"}, ErrVersionGap},
+		{"account: version 0", func() Aggregate { return NewAccount(testCustomer) }, 0, &AccountOpened{CustomerID: testCustomer}, ErrVersionGap},
+		{"account: license event", func() Aggregate { return opened() }, 2, &LicenseIssued{LicenseID: "x"}, ErrWrongAggregate},
+		{"account: another customer's opening", func() Aggregate { return NewAccount(testCustomer) }, 1, &AccountOpened{CustomerID: "cust-2"}, ErrWrongAggregate},
+		{"account: second opening", func() Aggregate { return opened() }, 2, &AccountOpened{CustomerID: testCustomer}, ErrUnexpectedEvent},
+		{"account: stream not starting with the opening", func() Aggregate { return NewAccount(testCustomer) }, 1, &DeviceRegistered{DeviceID: "d"}, ErrUnexpectedEvent},
+		{"account: nil event", func() Aggregate { return opened() }, 2, nil, ErrUnexpectedEvent},
+		{"account: typed nil event", func() Aggregate { return opened() }, 2, nilGranted, ErrUnexpectedEvent},
+		{"account: event by value", func() Aggregate { return opened() }, 2, DeviceRegistered{DeviceID: "d"}, ErrWrongAggregate},
+		{"license: version gap", func() Aggregate { return issued() }, 5, &LicenseRenewed{Renewal: 1}, ErrVersionGap},
+		{"license: account event", func() Aggregate { return issued() }, 2, &DownloadGranted{LicenseID: "lic-1"}, ErrWrongAggregate},
+		{"license: another license's issue", func() Aggregate { return NewLicense("lic-1") }, 1, &LicenseIssued{LicenseID: "lic-2"}, ErrWrongAggregate},
+		{"license: second issue", func() Aggregate { return issued() }, 2, &LicenseIssued{LicenseID: "lic-1"}, ErrUnexpectedEvent},
+		{"license: stream not starting with the issue", func() Aggregate { return NewLicense("lic-1") }, 1, &PlaybackStarted{At: at}, ErrUnexpectedEvent},
+		{"license: typed nil issue", func() Aggregate { return NewLicense("lic-1") }, 1, nilIssued, ErrUnexpectedEvent},
+		{"license: typed nil renewal", func() Aggregate { return issued() }, 2, nilRenewed, ErrUnexpectedEvent},
+		{"license: nil event", func() Aggregate { return issued() }, 2, nil, ErrUnexpectedEvent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			agg := tc.agg()
+			before := fmt.Sprintf("%+v", agg)
+			err := agg.Apply(tc.v, tc.e)
+			var ae *ApplyError
+			if !errors.Is(err, tc.want) || !errors.As(err, &ae) || ae.Aggregate != agg.AggregateType() || ae.Version != tc.v {
+				t.Fatalf("Apply error = %v, want %v in an *ApplyError", err, tc.want)
+			}
+			if after := fmt.Sprintf("%+v", agg); after != before {
+				t.Fatalf("a refused event changed the state:\n%s\n%s", before, after)
+			}
+		})
+	}
+}
+
+func TestRestoreRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		agg  Snapshotter
+		v    uint64
+		snap any
+		want error
+	}{
+		{"account: license snapshot", NewAccount("c"), 3, &LicenseSnapshot{LicenseID: "l"}, ErrWrongAggregate},
+		{"account: nil", NewAccount("c"), 3, nil, ErrWrongAggregate},
+		{"account: typed nil", NewAccount("c"), 3, (*AccountSnapshot)(nil), ErrWrongAggregate},
+		{"account: another customer", NewAccount("c"), 3, &AccountSnapshot{CustomerID: "d"}, ErrWrongAggregate},
+		{"account: version 0", NewAccount("c"), 0, &AccountSnapshot{CustomerID: "c"}, ErrUnexpectedEvent},
+		{"account: too many denials", NewAccount("c"), 3, &AccountSnapshot{CustomerID: "c", Denials: make([]Denial, MaxRecentDenials+1)}, ErrUnexpectedEvent},
+		{"account: negative count", NewAccount("c"), 3, &AccountSnapshot{CustomerID: "c", TitleYears: []TitleYearCount{{TitleID: "t", Year: 2026, Count: -1}}}, ErrUnexpectedEvent},
+		{"license: account snapshot", NewLicense("l"), 3, &AccountSnapshot{CustomerID: "c"}, ErrWrongAggregate},
+		{"license: another license", NewLicense("l"), 3, &LicenseSnapshot{LicenseID: "m"}, ErrWrongAggregate},
+		{"license: negative renewals", NewLicense("l"), 3, &LicenseSnapshot{LicenseID: "l", Renewals: -1}, ErrUnexpectedEvent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fmt.Sprintf("%+v", tc.agg)
+			err := tc.agg.RestoreSnapshot(tc.v, tc.snap)
+			var ae *ApplyError
+			if !errors.Is(err, tc.want) || !errors.As(err, &ae) {
+				t.Fatalf("RestoreSnapshot error = %v, want %v in an *ApplyError", err, tc.want)
+			}
+			if fmt.Sprintf("%+v", tc.agg) != before {
+				t.Fatal("a refused snapshot changed the state")
+			}
+		})
+	}
+}
+
+func TestNewAggregate(t *testing.T) {
+	for _, typ := range []string{TypeAccount, TypeLicense} {
+		a, err := NewAggregate(typ, "x")
+		if err != nil || a.AggregateType() != typ || a.Version() != 0 {
+			t.Fatalf("NewAggregate(%s) = %v, %v", typ, a, err)
+		}
+	}
+	if _, err := NewAggregate("Nope", "x"); !errors.Is(err, ErrWrongAggregate) {
+		t.Fatalf("unknown aggregate type: %v", err)
+	}
+}
+
+// BenchmarkReplayAccount folds a recorded account history into an empty
+// account: the domain's share of a replay (decoding is the codec's and the
+// repository's benchmark).
+func BenchmarkReplayAccount(b *testing.B) {
+	w := randomHistory(b, 11, 5000)
+	events := w.accLog
+	b.ReportAllocs()
+	b.ReportMetric(float64(len(events)), "events/op")
+	for b.Loop() {
+		a := NewAccount(testCustomer)
+		for i, e := range events {
+			if err := a.Apply(uint64(i)+1, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkDecideAcquire measures one acquire decision against a busy
+// account (hundreds of downloads).
+func BenchmarkDecideAcquire(b *testing.B) {
+	w := newWorld(b, DefaultPolicy(), midYear)
+	w.open(PlanPremium)
+	w.register("d1", "d2", "d3", "d4")
+	for _, d := range []string{"d1", "d2", "d3", "d4"} {
+		w.acquire(d, "t", false, 90)
+	}
+	c := w.acquireCmd("d1", "t", true)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecideAcquire(w.acc, c, w.p, w.now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
