@@ -41,7 +41,8 @@ func NewProgress(ctx context.Context, out io.Writer, interactive bool, every tim
 		p.every = DefaultPlainEvery
 	}
 	if interactive {
-		p.bars = mpb.NewWithContext(ctx, mpb.WithOutput(out), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond))
+		p.bars = mpb.NewWithContext(ctx, mpb.WithOutput(out), mpb.WithWidth(40),
+			mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
 	}
 	return p
 }
@@ -156,7 +157,13 @@ func (t *Task) update(final bool) {
 			cur = el.Milliseconds()
 		}
 		if final {
-			t.bar.SetTotal(-1, true)
+			// A bar built with a total completes itself when current reaches
+			// it (SetTotal is then ignored); an open one needs SetTotal.
+			if tot := t.barTotal(); tot > 0 {
+				t.bar.SetCurrent(tot)
+			} else {
+				t.bar.SetTotal(-1, true)
+			}
 			return
 		}
 		// Stay below the total until Done: reaching it completes the bar.
