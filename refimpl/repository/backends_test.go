@@ -18,3 +18,6 @@ func backends(t testing.TB) []backend {
 		{"memory", func(t testing.TB) store.Store { return memory.New() }},
 	}
 }
+
+// benchBackends are the stores the benchmarks compare.
+func benchBackends() []backend { return backends(nil) }
