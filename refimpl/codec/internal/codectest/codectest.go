@@ -1,0 +1,257 @@
+// Package codectest is the shared test kit of the codec packages: sample
+// values of every domain event and snapshot (with edge cases), a round-trip
+// check, golden-payload checks against testdata, and the body of each
+// codec's fuzz target.
+package codectest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/domain"
+)
+
+// Sample is one named value, a pointer to a domain event or snapshot.
+type Sample struct {
+	Name  string
+	Value any
+}
+
+func at(day, sec, nsec int) time.Time {
+	return time.Date(2026, time.March, day, 10, 0, sec, nsec, time.UTC)
+}
+
+// Samples returns typical and edge-case values of every event type (and
+// every snapshot type once they exist). Times are UTC, as the codecs return
+// them.
+func Samples() []Sample {
+	s := []Sample{
+		{"AccountOpened", &domain.AccountOpened{CustomerID: "c-000042", Plan: "premium", At: at(1, 0, 0)}},
+		{"AccountOpened_zero", &domain.AccountOpened{}},
+		{"DeviceRegistered", &domain.DeviceRegistered{DeviceID: "c-000042/d-1", At: at(1, 5, 123456789)}},
+		{"DeviceRemoved", &domain.DeviceRemoved{DeviceID: "c-000042/d-1", At: at(9, 0, 1)}},
+		{"DownloadGranted", &domain.DownloadGranted{RequestID: "r-7f3a9c", LicenseID: "l-00af31", DeviceID: "c-000042/d-2",
+			TitleID: "t-01873", StudioID: "s-12", Restricted: true, Year: 2026, ExpiresAt: at(8, 0, 0), At: at(1, 7, 500)}},
+		{"DownloadGranted_unicode", &domain.DownloadGranted{RequestID: "r-ü€😀", LicenseID: "", DeviceID: "d",
+			TitleID: "Amélie", StudioID: "スタジオ", Restricted: false, Year: -1, ExpiresAt: time.Time{}, At: at(2, 0, 0)}},
+		{"DownloadRenewed", &domain.DownloadRenewed{LicenseID: "l-00af31", ExpiresAt: at(15, 0, 0), At: at(8, 0, 0)}},
+		{"DownloadReleased", &domain.DownloadReleased{LicenseID: "l-00af31", DeviceID: "c-000042/d-2", At: at(20, 0, 0)}},
+		{"DownloadDenied", &domain.DownloadDenied{RequestID: "r-77", DeviceID: "c-000042/d-3", TitleID: "t-00001",
+			Reason: "device_limit", At: at(3, 0, 0)}},
+		{"LicenseIssued", &domain.LicenseIssued{LicenseID: "l-00af31", CustomerID: "c-000042", DeviceID: "c-000042/d-2",
+			TitleID: "t-01873", StudioID: "s-12", PolicyVersion: 3, IssuedAt: at(1, 7, 500), ExpiresAt: at(8, 7, 500)}},
+		{"LicenseRenewed", &domain.LicenseRenewed{Renewal: 2, ExpiresAt: at(15, 0, 0), At: at(8, 0, 0)}},
+		{"PlaybackStarted", &domain.PlaybackStarted{At: at(4, 0, 0), PlaybackEndsAt: at(6, 0, 0)}},
+		{"LicenseReleased", &domain.LicenseReleased{Reason: "deleted", At: at(20, 0, 0)}},
+		{"LicenseActionDenied", &domain.LicenseActionDenied{Action: "renew", Reason: "renewal_limit", At: at(22, 0, 0)}},
+		{"LicenseActionDenied_longtime", &domain.LicenseActionDenied{Action: "playback", Reason: strings.Repeat("x", 300),
+			At: time.Date(2262, time.January, 1, 0, 0, 0, 0, time.UTC)}},
+	}
+	return append(s, snapshotSamples()...)
+}
+
+// Fresh returns a new zero value of the type sample points to.
+func Fresh(sample any) any { return reflect.New(reflect.TypeOf(sample).Elem()).Interface() }
+
+// RoundTrip checks that every sample survives Marshal then Unmarshal with
+// equal values.
+func RoundTrip(t *testing.T, c codec.Codec) {
+	t.Helper()
+	for _, s := range Samples() {
+		t.Run(s.Name, func(t *testing.T) {
+			b, err := c.Marshal(s.Value)
+			if err != nil {
+				t.Fatalf("Marshal: %v", err)
+			}
+			got := Fresh(s.Value)
+			if err := c.Unmarshal(b, got); err != nil {
+				t.Fatalf("Unmarshal: %v", err)
+			}
+			if !reflect.DeepEqual(got, s.Value) {
+				t.Fatalf("round trip changed the value:\n got %+v\nwant %+v", got, s.Value)
+			}
+		})
+	}
+}
+
+// Rejects checks the errors every codec owes: an unsupported Go type on
+// Marshal and Unmarshal, and truncated payloads on Unmarshal. With truncAll
+// every strict prefix of an encoded DownloadGranted must fail; codecs whose
+// format makes a prefix at a field boundary a valid message (protobuf: absent
+// fields are defaults) set it false and only a one-byte prefix is tried.
+// schema is set for the schema-driven codecs: they must refuse a Go type
+// they have no schema for, and their own errors must start with their id
+// (the registry's DecodeError names the codec for the standard-library
+// codecs, which accept any type).
+func Rejects(t *testing.T, c codec.Codec, truncAll, schema bool) {
+	t.Helper()
+	type alien struct{ X int }
+	if schema {
+		if _, err := c.Marshal(&alien{X: 1}); err == nil {
+			t.Errorf("Marshal(%T) succeeded; want an error", &alien{})
+		}
+		if err := c.Unmarshal([]byte{0}, &alien{}); err == nil {
+			t.Errorf("Unmarshal into %T succeeded; want an error", &alien{})
+		}
+	}
+	s := Samples()[4] // DownloadGranted
+	b, err := c.Marshal(s.Value)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	cuts := []int{1}
+	if truncAll {
+		cuts = cuts[:0]
+		for n := 0; n < len(b); n++ {
+			cuts = append(cuts, n)
+		}
+	}
+	for _, n := range cuts {
+		// A copy, so that no decoder can read past the cut within the
+		// original slice's capacity.
+		cut := append([]byte(nil), b[:n]...)
+		err := c.Unmarshal(cut, Fresh(s.Value))
+		if err == nil {
+			t.Errorf("Unmarshal of the first %d of %d bytes succeeded; want an error", n, len(b))
+			continue
+		}
+		if schema && !strings.HasPrefix(err.Error(), c.ID()+":") {
+			t.Errorf("error %q does not start with the codec id %q", err, c.ID())
+		}
+	}
+}
+
+// Golden decodes the committed payload of every sample from
+// dir/<sample>.bin (dir is under testdata) and compares the values. With
+// ESBENCH_UPDATE_GOLDEN=1 it first (re)writes the files from the current
+// encoder; payloads written once must keep decoding forever.
+func Golden(t *testing.T, c codec.Codec, dir string) {
+	t.Helper()
+	update := os.Getenv("ESBENCH_UPDATE_GOLDEN") == "1"
+	for _, s := range Samples() {
+		t.Run(s.Name, func(t *testing.T) {
+			path := filepath.Join(dir, s.Name+".bin")
+			if update {
+				b, err := c.Marshal(s.Value)
+				if err != nil {
+					t.Fatalf("Marshal: %v", err)
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("golden payload missing (run with ESBENCH_UPDATE_GOLDEN=1 once): %v", err)
+			}
+			got := Fresh(s.Value)
+			if err := c.Unmarshal(b, got); err != nil {
+				t.Fatalf("Unmarshal golden %s: %v", path, err)
+			}
+			if !reflect.DeepEqual(got, s.Value) {
+				t.Fatalf("golden %s decodes to\n %+v\nwant %+v", path, got, s.Value)
+			}
+		})
+	}
+}
+
+// Registry returns a registry holding c and every domain event and snapshot
+// type at schema version 1.
+func Registry(c codec.Codec) *codec.Registry {
+	r := codec.NewRegistry(c)
+	for _, s := range Samples() {
+		name := reflect.TypeOf(s.Value).Elem().Name()
+		v := s.Value
+		r.Register(name, 1, func() any { return Fresh(v) }, nil)
+	}
+	return r
+}
+
+// FuzzSeeds adds the encoding of every sample to f, prefixed with the
+// sample's type index, plus a few degenerate inputs.
+func FuzzSeeds(f *testing.F, c codec.Codec) {
+	types := typeNames()
+	for _, s := range Samples() {
+		b, err := c.Marshal(s.Value)
+		if err != nil {
+			f.Fatalf("Marshal %s: %v", s.Name, err)
+		}
+		idx := indexOf(types, reflect.TypeOf(s.Value).Elem().Name())
+		f.Add(append([]byte{byte(idx)}, b...))
+		if len(b) > 2 {
+			f.Add(append([]byte{byte(idx)}, b[:len(b)/2]...))
+		}
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff})
+}
+
+// FuzzDecode is the body of every FuzzDecode<Codec> target: the first byte
+// picks the type, the rest is the payload. Decoding through the registry
+// must return a value or a *codec.DecodeError naming the codec, type and
+// schema version (which the repository completes with stream and version);
+// it must never panic.
+func FuzzDecode(t *testing.T, r *codec.Registry, c codec.Codec, data []byte) {
+	types := typeNames()
+	if len(data) == 0 {
+		data = []byte{0}
+	}
+	typ := types[int(data[0])%len(types)]
+	env := codec.Envelope{Type: typ, SchemaVersion: 1, Codec: c.ID(), Payload: data[1:]}
+	v, err := r.Decode(env)
+	if err == nil {
+		if v == nil {
+			t.Fatalf("Decode returned neither a value nor an error")
+		}
+		return
+	}
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("Decode error %T %v is not a *codec.DecodeError", err, err)
+	}
+	if de.Codec != c.ID() || de.Type != typ || de.SchemaVersion != 1 {
+		t.Fatalf("DecodeError names codec %q type %q v%d; want %q %q v1", de.Codec, de.Type, de.SchemaVersion, c.ID(), typ)
+	}
+	if !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("Decode error %v does not wrap codec.ErrCorrupt", err)
+	}
+	de.Stream, de.Version = "acct/c-1/DownloadAccount", 7
+	msg := de.Error()
+	for _, want := range []string{c.ID(), typ, "acct/c-1/DownloadAccount", "version 7"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("DecodeError %q does not name %q", msg, want)
+		}
+	}
+}
+
+func typeNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range Samples() {
+		n := reflect.TypeOf(s.Value).Elem().Name()
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	panic(fmt.Sprintf("codectest: %q not in %v", s, list))
+}

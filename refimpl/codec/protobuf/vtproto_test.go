@@ -1,0 +1,42 @@
+package protobuf
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/codec/internal/codectest"
+)
+
+func newVT(testing.TB) codec.Codec { return VT{} }
+
+func TestRoundTripVT(t *testing.T) { codectest.RoundTrip(t, newVT(t)) }
+
+func TestRejectsVT(t *testing.T) { codectest.Rejects(t, newVT(t), false, true) }
+
+// The vtproto codec has no golden files of its own: its payloads must be
+// byte-identical to the protobuf codec's, so it decodes those.
+func TestGoldenVT(t *testing.T) { codectest.Golden(t, newVT(t), "testdata/golden/protobuf") }
+
+func TestVTSameBytesAsProtobuf(t *testing.T) {
+	for _, s := range codectest.Samples() {
+		a, err := Codec{}.Marshal(s.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := VT{}.Marshal(s.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: protobuf %x != vtproto %x", s.Name, a, b)
+		}
+	}
+}
+
+func FuzzDecodeVT(f *testing.F) {
+	c := newVT(f)
+	codectest.FuzzSeeds(f, c)
+	r := codectest.Registry(c)
+	f.Fuzz(func(t *testing.T, data []byte) { codectest.FuzzDecode(t, r, c, data) })
+}
