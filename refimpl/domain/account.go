@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -132,6 +133,28 @@ func (a *Account) ActiveDownloads(deviceID string, now time.Time) int {
 // not expired at now.
 func (a *Account) ActiveDevices(now time.Time) int {
 	return len(a.activeDevices(now))
+}
+
+// deviceLoad counts, in one pass and without allocating for small limits,
+// the active downloads on deviceID and the other devices holding active
+// downloads, the latter only up to limit (all the device rule needs).
+func (a *Account) deviceLoad(deviceID string, limit int, now time.Time) (onDevice, others int) {
+	var buf [8]string
+	seen := buf[:0]
+	for _, d := range a.downloads {
+		if !now.Before(d.expiresAt) {
+			continue
+		}
+		if d.deviceID == deviceID {
+			onDevice++
+			continue
+		}
+		if len(seen) >= limit || slices.Contains(seen, d.deviceID) {
+			continue
+		}
+		seen = append(seen, d.deviceID)
+	}
+	return onDevice, len(seen)
 }
 
 func (a *Account) activeDevices(now time.Time) map[string]int {

@@ -7,35 +7,6 @@ import (
 	"time"
 )
 
-// The decide functions are pure: they read aggregates, a policy and the
-// injected clock's now, and return a decision plus the events to append.
-// They never change the aggregates; the caller appends the events and, if it
-// keeps the aggregates, applies them.
-//
-// Semantics of the edge cases:
-//   - Every command but OpenAccount needs an open account (ErrUnknownCustomer).
-//   - OpenAccount of an open account with the same plan is an idempotent
-//     success without events; with another plan it is ErrAccountExists.
-//   - RegisterDevice of a registered device is an idempotent success without
-//     events. Registration is never denied: the plan limit applies to the
-//     devices that hold active downloads, checked at AcquireLicense, so a
-//     customer may keep more devices registered than the plan lets download.
-//   - AcquireLicense, CheckDownload and RemoveDevice of an unregistered
-//     device are ErrUnknownDevice.
-//   - AcquireLicense retried with the request id of a grant still in the
-//     state (or of one of the MaxRecentDenials latest denials) returns the
-//     original decision without events.
-//   - A license is active while now < ExpiresAt; playback is allowed while
-//     now < PlaybackEndsAt. A renewal extends the current expiry (not now) by
-//     LicenseDuration and does not reopen the playback window.
-//   - ReleaseLicense of a released license is an idempotent success without
-//     events; of an expired one it is recorded (the account's stale entry
-//     goes).
-//   - StartPlayback after the first play, inside the window, is allowed
-//     without events.
-//   - Restricted counts are per calendar year in UTC; releasing a download
-//     does not give its yearly count back.
-
 // acquireCheck is what DecideAcquire and Check share.
 type acquireCheck struct {
 	cmd        string
@@ -78,15 +49,14 @@ func (a *Account) evaluate(c acquireCheck, p Policy, now time.Time) (Decision, e
 		return Decision{}, cmdErr(c.cmd, "DeviceID", c.deviceID, ErrUnknownDevice)
 	}
 	limit, ok := p.DevicesPerPlan[a.plan]
-	per := a.activeDevices(now)
-	onDevice := per[c.deviceID]
+	onDevice, others := a.deviceLoad(c.deviceID, limit, now)
 	if onDevice == 0 {
 		if !ok {
 			return deny(p, ReasonDeviceLimit, "plan %q is not in policy version %d", a.plan, p.Version), nil
 		}
-		if len(per) >= limit {
-			return deny(p, ReasonDeviceLimit, "plan %q allows downloads on %d devices and %d hold active downloads",
-				a.plan, limit, len(per)), nil
+		if others >= limit {
+			return deny(p, ReasonDeviceLimit, "plan %q allows downloads on %d devices and %d other devices hold active downloads",
+				a.plan, limit, others), nil
 		}
 	}
 	if onDevice >= p.DownloadsPerDevice {

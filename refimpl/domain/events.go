@@ -1,6 +1,46 @@
 // Package domain is the download-licensing model of the reference service:
 // the DownloadAccount and License aggregates, their events and commands, and
 // the versioned policy that decides what a customer may download.
+//
+// The decide functions are pure: they read aggregates, a policy and the
+// injected clock's now, and return a decision plus the events to append.
+// They never change the aggregates; the caller appends the events and, if it
+// keeps the aggregates, applies them.
+//
+// Semantics of the edge cases:
+//   - Every command but OpenAccount needs an open account (ErrUnknownCustomer).
+//   - OpenAccount of an open account with the same plan is an idempotent
+//     success without events; with another plan it is ErrAccountExists.
+//   - RegisterDevice of a registered device is an idempotent success without
+//     events. Registration is never denied: the plan limit applies to the
+//     devices that hold active downloads, checked at AcquireLicense, so a
+//     customer may keep more devices registered than the plan lets download.
+//   - AcquireLicense, CheckDownload and RemoveDevice of an unregistered
+//     device are ErrUnknownDevice.
+//   - AcquireLicense retried with the request id of a grant still in the
+//     state (or of one of the MaxRecentDenials latest denials) returns the
+//     original decision without events.
+//   - A license is active while now < ExpiresAt; playback is allowed while
+//     now < PlaybackEndsAt. A renewal extends the current expiry (not now) by
+//     LicenseDuration and does not reopen the playback window.
+//   - ReleaseLicense of a released license is an idempotent success without
+//     events; of an expired one it is recorded (the account's stale entry
+//     goes).
+//   - StartPlayback after the first play, inside the window, is allowed
+//     without events.
+//   - Restricted counts are per calendar year in UTC; releasing a download
+//     does not give its yearly count back.
+//   - RenewLicense retried with the request id of the license's latest
+//     renewal returns that renewal without events.
+//   - RemoveDevice and ReleaseLicense put events on license streams the
+//     decide function did not version: the caller appends them after the
+//     license stream's current version (RemoveDevice: every license it
+//     names, which the caller loads).
+//   - Errors (typed, in a *CommandError) mean the command could not be
+//     judged; a refusal under the policy is a denial: Allowed=false, a
+//     machine-readable Reason and a recorded event.
+//   - State sweeps (expired downloads, past years' counts) assume event
+//     times do not go backwards, which the injected clock guarantees.
 package domain
 
 import "time"

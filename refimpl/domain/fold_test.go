@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -330,7 +331,6 @@ func BenchmarkReplayAccount(b *testing.B) {
 	w := randomHistory(b, 11, 5000)
 	events := w.accLog
 	b.ReportAllocs()
-	b.ReportMetric(float64(len(events)), "events/op")
 	for b.Loop() {
 		a := NewAccount(testCustomer)
 		for i, e := range events {
@@ -339,6 +339,7 @@ func BenchmarkReplayAccount(b *testing.B) {
 			}
 		}
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
 }
 
 // BenchmarkDecideAcquire measures one acquire decision against a busy
@@ -355,6 +356,88 @@ func BenchmarkDecideAcquire(b *testing.B) {
 	for b.Loop() {
 		if _, err := DecideAcquire(w.acc, c, w.p, w.now); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestFoldEveryEvent applies every account and license event by hand and
+// checks the state each leaves.
+func TestFoldEveryEvent(t *testing.T) {
+	t0 := time.Date(2026, 12, 30, 10, 0, 0, 0, time.UTC)
+	a := NewAccount("c1")
+	accEvents := []Event{
+		&AccountOpened{CustomerID: "c1", Plan: PlanStandard, At: t0},
+		&DeviceRegistered{DeviceID: "d1", At: t0},
+		&DeviceRegistered{DeviceID: "d2", At: t0},
+		&DownloadGranted{RequestID: "r1", LicenseID: "l1", DeviceID: "d1", TitleID: "t1", Restricted: true, Year: 2026, ExpiresAt: t0.Add(week), At: t0},
+		&DownloadGranted{RequestID: "r2", LicenseID: "l2", DeviceID: "d2", TitleID: "t1", Restricted: true, Year: 2026, ExpiresAt: t0.Add(week), At: t0},
+		&DownloadGranted{RequestID: "r3", LicenseID: "l3", DeviceID: "d2", TitleID: "t2", Year: 2026, ExpiresAt: t0.Add(week), At: t0},
+		&DownloadRenewed{LicenseID: "l1", ExpiresAt: t0.Add(2 * week), At: t0},
+		&DownloadReleased{LicenseID: "l2", DeviceID: "d2", At: t0},
+		&DownloadDenied{RequestID: "r4", DeviceID: "d1", TitleID: "t1", Reason: string(ReasonTitleYearLimit), Detail: "x", At: t0},
+	}
+	fold(t, a, accEvents, 0)
+	switch {
+	case a.CustomerID() != "c1" || a.Plan() != PlanStandard || a.Version() != uint64(len(accEvents)):
+		t.Fatalf("identity: %q %q v%d", a.CustomerID(), a.Plan(), a.Version())
+	case a.ActiveDevices(t0) != 2 || a.ActiveDownloads("d1", t0) != 1 || a.ActiveDownloads("d2", t0) != 1:
+		t.Fatalf("active: %d devices, d1 %d, d2 %d", a.ActiveDevices(t0), a.ActiveDownloads("d1", t0), a.ActiveDownloads("d2", t0))
+	case a.ActiveDownloads("d1", t0.Add(week)) != 1 || a.ActiveDevices(t0.Add(week)) != 1:
+		t.Fatal("the renewal did not move l1's expiry on the account")
+	case a.TitleYearCount("t1", 2026) != 2 || a.TitleYearCount("t2", 2026) != 0:
+		t.Fatalf("title-year counts: t1 %d, t2 %d", a.TitleYearCount("t1", 2026), a.TitleYearCount("t2", 2026))
+	case len(a.RecentDenials()) != 1 || a.RecentDenials()[0].Reason != ReasonTitleYearLimit:
+		t.Fatalf("denials: %+v", a.RecentDenials())
+	case a.Counters() != AccountCounters{Granted: 3, Denied: 1, Renewed: 1, Released: 1}:
+		t.Fatalf("counters: %+v", a.Counters())
+	}
+	// A restricted grant in a new year drops the old year's counts.
+	fold(t, a, []Event{
+		&DownloadGranted{RequestID: "r5", LicenseID: "l5", DeviceID: "d1", TitleID: "t3", Restricted: true, Year: 2027, ExpiresAt: t0.Add(3 * week), At: t0.Add(3 * 24 * time.Hour)},
+		&DeviceRemoved{DeviceID: "d2", At: t0.Add(3 * 24 * time.Hour)},
+	}, a.Version())
+	if a.TitleYearCount("t1", 2026) != 0 || a.TitleYearCount("t3", 2027) != 1 {
+		t.Fatalf("after the new year: t1/2026 %d, t3/2027 %d", a.TitleYearCount("t1", 2026), a.TitleYearCount("t3", 2027))
+	}
+	if a.HasDevice("d2") || a.ActiveDownloads("d2", t0) != 0 {
+		t.Fatal("DeviceRemoved left the device or its downloads")
+	}
+
+	l := NewLicense("l1")
+	fold(t, l, []Event{
+		&LicenseIssued{LicenseID: "l1", CustomerID: "c1", DeviceID: "d1", TitleID: "t1", StudioID: "s1", PolicyVersion: 3, IssuedAt: t0, ExpiresAt: t0.Add(week)},
+		&LicenseRenewed{RequestID: "r9", Renewal: 1, ExpiresAt: t0.Add(2 * week), At: t0},
+		&PlaybackStarted{At: t0.Add(time.Hour), PlaybackEndsAt: t0.Add(49 * time.Hour)},
+		&LicenseActionDenied{RequestID: "r10", Action: ActionPlayback, Reason: string(ReasonPlaybackWindowOver), At: t0.Add(50 * time.Hour)},
+	}, 0)
+	switch {
+	case l.ID() != "l1" || l.CustomerID() != "c1" || l.DeviceID() != "d1" || l.TitleID() != "t1" || l.StudioID() != "s1" || l.PolicyVersion() != 3:
+		t.Fatalf("identity: %+v", l)
+	case !l.IssuedAt().Equal(t0) || !l.ExpiresAt().Equal(t0.Add(2*week)) || l.Renewals() != 1:
+		t.Fatalf("renewal: %+v", l)
+	case !l.FirstPlaybackAt().Equal(t0.Add(time.Hour)) || !l.PlaybackEndsAt().Equal(t0.Add(49*time.Hour)) || l.Denials() != 1:
+		t.Fatalf("playback: %+v", l)
+	case l.Status(t0.Add(2*week-1)) != StatusActive || l.Status(t0.Add(2*week)) != StatusExpired || NewLicense("x").Status(t0) != StatusNone:
+		t.Fatalf("status: %q at expiry-1ns, %q at expiry", l.Status(t0.Add(2*week-1)), l.Status(t0.Add(2*week)))
+	}
+	fold(t, l, []Event{&LicenseReleased{Reason: ReleaseUserDeleted, At: t0.Add(60 * time.Hour)}}, l.Version())
+	if l.Status(t0) != StatusReleased || l.ReleaseReason() != ReleaseUserDeleted || !l.ReleasedAt().Equal(t0.Add(60*time.Hour)) {
+		t.Fatalf("release: %q %q %v", l.Status(t0), l.ReleaseReason(), l.ReleasedAt())
+	}
+}
+
+// TestErrorMessages: errors name what was wrong.
+func TestErrorMessages(t *testing.T) {
+	err := NewAccount("c1").Apply(4, &DeviceRegistered{DeviceID: "d"})
+	for _, want := range []string{"version gap", "DownloadAccount", `"c1"`, "version 4", "DeviceRegistered", "aggregate at 0"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("apply error %q lacks %q", err, want)
+		}
+	}
+	_, err = DecideAcquire(NewAccount("c1"), AcquireLicense{RequestID: "r", CustomerID: "c1", DeviceID: "d", TitleID: "t", StudioID: "s"}, DefaultPolicy(), midYear)
+	for _, want := range []string{"unknown customer", "AcquireLicense.CustomerID", `"c1"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("command error %q lacks %q", err, want)
 		}
 	}
 }
