@@ -2,19 +2,15 @@ package workload
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"time"
 )
 
-// Service policy defaults the preload simulates (DESIGN.md §2) so that the
-// histories it writes are valid and it knows which acquires were granted.
-const (
-	licenseDuration     = 7 * 24 * time.Hour
-	playbackWindow      = 48 * time.Hour
-	restrictedPerYear   = 3
-	preloadPlaybackRate = 0.3
-)
+// preloadPlaybackRate is the chance that a customer plays a download
+// before an account event.
+const preloadPlaybackRate = 0.3
 
 // Preloader generates customers' histories: for each customer, OpenAccount,
 // RegisterDevice for each of its devices, then acquires, renewals, releases
@@ -45,7 +41,7 @@ type Preloader struct {
 	lastAt  time.Time
 
 	lic        []preLicense
-	restricted map[uint64]uint8
+	restricted map[uint64]uint16
 	prefix     []byte
 	buf        []byte
 }
@@ -85,7 +81,7 @@ func (w *Workload) newPreloader(pt part, ids []uint64) *Preloader {
 		part:       pt,
 		ids:        ids,
 		span:       w.spec.Population.History.Span,
-		restricted: map[uint64]uint8{},
+		restricted: map[uint64]uint16{},
 	}
 	p.prefix = fmt.Appendf(nil, "p%s.", strconv.FormatUint(hash3(w.spec.Seed, 0, saltPreload)&0xffffffff, 36))
 	return p
@@ -144,7 +140,6 @@ func (p *Preloader) Next(op *Op) bool {
 			if i := p.playable(mid); i >= 0 {
 				l := &p.lic[i]
 				l.played = true
-				l.expires = minTime(l.expires, mid.Add(playbackWindow))
 				p.licenseOp(op, OpPlayback, l)
 				op.At = mid
 				p.lastAt = mid
@@ -195,7 +190,7 @@ func (p *Preloader) historyStep(op *Op, at time.Time) {
 		if i := p.renewable(at); i >= 0 {
 			l := &p.lic[i]
 			l.renewals++
-			l.expires = at.Add(licenseDuration)
+			l.expires = l.expires.Add(p.w.policy.LicenseDuration)
 			p.licenseOp(op, OpRenew, l)
 		} else {
 			p.release(op, int(p.src.Uint64()%uint64(n)))
@@ -213,15 +208,46 @@ func (p *Preloader) acquire(op *Op, at time.Time) {
 	op.DeviceID = p.w.deviceIDs[dev]
 	st := cat.studioOf[t]
 	op.TitleID, op.StudioID, op.Restricted = cat.titles[t], cat.studios[st], cat.restricted[st]
-	if op.Restricted {
-		key := uint64(t)<<16 | uint64(at.Year())
-		if p.restricted[key] >= restrictedPerYear {
-			return // denied: an account event, but no license
+	if !p.granted(dev, t, op.Restricted, at) {
+		return // denied: an account event, but no license
+	}
+	op.LicenseID = p.w.licenseID(op.RequestID)
+	p.lic = append(p.lic, preLicense{id: op.LicenseID, title: t, device: dev, expires: at.Add(p.w.policy.LicenseDuration)})
+}
+
+// granted applies the policy's download rules in the service's order
+// (device limit, downloads per device, restricted title per year) and
+// counts a granted restricted download.
+func (p *Preloader) granted(dev, title int, restricted bool, at time.Time) bool {
+	pol := &p.w.policy
+	limit := p.w.planLimit[p.w.pop.planIndex(p.cur.Num)]
+	onDevice := 0
+	var others uint32 // bit set of other devices holding active downloads
+	for i := range p.lic {
+		l := &p.lic[i]
+		if !at.Before(l.expires) {
+			continue
+		}
+		if l.device == dev {
+			onDevice++
+		} else {
+			others |= 1 << l.device
+		}
+	}
+	if onDevice == 0 && bits.OnesCount32(others) >= limit {
+		return false
+	}
+	if onDevice >= pol.DownloadsPerDevice {
+		return false
+	}
+	if restricted {
+		key := uint64(title)<<16 | uint64(at.Year())
+		if int(p.restricted[key]) >= pol.RestrictedPerTitleYear {
+			return false
 		}
 		p.restricted[key]++
 	}
-	op.LicenseID = p.w.licenseID(op.RequestID)
-	p.lic = append(p.lic, preLicense{id: op.LicenseID, title: t, device: dev, expires: at.Add(licenseDuration)})
+	return true
 }
 
 // release removes license i; the oldest is at 0.
@@ -239,13 +265,12 @@ func (p *Preloader) licenseOp(op *Op, kind OpKind, l *preLicense) {
 	op.LicenseID = l.id
 }
 
-// renewable finds a license the service would renew at t: unexpired, not
-// yet played (a played license is bound to its playback window) and below
-// the renewal limit.
+// renewable finds a license the service would renew at t: unexpired and
+// below the renewal limit.
 func (p *Preloader) renewable(t time.Time) int {
 	for i := range p.lic {
 		l := &p.lic[i]
-		if !l.played && l.renewals < maxRenewals && t.Before(l.expires) {
+		if l.renewals < p.w.policy.MaxRenewals && t.Before(l.expires) {
 			return i
 		}
 	}
@@ -260,11 +285,4 @@ func (p *Preloader) playable(t time.Time) int {
 		}
 	}
 	return -1
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

@@ -6,11 +6,9 @@ import (
 	"strconv"
 )
 
-// Rules the generator assumes of the service so that every operation it
-// emits is valid when a stream's operations run in order (the service's
-// default policy; see DESIGN.md §2).
+// Bounds that keep the generator's memory small and every customer far
+// below the policy's 100 active downloads per device.
 const (
-	maxRenewals = 3
 	// perCustomerLicenses bounds the licenses a stream holds open per
 	// customer, and preloadActive those a preloaded history leaves open,
 	// so a customer stays far below the 100 active downloads per device.
@@ -127,7 +125,7 @@ func (s *Stream) Next(op *Op) bool {
 		s.acquire(op)
 	case OpRenew:
 		if ci, li, ok := s.pickLicense(); ok {
-			if s.custs[ci].lic[li].renewals >= maxRenewals {
+			if int(s.custs[ci].lic[li].renewals) >= s.w.policy.MaxRenewals {
 				s.release(op, ci, li)
 			} else {
 				s.custs[ci].lic[li].renewals++
@@ -228,7 +226,7 @@ func (s *Stream) acquire(op *Op) {
 		s.release(op, ci, int(s.src.Uint64()%uint64(s.custs[ci].n)))
 		return
 	}
-	dev := int(s.src.Uint64() % uint64(s.w.pop.devicesOf(c)))
+	dev := int(s.src.Uint64() % uint64(s.w.acquireDevices(c)))
 	op.Kind = OpAcquire
 	s.setCustomer(op, c)
 	op.DeviceID = s.w.deviceIDs[dev]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -295,6 +296,11 @@ func (s *Spec) Validate() error {
 		}
 	}
 	if len(v.errs) > 0 {
+		// File order reads best; fields not in the file (line 0) last.
+		sort.SliceStable(v.errs, func(i, j int) bool {
+			li, lj := v.errs[i].Line, v.errs[j].Line
+			return li != 0 && (lj == 0 || li < lj)
+		})
 		return &SpecError{Errs: v.errs}
 	}
 	return nil

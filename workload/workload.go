@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/esbench/esbench/refimpl/domain"
 )
 
 // Options are the run-time settings that are not part of a workload file.
@@ -15,8 +17,11 @@ type Options struct {
 	// is an idempotent no-op by design.
 	RunID string
 	// LicenseID derives a license id from the request id of the acquire
-	// that created it, as the service does. Nil uses "L-" + request id.
+	// that created it, as the service does. Nil uses domain.LicenseIDFor.
 	LicenseID func(requestID string) string
+	// Policy is the service's rule set, which preload simulates so that it
+	// knows which acquires are granted. Nil uses domain.DefaultPolicy().
+	Policy *domain.Policy
 }
 
 // Workload is a validated Spec made ready to generate: its population,
@@ -30,6 +35,9 @@ type Workload struct {
 	mix       mixTable
 	runID     string
 	licenseID func(string) string
+	policy    domain.Policy
+	// planLimit is the policy's device limit per plan (planNames order).
+	planLimit [3]int
 	// slice is this shard's part of the population.
 	slice part
 	// deviceIDs are preformatted DeviceID(i) for the hot path.
@@ -56,7 +64,21 @@ func New(spec *Spec, opts Options) (*Workload, error) {
 		w.runID = strconv.FormatUint(hash3(spec.Seed, 0, saltRun)&0xffffffff, 36)
 	}
 	if w.licenseID == nil {
-		w.licenseID = func(req string) string { return "L-" + req }
+		w.licenseID = domain.LicenseIDFor
+	}
+	w.policy = domain.DefaultPolicy()
+	if opts.Policy != nil {
+		w.policy = *opts.Policy
+	}
+	if err := w.policy.Validate(); err != nil {
+		return nil, fmt.Errorf("workload: %w", err)
+	}
+	weights := [3]float64{spec.Population.Plans.Basic, spec.Population.Plans.Standard, spec.Population.Plans.Premium}
+	for i, plan := range planNames {
+		w.planLimit[i] = w.policy.DevicesPerPlan[plan]
+		if weights[i] > 0 && w.planLimit[i] == 0 {
+			return nil, fmt.Errorf("workload: population.plans.%s has weight %v but the service policy has no plan %q", plan, weights[i], plan)
+		}
 	}
 	for i := range w.deviceIDs {
 		w.deviceIDs[i] = DeviceID(i)
@@ -170,4 +192,16 @@ func checkWorkers(worker, workers int) error {
 		return fmt.Errorf("workload: worker %d of %d: want 0 ≤ worker < workers", worker, workers)
 	}
 	return nil
+}
+
+// acquireDevices is how many of customer c's devices measured acquires use:
+// no more than its plan lets hold downloads, so the stream never provokes a
+// device-limit denial for a license it then tries to renew.
+func (w *Workload) acquireDevices(c uint64) int {
+	plan := w.pop.planIndex(c)
+	d := w.pop.devicesOf(c)
+	if l := w.planLimit[plan]; l > 0 && l < d {
+		return l
+	}
+	return d
 }
