@@ -241,8 +241,16 @@ func (ph *runPhases) measure() {
 		return
 	}
 	ph.warmup.Done()
+	name := ph.r.cfg.Name
+	if ph.r.warmup > 0 || name == "" {
+		name = phaseLabel(name, "measure")
+	}
+	var total int64
+	if ph.r.cfg.Duration == 0 {
+		total = ph.r.cfg.ExpectedOps
+	}
 	ph.meas = ph.r.cfg.Progress.Start(TaskSpec{
-		Name: phaseLabel(ph.r.cfg.Name, "measure"), Duration: ph.r.cfg.Duration, Count: ph.r.Completed,
+		Name: name, Duration: ph.r.cfg.Duration, Total: total, Count: ph.r.Completed,
 	})
 }
 

@@ -63,6 +63,9 @@ type Config struct {
 	Sink IntervalSink
 	// Progress, if set, shows the warmup and measurement phases.
 	Progress *Progress
+	// ExpectedOps, if known, is how many operations the run will execute;
+	// progress then shows an ETA for runs bounded by their sources.
+	ExpectedOps int64
 }
 
 func (c *Config) validate() error {
@@ -79,6 +82,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("bench: duration must not be negative, got %s", c.Duration)
 	case c.Interval < 0:
 		return fmt.Errorf("bench: interval must not be negative, got %s", c.Interval)
+	case c.ExpectedOps < 0:
+		return fmt.Errorf("bench: expected operations must not be negative, got %d", c.ExpectedOps)
 	case c.TargetRate < 0:
 		return fmt.Errorf("bench: target rate must not be negative, got %g", c.TargetRate)
 	}
