@@ -205,11 +205,11 @@ func (c Config) Validate() error {
 	}
 	switch c.Replication.Class {
 	case "SimpleStrategy":
-		if c.Replication.Factor < 1 {
-			return bad("replication factor", c.Replication.Factor, "must be at least 1")
-		}
 		if len(c.Replication.DataCenters) > 0 {
 			return bad("replication data centres", c.Replication.DataCenters, "apply to NetworkTopologyStrategy only")
+		}
+		if c.Replication.Factor < 1 {
+			return bad("replication factor", c.Replication.Factor, "must be at least 1")
 		}
 	case "NetworkTopologyStrategy":
 		if len(c.Replication.DataCenters) == 0 && c.LocalDC == "" {
