@@ -707,3 +707,44 @@ func TestInvalidCommands(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecide runs every command with arbitrary ids against an account with
+// some history: no panic, and every error is a *CommandError.
+func FuzzDecide(f *testing.F) {
+	f.Add(uint8(0), "req-x", "d1", "t1")
+	f.Add(uint8(3), "req-y", "", "\xff")
+	f.Add(uint8(5), strings.Repeat("r", 300), "d9", "t1")
+	f.Fuzz(func(t *testing.T, kind uint8, req, device, other string) {
+		w := newWorld(t, DefaultPolicy(), midYear)
+		w.open(PlanStandard)
+		w.register("d1", "d2")
+		lic := w.acquire("d1", "t1", true, 1)[0]
+		l := w.lics[lic]
+		if other == "lic" {
+			other = lic
+		}
+		var err error
+		switch kind % 8 {
+		case 0:
+			_, err = DecideAcquire(w.acc, AcquireLicense{RequestID: req, CustomerID: testCustomer, DeviceID: device, TitleID: other, StudioID: "s", Restricted: true}, w.p, w.now)
+		case 1:
+			_, err = Check(w.acc, CheckDownload{CustomerID: req, DeviceID: device, TitleID: other, StudioID: "s"}, w.p, w.now)
+		case 2:
+			_, err = DecideRenew(w.acc, l, RenewLicense{RequestID: req, CustomerID: device, LicenseID: other}, w.p, w.now)
+		case 3:
+			_, err = DecideRelease(w.acc, l, ReleaseLicense{RequestID: req, CustomerID: testCustomer, LicenseID: other}, w.p, w.now)
+		case 4:
+			_, err = DecidePlayback(l, StartPlayback{RequestID: req, CustomerID: testCustomer, LicenseID: other}, w.p, w.now)
+		case 5:
+			_, err = DecideRegisterDevice(w.acc, RegisterDevice{RequestID: req, CustomerID: testCustomer, DeviceID: device}, w.p, w.now)
+		case 6:
+			_, err = DecideRemoveDevice(w.acc, RemoveDevice{RequestID: req, CustomerID: testCustomer, DeviceID: device}, w.p, w.now)
+		case 7:
+			_, err = DecideOpenAccount(w.acc, OpenAccount{RequestID: req, CustomerID: device, Plan: other}, w.p, w.now)
+		}
+		var ce *CommandError
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("error %v is not a *CommandError", err)
+		}
+	})
+}
