@@ -37,6 +37,8 @@ type Result struct {
 	Sweep *Sweep `json:"sweep,omitempty"`
 	// BreakEven compares replay with and without snapshots, when both ran.
 	BreakEven *BreakEven `json:"break_even,omitempty"`
+	// Codecs is set by the codec matrix: one cell per codec (see CodecCell).
+	Codecs []CodecCell `json:"codecs,omitempty"`
 	// Files lists the other files written beside result.json (relative).
 	Files []string `json:"files,omitempty"`
 }
