@@ -440,6 +440,9 @@ func TestUpdateIsIdempotentPerRequest(t *testing.T) {
 			if err != nil || !res.AlreadyApplied || res.Appended != 0 {
 				t.Fatalf("retried Update = %+v, %v; want AlreadyApplied", res, err)
 			}
+			if len(res.Aggregates) != 1 || res.Aggregates[0].Version() != 2 {
+				t.Fatalf("AlreadyApplied result carries aggregates %+v, want the target at version 2", res.Aggregates)
+			}
 			// An exact re-send of the same append is the store's idempotent
 			// success.
 			res, err = r.Update(ctx, "once", nil, decide)
