@@ -63,6 +63,9 @@ type Config struct {
 	Sink IntervalSink
 	// Progress, if set, shows the warmup and measurement phases.
 	Progress *Progress
+	// SeriesName, if set, names the series an operation is recorded under
+	// (default: its kind), for example to split loads by history length.
+	SeriesName func(op *workload.Op) string
 	// ExpectedOps, if known, is how many operations the run will execute;
 	// progress then shows an ETA for runs bounded by their sources.
 	ExpectedOps int64
@@ -324,6 +327,9 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			continue
 		}
 		s.kind = op.Kind
+		if r.cfg.SeriesName != nil {
+			s.kind = workload.OpKind(r.cfg.SeriesName(&op))
+		}
 		s.outcome = out
 		s.corrected = end - intended
 		s.service = end - start

@@ -1,0 +1,479 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/workload"
+)
+
+// SystemConfig is how one configuration of the system under test is set up.
+type SystemConfig struct {
+	// Name labels the configuration ("snapshots=100").
+	Name string
+	// Snapshot is the snapshot policy ("none", "every:N", ...).
+	Snapshot string
+	// Codec is the event codec id.
+	Codec string
+}
+
+// System is one set-up system under test.
+type System interface {
+	Target
+	Close() error
+}
+
+// Storage is what a configuration stored for a set of customers.
+type Storage struct {
+	Streams int64
+	// EventBytes and SnapshotBytes are stored now; SnapshotBytesWritten
+	// includes snapshots since trimmed.
+	EventBytes, SnapshotBytes, SnapshotBytesWritten int64
+}
+
+// StorageReporter is implemented by systems that can measure their storage.
+type StorageReporter interface {
+	Storage(ctx context.Context, customers []string) (Storage, error)
+}
+
+// Factory sets up a fresh system for one configuration.
+type Factory func(ctx context.Context, cfg SystemConfig) (System, error)
+
+// Experiment runs what a workload asks for (mixed, replay or sweep) and
+// gathers the results.
+type Experiment struct {
+	Workload *workload.Workload
+	Factory  Factory
+	Progress *Progress
+	// Hlog, if set, returns the interval sink of the named run (nil: none).
+	Hlog func(run string, start time.Time) IntervalSink
+	// Interval, LateThreshold and SpinSlack are passed to every run.
+	Interval, LateThreshold, SpinSlack time.Duration
+	Classify                           func(error) Outcome
+}
+
+// Run executes the experiment. On cancellation it returns the runs
+// finished so far and the cut-short one, with res.Partial set.
+func (e *Experiment) Run(ctx context.Context, res *reports.Result) error {
+	spec := e.Workload.Spec()
+	var err error
+	switch spec.Experiment {
+	case workload.ExperimentMixed:
+		err = e.mixed(ctx, res)
+	case workload.ExperimentReplay, workload.ExperimentSweep:
+		err = e.study(ctx, res)
+	default:
+		err = fmt.Errorf("bench: unknown experiment %q", spec.Experiment)
+	}
+	if ctx.Err() != nil && !res.Partial {
+		res.Partial = true
+		res.PartialReason = "interrupted: " + context.Cause(ctx).Error()
+	}
+	for i := range res.Runs {
+		if res.Runs[i].Partial && !res.Partial {
+			res.Partial, res.PartialReason = true, res.Runs[i].PartialReason
+		}
+	}
+	return err
+}
+
+func (e *Experiment) config(name string, warmup, duration time.Duration) Config {
+	return Config{
+		Name:          name,
+		Warmup:        warmup,
+		Duration:      duration,
+		Interval:      e.Interval,
+		LateThreshold: e.LateThreshold,
+		SpinSlack:     e.SpinSlack,
+		Classify:      e.Classify,
+		Progress:      e.Progress,
+	}
+}
+
+// measure runs cfg and appends its report to res.
+func (e *Experiment) measure(ctx context.Context, res *reports.Result, cfg Config, params map[string]string) (*Stats, error) {
+	start := time.Now()
+	if e.Hlog != nil {
+		cfg.Sink = e.Hlog(cfg.Name, start)
+	}
+	r, err := NewRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, runErr := r.Run(ctx)
+	if st == nil {
+		return nil, runErr
+	}
+	run, err := st.Report()
+	run.Params = params
+	res.Runs = append(res.Runs, run)
+	return st, errors.Join(runErr, err)
+}
+
+func (e *Experiment) open(ctx context.Context, cfg SystemConfig) (System, error) {
+	if e.Factory == nil {
+		return nil, errors.New("bench: experiment has no system factory")
+	}
+	sys, err := e.Factory(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bench: setting up %s: %w", cfg.Name, err)
+	}
+	return sys, nil
+}
+
+// preload writes every customer's history of the shard through the target.
+func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys System, name string, params map[string]string) error {
+	spec := e.Workload.Spec()
+	workers := max(spec.Preload.Workers, 1)
+	srcs := make([]OpSource, workers)
+	for i := range srcs {
+		p, err := e.Workload.Preload(i, workers)
+		if err != nil {
+			return err
+		}
+		srcs[i] = p
+	}
+	cfg := e.config(name, 0, 0)
+	cfg.Workers = workers
+	cfg.Target = sys
+	cfg.Source = func(i int) OpSource { return srcs[i] }
+	cfg.ExpectedOps = e.expectedPreloadOps(nil)
+	_, err := e.measure(ctx, res, cfg, params)
+	return err
+}
+
+// expectedPreloadOps estimates the account events preload writes (for the
+// progress ETA); 0 when the shard is too large to count cheaply.
+func (e *Experiment) expectedPreloadOps(ids []uint64) int64 {
+	pop := e.Workload.Population()
+	var n int64
+	if ids != nil {
+		for _, id := range ids {
+			n += int64(pop.Customer(id).HistoryLen)
+		}
+		return n
+	}
+	if e.Workload.ShardSize() > 1_000_000 {
+		return 0
+	}
+	e.Workload.ShardCustomers(func(id uint64) bool {
+		n += int64(pop.Customer(id).HistoryLen)
+		return true
+	})
+	return n
+}
+
+// mixed is the mixed service load: preload, then the measured mix at the
+// workload's arrival schedule (or closed loop).
+func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
+	spec := e.Workload.Spec()
+	sys, err := e.open(ctx, SystemConfig{Name: spec.Name, Snapshot: spec.Service.Snapshot, Codec: spec.Service.Codec})
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	params := map[string]string{"snapshot": spec.Service.Snapshot, "codec": spec.Service.Codec}
+	if spec.Preload.Enabled {
+		if err := e.preload(ctx, res, sys, "preload", params); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	workers := spec.Arrival.Workers
+	srcs := make([]OpSource, workers)
+	for i := range srcs {
+		limit := uint64(0)
+		if spec.Operations > 0 {
+			limit = spec.Operations / uint64(workers)
+			if uint64(i) < spec.Operations%uint64(workers) {
+				limit++
+			}
+			if limit == 0 {
+				return fmt.Errorf("bench: %d operations cannot be split over %d workers", spec.Operations, workers)
+			}
+		}
+		st, err := e.Workload.NewStream(i, workers, limit)
+		if err != nil {
+			return err
+		}
+		srcs[i] = st
+	}
+	warmup, duration := spec.Warmup, spec.Duration
+	cfg := e.config(spec.Name, warmup, duration)
+	cfg.Workers = workers
+	cfg.Target = sys
+	cfg.Source = func(i int) OpSource { return srcs[i] }
+	if sched := e.Workload.Schedule(); sched != nil {
+		arr := make([]Schedule, workers)
+		for i := range arr {
+			a, err := sched.Arrivals(i, workers)
+			if err != nil {
+				return err
+			}
+			arr[i] = a
+		}
+		cfg.Schedule = func(i int) Schedule { return arr[i] }
+		if end := sched.End(); end > 0 {
+			// Ramp stages cover warmup and measurement together.
+			if end > warmup {
+				cfg.Duration = end - warmup
+			}
+			if d := cfg.Duration; d > 0 {
+				cfg.TargetRate = (sched.Expected(warmup+d) - sched.Expected(warmup)) / d.Seconds()
+			}
+		} else {
+			cfg.TargetRate = spec.Arrival.Rate
+		}
+	}
+	if spec.Operations > 0 && cfg.Duration == 0 {
+		cfg.ExpectedOps = int64(spec.Operations)
+	}
+	_, err = e.measure(ctx, res, cfg, params)
+	return err
+}
+
+// intervalPolicy turns a sweep interval ("none" or N) into a snapshot
+// policy and its number (0 for none).
+func intervalPolicy(iv string) (policy string, n int, err error) {
+	if iv == "none" {
+		return "none", 0, nil
+	}
+	n, err = strconv.Atoi(iv)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("bench: sweep interval %q is neither none nor a positive number", iv)
+	}
+	return "every:" + iv, n, nil
+}
+
+// study is the replay experiment and the snapshot-interval sweep: for each
+// interval a fresh system is preloaded with customers of each history
+// length, every customer is loaded once to warm caches, then loads are
+// measured, each history length as its own series ("hN").
+func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
+	spec := e.Workload.Spec()
+	sw := spec.Sweep
+	groups := make([][]uint64, len(sw.Histories))
+	var all []uint64
+	for i, h := range sw.Histories {
+		ids := e.Workload.CustomersWithHistory(h, sw.Customers)
+		if len(ids) == 0 {
+			return fmt.Errorf("bench: no customer has a history of exactly %d events (sweep.histories); use the groups history distribution", h)
+		}
+		groups[i] = ids
+		all = append(all, ids...)
+	}
+	pop := e.Workload.Population()
+	names := map[int]string{}
+	for _, h := range sw.Histories {
+		names[h] = "h" + strconv.Itoa(h)
+	}
+	byHistory := func(op *workload.Op) string {
+		if n, ok := names[pop.Customer(op.Customer).HistoryLen]; ok {
+			return n
+		}
+		return "hother"
+	}
+	sweep := &reports.Sweep{TargetP99Ns: int64(sw.ReplayTarget)}
+	fits := map[int]reports.LinearFit{}
+	for _, iv := range sw.Intervals {
+		policy, n, err := intervalPolicy(iv)
+		if err != nil {
+			return err
+		}
+		cfgName := "snapshots=" + iv
+		sys, err := e.open(ctx, SystemConfig{Name: cfgName, Snapshot: policy, Codec: spec.Service.Codec})
+		if err != nil {
+			return err
+		}
+		fit, err := e.studyConfig(ctx, res, sys, cfgName, n, policy, groups, all, byHistory, sweep)
+		if cerr := sys.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("bench: closing %s: %w", cfgName, cerr)
+		}
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		if fit.OK {
+			fits[n] = fit
+		}
+	}
+	if spec.Experiment == workload.ExperimentSweep {
+		sweep.Recommendations = reports.Recommend(sweep.Cells, sweep.TargetP99Ns)
+	}
+	res.Sweep = sweep
+	if without, ok := fits[0]; ok {
+		// Compare with the most frequent snapshots studied.
+		best := 0
+		for n := range fits {
+			if n > 0 && (best == 0 || n < best) {
+				best = n
+			}
+		}
+		if best > 0 {
+			with := fits[best]
+			ev, ok := reports.ComputeBreakEven(without, with)
+			res.BreakEven = &reports.BreakEven{
+				WithoutSnapshots: "snapshots=none", WithSnapshots: "snapshots=" + strconv.Itoa(best),
+				Without: without, With: with, Events: ev, OK: ok,
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys System, cfgName string, interval int,
+	policy string, groups [][]uint64, all []uint64, byHistory func(*workload.Op) string, sweep *reports.Sweep,
+) (reports.LinearFit, error) {
+	spec := e.Workload.Spec()
+	sw := spec.Sweep
+	params := map[string]string{"snapshot": policy, "codec": spec.Service.Codec, "config": cfgName}
+
+	// Preload, split over the preload workers.
+	workers := min(max(spec.Preload.Workers, 1), len(all))
+	srcs := make([]OpSource, workers)
+	for i := range srcs {
+		var ids []uint64
+		for j := i; j < len(all); j += workers {
+			ids = append(ids, all[j])
+		}
+		p, err := e.Workload.PreloadCustomers(ids)
+		if err != nil {
+			return reports.LinearFit{}, err
+		}
+		srcs[i] = p
+	}
+	pcfg := e.config("preload "+cfgName, 0, 0)
+	pcfg.Workers = workers
+	pcfg.Target = sys
+	pcfg.Source = func(i int) OpSource { return srcs[i] }
+	pcfg.SeriesName = byHistory
+	pcfg.ExpectedOps = e.expectedPreloadOps(all)
+	pst, err := e.measure(ctx, res, pcfg, params)
+	if err != nil || ctx.Err() != nil {
+		return reports.LinearFit{}, err
+	}
+
+	// Warm pass: every customer once, not reported.
+	lw := min(max(spec.Arrival.Workers, 1), len(all))
+	wcfg := e.config("warm "+cfgName, 0, 0)
+	wcfg.Workers = lw
+	wcfg.Target = sys
+	wcfg.Source = func(i int) OpSource { return newLoadSource(all, i, lw, 1) }
+	wcfg.ExpectedOps = int64(len(all))
+	wr, err := NewRunner(wcfg)
+	if err != nil {
+		return reports.LinearFit{}, err
+	}
+	if _, err := wr.Run(ctx); err != nil || ctx.Err() != nil {
+		return reports.LinearFit{}, err
+	}
+
+	// Measured loads: Replays per history length, interleaved.
+	order := interleave(groups, sw.Replays)
+	mcfg := e.config(cfgName, 0, spec.Duration)
+	mcfg.Workers = lw
+	mcfg.Target = sys
+	mcfg.Source = func(i int) OpSource { return newLoadSource(order, i, lw, 1) }
+	mcfg.SeriesName = byHistory
+	mcfg.ExpectedOps = int64(len(order))
+	mparams := map[string]string{"snapshot": policy, "codec": spec.Service.Codec, "config": cfgName, "phase": "load"}
+	mst, err := e.measure(ctx, res, mcfg, mparams)
+	if err != nil {
+		return reports.LinearFit{}, err
+	}
+
+	var stor map[int]Storage
+	if sr, ok := sys.(StorageReporter); ok {
+		stor = map[int]Storage{}
+		for i, h := range sw.Histories {
+			ids := make([]string, len(groups[i]))
+			for j, id := range groups[i] {
+				ids[j] = workload.CustomerID(id)
+			}
+			s, err := sr.Storage(ctx, ids)
+			if err != nil {
+				return reports.LinearFit{}, fmt.Errorf("bench: measuring storage of %s: %w", cfgName, err)
+			}
+			stor[h] = s
+		}
+	}
+	for _, h := range sw.Histories {
+		name := "h" + strconv.Itoa(h)
+		cell := reports.SweepCell{Interval: interval, History: h, Run: cfgName}
+		if lat := mergedSeries(mst, name); lat != nil {
+			ps := lat.ValueAtPercentilesSlice([]float64{50, 99, 99.9})
+			cell.ReplayP50Ns, cell.ReplayP99Ns, cell.ReplayP999Ns = ps[0], ps[1], ps[2]
+		}
+		if lat := mergedSeries(pst, name); lat != nil {
+			cell.AppendP99Ns = lat.ValueAtPercentile(99)
+		}
+		if s, ok := stor[h]; ok && s.Streams > 0 {
+			cell.BytesPerStrm = float64(s.EventBytes+s.SnapshotBytes) / float64(s.Streams)
+			if s.EventBytes > 0 {
+				cell.WriteAmplification = float64(s.EventBytes+s.SnapshotBytesWritten) / float64(s.EventBytes)
+			}
+		}
+		sweep.Cells = append(sweep.Cells, cell)
+	}
+	if mst.Replay == nil {
+		return reports.LinearFit{}, nil
+	}
+	f := mst.Replay.Fit
+	return reports.LinearFit{A: f.A, B: f.B, R2: f.R2, N: f.N, OK: f.OK}, nil
+}
+
+// mergedSeries merges the service-time histograms of every outcome of one
+// series name (nil when absent).
+func mergedSeries(st *Stats, name string) *hdr.Histogram {
+	var out *hdr.Histogram
+	for _, s := range st.Series {
+		if string(s.Kind) != name {
+			continue
+		}
+		if out == nil {
+			out = newDense()
+		}
+		out.Merge(s.Service)
+	}
+	return out
+}
+
+// interleave lists replays loads per group, round-robin over groups and
+// over each group's customers.
+func interleave(groups [][]uint64, replays int) []uint64 {
+	var out []uint64
+	for r := range replays {
+		for _, g := range groups {
+			out = append(out, g[r%len(g)])
+		}
+	}
+	return out
+}
+
+// loadSource yields plain aggregate loads of its share of ids.
+type loadSource struct {
+	ids  []uint64
+	next int
+	step int
+	seq  uint64
+}
+
+func newLoadSource(ids []uint64, worker, workers, _ int) *loadSource {
+	return &loadSource{ids: ids, next: worker, step: workers}
+}
+
+// Next fills op with a load of the next customer.
+func (s *loadSource) Next(op *workload.Op) bool {
+	if s.next >= len(s.ids) {
+		return false
+	}
+	id := s.ids[s.next]
+	s.next += s.step
+	*op = workload.Op{Kind: workload.OpLoad, Seq: s.seq, Customer: id, CustomerID: workload.CustomerID(id)}
+	s.seq++
+	return true
+}
