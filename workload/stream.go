@@ -20,6 +20,13 @@ const (
 	// remove again.
 	streamExtraDevices = 256
 	idCacheSize        = 4096
+	// restrictedPerCustomer bounds the restricted-title acquires a stream
+	// sends for one customer. Whether one is granted depends on the
+	// customer's yearly count, which a stream with bounded memory cannot
+	// know, so it never renews or releases them; the bound keeps the
+	// downloads they leave active far below the per-device limit.
+	restrictedPerCustomer = 16
+	restrictedSlots       = 1 << 16
 )
 
 // Stream generates one worker's measured operations. It is not safe for
@@ -53,6 +60,9 @@ type Stream struct {
 	extraCount int
 
 	ids [idCacheSize]cachedID
+	// restrictedSent counts restricted acquires per customer hash; a
+	// collision only makes the bound stricter.
+	restrictedSent [restrictedSlots]uint8
 }
 
 type license struct {
@@ -232,6 +242,12 @@ func (s *Stream) acquire(op *Op) {
 	op.DeviceID = s.w.deviceIDs[dev]
 	s.setTitle(op, t)
 	if restricted {
+		if n := &s.restrictedSent[mix64(c)%restrictedSlots]; *n < restrictedPerCustomer {
+			*n++
+		} else {
+			// The customer asks whether it may download instead.
+			op.Kind = OpCheck
+		}
 		return
 	}
 	if !tracked {

@@ -1,0 +1,174 @@
+package workload
+
+import (
+	"reflect"
+	"testing"
+)
+
+func smallSpec(t testing.TB, mutate func(*Spec)) *Spec {
+	t.Helper()
+	s := DefaultSpec()
+	s.Population.Customers = 300
+	s.Population.History = HistorySpec{Distribution: HistoryLognormal, Mean: 40, Sigma: 1, Min: 5, Max: 400, Span: s.Population.History.Span}
+	s.Catalogue.Titles = 200 // a small catalogue makes restricted denials frequent
+	s.Catalogue.Restricted = 0.5
+	if mutate != nil {
+		mutate(&s)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
+// TestPreloadHistoriesAreValidAndExact replays every preloaded history
+// through the real domain rules: each op is accepted as the generator
+// predicted, times increase, and each account stream ends with exactly
+// HistoryLen events.
+func TestPreloadHistoriesAreValidAndExact(t *testing.T) {
+	cases := map[string]func(*Spec){
+		"lognormal": nil,
+		"groups": func(s *Spec) {
+			s.Population.Customers = 8
+			s.Population.History = HistorySpec{Distribution: HistoryGroups, Lengths: []int{10, 100, 1000, 3000}, Span: s.Population.History.Span}
+		},
+		"dense year of premium customers": func(s *Spec) {
+			s.Population.Customers = 20
+			s.Population.Plans = PlanWeights{Premium: 1}
+			s.Population.Devices = PlanDevices{Basic: 1, Standard: 2, Premium: 6} // more devices than the plan may use
+			s.Population.History = HistorySpec{Distribution: HistoryFixed, Min: 2000, Max: 2000, Span: s.Population.History.Span}
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			w, err := New(smallSpec(t, mutate), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := w.Preload(0, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm := newSim(t)
+			var op Op
+			var denied, granted, customers int
+			last := map[string]Op{}
+			prev := ""
+			var prevCustomer Customer
+			for p.Next(&op) {
+				if op.CustomerID != prev {
+					if prev != "" {
+						if v := sm.customer(prev).acc.Version(); v != uint64(prevCustomer.HistoryLen) {
+							t.Fatalf("customer %s: account has %d events, want %d", prev, v, prevCustomer.HistoryLen)
+						}
+					}
+					customers++
+					prev, prevCustomer = op.CustomerID, p.Customer()
+				}
+				if l, ok := last[op.CustomerID]; ok && !op.At.After(l.At) {
+					t.Fatalf("op %+v not after %+v", op, l)
+				}
+				last[op.CustomerID] = op
+				d, err := sm.exec(&op, op.At)
+				checkValid(t, &op, d, err)
+				if op.Kind == OpAcquire {
+					if op.LicenseID == "" {
+						if d.Allowed {
+							t.Fatalf("acquire %+v predicted denied but granted", op)
+						}
+						denied++
+					} else {
+						granted++
+					}
+				}
+			}
+			if v := sm.customer(prev).acc.Version(); v != uint64(prevCustomer.HistoryLen) {
+				t.Fatalf("customer %s: account has %d events, want %d", prev, v, prevCustomer.HistoryLen)
+			}
+			if uint64(customers) != w.ShardSize() {
+				t.Errorf("preloaded %d customers, want %d", customers, w.ShardSize())
+			}
+			if granted == 0 {
+				t.Error("no acquire granted")
+			}
+			t.Logf("%d customers, %d acquires granted, %d denied", customers, granted, denied)
+		})
+	}
+}
+
+// TestPreloadIndependentOfWorkers: a customer's history is the same however
+// the shard is split between preload workers, and the workers' customers
+// are disjoint and cover the shard.
+func TestPreloadIndependentOfWorkers(t *testing.T) {
+	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 101 }), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func(workers int) map[string][]Op {
+		out := map[string][]Op{}
+		for i := range workers {
+			p, err := w.Preload(i, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var op Op
+			for p.Next(&op) {
+				if _, seen := out[op.CustomerID]; seen && out[op.CustomerID][0].Seq == 0 && op.Seq == 0 {
+					t.Fatalf("customer %s preloaded twice", op.CustomerID)
+				}
+				out[op.CustomerID] = append(out[op.CustomerID], op)
+			}
+		}
+		return out
+	}
+	one, three := collect(1), collect(3)
+	if len(one) != 101 {
+		t.Fatalf("%d customers preloaded, want 101", len(one))
+	}
+	if !reflect.DeepEqual(one, three) {
+		t.Fatal("histories differ between 1 and 3 preload workers")
+	}
+}
+
+func TestPreloadCustomersWithHistory(t *testing.T) {
+	s, err := Preset("replay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range s.Sweep.Histories {
+		ids := w.CustomersWithHistory(l, s.Sweep.Customers)
+		if len(ids) != s.Sweep.Customers {
+			t.Fatalf("history %d: %d customers, want %d", l, len(ids), s.Sweep.Customers)
+		}
+		for _, id := range ids {
+			if got := w.Population().Customer(id).HistoryLen; got != l {
+				t.Fatalf("customer %d has history %d, want %d", id, got, l)
+			}
+		}
+		if l > 100 {
+			continue
+		}
+		p, err := w.PreloadCustomers(ids[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := newSim(t)
+		var op Op
+		for p.Next(&op) {
+			d, err := sm.exec(&op, op.At)
+			checkValid(t, &op, d, err)
+		}
+		for _, id := range ids[:2] {
+			if v := sm.customer(CustomerID(id)).acc.Version(); v != uint64(l) {
+				t.Fatalf("customer %d: %d account events, want %d", id, v, l)
+			}
+		}
+	}
+	if _, err := w.PreloadCustomers([]uint64{1 << 40}); err == nil {
+		t.Error("customer outside the population accepted")
+	}
+}
