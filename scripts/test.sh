@@ -43,4 +43,8 @@ fi
 
 # -p 1: the packages share one node, and a 2-core machine runs Cassandra and
 # the tests side by side.
-ESBENCH_REQUIRE_CASSANDRA=1 go test -count=1 -p 1 -timeout 30m "${integration[@]}"
+export ESBENCH_REQUIRE_CASSANDRA=1
+go test -count=1 -p 1 -timeout 30m "${integration[@]}"
+# The CLI's own Cassandra test (schema apply, --store cassandra); its unit
+# tests already ran above.
+go test -count=1 -p 1 -timeout 10m -run 'Cassandra' ./cmd/esbench/

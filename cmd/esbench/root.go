@@ -40,6 +40,7 @@ in memory, or on Cassandra.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newSchemaCmd())
 	return root
 }
 

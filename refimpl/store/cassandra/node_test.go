@@ -75,14 +75,7 @@ func newKeyspace(tb testing.TB, cfg Config) Config {
 
 func dropKeyspace(tb testing.TB, cfg Config) {
 	tb.Helper()
-	cfg = cfg.withDefaults()
-	sess, err := connect(context.Background(), cfg)
-	if err != nil {
-		tb.Errorf("dropping keyspace %s: %v", cfg.Keyspace, err)
-		return
-	}
-	defer sess.Close()
-	if err := sess.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).Exec(); err != nil {
+	if err := DropKeyspace(context.Background(), cfg); err != nil {
 		tb.Errorf("dropping keyspace %s: %v", cfg.Keyspace, err)
 	}
 }

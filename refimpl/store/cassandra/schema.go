@@ -286,3 +286,21 @@ func checkKeyOrder(ctx context.Context, sess *gocql.Session, keyspace string) er
 	}
 	return nil
 }
+
+// DropKeyspace drops the keyspace of cfg with every table in it. It is for
+// tests and benchmarks that create keyspaces of their own.
+func DropKeyspace(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	sess, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if err := sess.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).WithContext(ctx).Exec(); err != nil {
+		return fmt.Errorf("cassandra: drop keyspace %s: %w", cfg.Keyspace, unavailable(err))
+	}
+	return nil
+}

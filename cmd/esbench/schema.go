@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/refimpl/store/cassandra"
+)
+
+// newSchemaCmd is `esbench schema print|apply`: the Cassandra keyspace and
+// tables the cassandra store uses.
+func newSchemaCmd() *cobra.Command {
+	opts := &cassandraOptions{}
+	cmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Print or apply the Cassandra schema (keyspace, events, snapshots, archive)",
+		Long: `The cassandra store keeps events, snapshots and archived events in one keyspace,
+partitioned by customer id. "schema print" writes the CQL for the given flags;
+"schema apply" creates what is missing on the cluster and checks that existing
+tables have the expected shape (a table of another shape is reported, never
+changed).`,
+	}
+	opts.register(cmd.PersistentFlags(), true)
+	cmd.AddCommand(&cobra.Command{
+		Use:   "print",
+		Short: "Print the CQL that creates the keyspace and tables",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := opts.config()
+			if err != nil {
+				return err
+			}
+			stmts, err := cassandra.SchemaCQL(cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "-- esbench Cassandra schema, keyspace %s (tables of both concurrency modes)\n", cfg.Keyspace)
+			_, err = fmt.Fprintln(out, strings.Join(stmts, ";\n\n")+";")
+			return err
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "apply",
+		Short: "Create the keyspace and tables where missing and check their shape",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := opts.config()
+			if err != nil {
+				return err
+			}
+			if err := cassandra.ApplySchema(cmd.Context(), cfg); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "schema of keyspace %s is in place on %s\n", cfg.Keyspace, strings.Join(cfg.Hosts, ","))
+			return err
+		},
+	})
+	return cmd
+}
