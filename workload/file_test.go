@@ -50,6 +50,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"bad sweep interval", "sweep:\n  intervals: [none, ten]\n", 2, "sweep.intervals[1]", "want \"none\" or an event count"},
 		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be ≥ 0"},
 		{"empty value", "seed:\n", 1, "seed", "has no value"},
+		{"too few customers for a replay study", "experiment: replay\npopulation:\n  customers: 12\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 100]\n  customers: 10\n", 3, "population.customers", "fewer than sweep.customers 10"},
+		{"sweep history without a group", "experiment: sweep\npopulation:\n  customers: 100\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 1000]\n  customers: 10\n", 6, "sweep.histories[1]", "not one of population.history.lengths"},
 		{"no duration nor operations", "duration: 0s\n", 1, "duration", "needs a duration > 0 or operations > 0"},
 	}
 	for _, tc := range cases {

@@ -46,7 +46,11 @@ type Op struct {
 	RequestID string
 	// Plan is set for OpOpenAccount.
 	Plan string
-	// At is the simulated wall-clock time the op happens at (for the service's
-	// injected clock), which for preload lies in the past.
+	// At is the simulated wall-clock time the op happens at, for the
+	// service's injected clock. Preload ops carry it (a history spread over
+	// the span before Spec.Start) and must run with the service's clock at
+	// At: the preloader predicts expiries and yearly limits from it. Measured
+	// ops leave it zero: the service uses its own clock, which must be later
+	// than Spec.Start.
 	At time.Time
 }

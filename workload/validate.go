@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,8 +172,8 @@ func (s *Spec) Validate() error {
 			v.addf("population.history.max", "must be in [min=%d, %d], got %d", h.Min, MaxHistory, h.Max)
 		}
 	}
-	if h.Span <= 0 {
-		v.addf("population.history.span", "must be > 0, got %v", h.Span)
+	if h.Span < time.Second {
+		v.addf("population.history.span", "must be ≥ 1s, got %v", h.Span)
 	}
 
 	c := &s.Catalogue
@@ -288,6 +289,18 @@ func (s *Spec) Validate() error {
 		}
 		if len(w.Histories) == 0 {
 			v.addf("sweep.histories", "the %s experiment needs at least one history length", s.Experiment)
+		}
+	}
+	if s.Experiment != ExperimentMixed && h.Distribution == HistoryGroups && len(h.Lengths) > 0 && err == nil {
+		for i, l := range w.Histories {
+			if !slices.Contains(h.Lengths, l) {
+				v.addf(fmt.Sprintf("sweep.histories[%d]", i), "history %d is not one of population.history.lengths %v", l, h.Lengths)
+			}
+		}
+		perGroup := p.Customers / uint64(len(h.Lengths)) / uint64(shard.Count)
+		if perGroup < uint64(w.Customers) {
+			v.addf("population.customers", "%d customers in %d history groups and %d shards leave %d per group and shard, fewer than sweep.customers %d",
+				p.Customers, len(h.Lengths), shard.Count, perGroup, w.Customers)
 		}
 	}
 	for i, t := range s.Thresholds {
