@@ -179,7 +179,11 @@ func checkNode(src *source, path string, t reflect.Type, n ast.Node, errs *[]*Fi
 		}
 	}
 	add := func(msg string) {
-		*errs = append(*errs, &FieldError{File: src.file, Line: src.lines[path], Field: path, Msg: msg})
+		l, ok := src.lines[path]
+		if !ok {
+			l = line
+		}
+		*errs = append(*errs, &FieldError{File: src.file, Line: l, Field: path, Msg: msg})
 	}
 	if _, ok := n.(*ast.AliasNode); ok {
 		return // resolved by the decoder; its anchor was checked where defined
@@ -249,11 +253,18 @@ func checkNode(src *source, path string, t reflect.Type, n ast.Node, errs *[]*Fi
 	case reflect.Uint64:
 		in, ok := n.(*ast.IntegerNode)
 		if !ok {
+			if tk := n.GetToken(); tk != nil && tk.Value != "" && strings.Trim(tk.Value, "0123456789") == "" {
+				add(fmt.Sprintf("want an integer in [0, 2^64), got %s", tk.Value))
+				return
+			}
 			add(fmt.Sprintf("want a non-negative integer, got %s", describe(n)))
 			return
 		}
-		if strings.HasPrefix(strings.TrimSpace(in.GetToken().Value), "-") {
-			add(fmt.Sprintf("must be ≥ 0, got %s", in.GetToken().Value))
+		v := strings.ReplaceAll(strings.TrimSpace(in.GetToken().Value), "_", "")
+		if strings.HasPrefix(v, "-") {
+			add(fmt.Sprintf("must be ≥ 0, got %s", v))
+		} else if _, err := strconv.ParseUint(strings.TrimPrefix(v, "+"), 0, 64); err != nil {
+			add(fmt.Sprintf("want an integer in [0, 2^64), got %s", v))
 		}
 	case reflect.Float64:
 		switch n.(type) {

@@ -52,6 +52,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"empty value", "seed:\n", 1, "seed", "has no value"},
 		{"too few customers for a replay study", "experiment: replay\npopulation:\n  customers: 12\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 100]\n  customers: 10\n", 3, "population.customers", "fewer than sweep.customers 10"},
 		{"sweep history without a group", "experiment: sweep\npopulation:\n  customers: 100\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 1000]\n  customers: 10\n", 6, "sweep.histories[1]", "not one of population.history.lengths"},
+		{"top level not a mapping", "- 1\n- 2\n", 1, "", "want a mapping, got a list"},
+		{"integer out of range", "seed: 99999999999999999999999\n", 1, "seed", "want an integer in [0, 2^64)"},
 		{"no duration nor operations", "duration: 0s\n", 1, "duration", "needs a duration > 0 or operations > 0"},
 	}
 	for _, tc := range cases {
@@ -80,6 +82,9 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 				t.Errorf("message %q does not contain %q", fe.Msg, tc.msg)
 			}
 			wantPrefix := fmt.Sprintf("runs/w.yaml:%d: field %s: ", tc.line, tc.field)
+			if tc.field == "" {
+				wantPrefix = fmt.Sprintf("runs/w.yaml:%d: ", tc.line)
+			}
 			if !strings.Contains(err.Error(), wantPrefix) {
 				t.Errorf("error text %q lacks %q", err.Error(), wantPrefix)
 			}
