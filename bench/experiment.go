@@ -25,7 +25,9 @@ type SystemConfig struct {
 
 // System is one set-up system under test.
 type System interface {
-	Target
+	// Target returns worker i's target; each worker gets its own so a
+	// target may keep per-worker state.
+	Target(worker int) Target
 	Close() error
 }
 
@@ -141,7 +143,7 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 	}
 	cfg := e.config(name, 0, 0)
 	cfg.Workers = workers
-	cfg.Target = sys
+	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
 	cfg.ExpectedOps = e.expectedPreloadOps(nil)
 	_, err := e.measure(ctx, res, cfg, params)
@@ -206,7 +208,7 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 	warmup, duration := spec.Warmup, spec.Duration
 	cfg := e.config(spec.Name, warmup, duration)
 	cfg.Workers = workers
-	cfg.Target = sys
+	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
 	if sched := e.Workload.Schedule(); sched != nil {
 		arr := make([]Schedule, workers)
@@ -348,7 +350,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	}
 	pcfg := e.config("preload "+cfgName, 0, 0)
 	pcfg.Workers = workers
-	pcfg.Target = sys
+	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
 	pcfg.SeriesName = byHistory
 	pcfg.ExpectedOps = e.expectedPreloadOps(all)
@@ -361,7 +363,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	lw := min(max(spec.Arrival.Workers, 1), len(all))
 	wcfg := e.config("warm "+cfgName, 0, 0)
 	wcfg.Workers = lw
-	wcfg.Target = sys
+	wcfg.TargetFor = sys.Target
 	wcfg.Source = func(i int) OpSource { return newLoadSource(all, i, lw, 1) }
 	wcfg.ExpectedOps = int64(len(all))
 	wr, err := NewRunner(wcfg)
@@ -376,7 +378,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	order := interleave(groups, sw.Replays)
 	mcfg := e.config(cfgName, 0, spec.Duration)
 	mcfg.Workers = lw
-	mcfg.Target = sys
+	mcfg.TargetFor = sys.Target
 	mcfg.Source = func(i int) OpSource { return newLoadSource(order, i, lw, 1) }
 	mcfg.SeriesName = byHistory
 	mcfg.ExpectedOps = int64(len(order))

@@ -33,6 +33,9 @@ type Config struct {
 	Workers int
 	// Target executes the operations.
 	Target Target
+	// TargetFor, if set, gives each worker its own target (for targets that
+	// keep per-worker state, such as a simulated clock); it overrides Target.
+	TargetFor func(worker int) Target
 	// Source returns worker i's operation stream.
 	Source func(worker int) OpSource
 	// Schedule returns worker i's arrival schedule. Nil makes the run closed
@@ -75,7 +78,7 @@ func (c *Config) validate() error {
 	switch {
 	case c.Workers < 1:
 		return fmt.Errorf("bench: workers must be at least 1, got %d", c.Workers)
-	case c.Target == nil:
+	case c.Target == nil && c.TargetFor == nil:
 		return errors.New("bench: no target")
 	case c.Source == nil:
 		return errors.New("bench: no operation source")
@@ -270,6 +273,12 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			return fmt.Errorf("bench: worker %d has no schedule", id)
 		}
 	}
+	target := r.cfg.Target
+	if r.cfg.TargetFor != nil {
+		if target = r.cfg.TargetFor(id); target == nil {
+			return fmt.Errorf("bench: worker %d has no target", id)
+		}
+	}
 	rec := r.workers[id]
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -307,7 +316,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		}
 		resp.Outcome = OutcomeOK
 		resp.Loads = resp.Loads[:0]
-		err := r.cfg.Target.Do(ctx, &op, &resp)
+		err := target.Do(ctx, &op, &resp)
 		end := r.since()
 		out := resp.Outcome
 		if err != nil {

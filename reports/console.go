@@ -85,6 +85,12 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("reports: %w", err)
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file private; results are meant to be shared.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("reports: %w", err)
+	}
 	if err := write(f); err != nil {
 		f.Close()
 		os.Remove(tmp)

@@ -1,0 +1,266 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/domain"
+	"github.com/esbench/esbench/refimpl/repository"
+	"github.com/esbench/esbench/refimpl/service"
+	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/workload"
+)
+
+// ServiceOptions configure a ServiceSystem.
+type ServiceOptions struct {
+	// Registry decodes and encodes events; it must know Codec.
+	Registry *codec.Registry
+	// Codec is the codec new events and snapshots are written with.
+	Codec string
+	// Snapshot is the snapshot policy ("none", "every:N", "load:...").
+	Snapshot string
+	// AsyncSnapshots writes snapshots off the command path.
+	AsyncSnapshots bool
+	// Timeout is the service's per-command store deadline (0: none).
+	Timeout time.Duration
+	// Start is the simulated time measured operations begin at; operations
+	// that carry no time of their own (op.At) happen at Start plus the time
+	// elapsed since the first such operation.
+	Start time.Time
+	// Logger receives the service's and repository's debug messages.
+	Logger *slog.Logger
+}
+
+// ServiceSystem is the reference service on a store, as a System: every
+// worker gets its own service instance whose injected clock follows the
+// operations' simulated times.
+type ServiceSystem struct {
+	st    *countingStore
+	repo  *repository.Repository
+	opts  ServiceOptions
+	first atomic.Int64 // wall time (UnixNano) of the first op without At
+}
+
+var _ System = (*ServiceSystem)(nil)
+
+// NewServiceSystem builds the repository and service on st. The system owns
+// st and closes it.
+func NewServiceSystem(st store.Store, opts ServiceOptions) (*ServiceSystem, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("bench: service system needs a codec registry")
+	}
+	pol, err := repository.ParseSnapshotPolicy(opts.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("bench: service.snapshot: %w", err)
+	}
+	cs := &countingStore{Store: st, written: map[string]int64{}}
+	repo, err := repository.New(cs, opts.Registry, repository.Options{
+		Codec: opts.Codec, Snapshots: pol, AsyncSnapshots: opts.AsyncSnapshots, Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Now()
+	}
+	return &ServiceSystem{st: cs, repo: repo, opts: opts}, nil
+}
+
+// Target returns worker i's target.
+func (s *ServiceSystem) Target(int) Target {
+	t := &serviceTarget{sys: s}
+	// service.New only fails on bad options, which are fixed here.
+	svc, err := service.New(s.repo, service.Options{Now: t.now, Timeout: s.opts.Timeout, Logger: s.opts.Logger})
+	if err != nil {
+		return TargetFunc(func(context.Context, *workload.Op, *Response) error { return err })
+	}
+	t.svc = svc
+	return t
+}
+
+// Close waits for queued snapshots and closes the store.
+func (s *ServiceSystem) Close() error {
+	return errors.Join(s.repo.Close(), s.st.Close())
+}
+
+// Repository exposes the repository's counters.
+func (s *ServiceSystem) Repository() *repository.Repository { return s.repo }
+
+func (s *ServiceSystem) simNow() time.Time {
+	now := time.Now().UnixNano()
+	first := s.first.Load()
+	if first == 0 {
+		s.first.CompareAndSwap(0, now)
+		first = s.first.Load()
+	}
+	return s.opts.Start.Add(time.Duration(now - first))
+}
+
+// Storage measures what the account streams of customers hold: their event
+// records and retained snapshots, and the snapshot bytes ever written.
+func (s *ServiceSystem) Storage(ctx context.Context, customers []string) (Storage, error) {
+	var out Storage
+	for _, c := range customers {
+		stream := store.StreamID{Customer: c, AggregateType: domain.TypeAccount, AggregateID: c}
+		n := 0
+		for rec, err := range s.st.Load(ctx, stream, 0) {
+			if err != nil {
+				return out, fmt.Errorf("bench: reading %s: %w", stream, err)
+			}
+			out.EventBytes += int64(rec.Size())
+			n++
+		}
+		if n > 0 {
+			out.Streams++
+		}
+		at := store.Latest
+		for {
+			snap, ok, err := s.st.LatestSnapshot(ctx, stream, at)
+			if err != nil {
+				return out, fmt.Errorf("bench: reading snapshots of %s: %w", stream, err)
+			}
+			if !ok {
+				break
+			}
+			out.SnapshotBytes += int64(snapshotSize(snap))
+			if snap.Version == 0 {
+				break
+			}
+			at = snap.Version - 1
+		}
+		out.SnapshotBytesWritten += s.st.writtenFor(stream)
+	}
+	return out, nil
+}
+
+func snapshotSize(s store.Snapshot) int {
+	return len(s.Type) + len(s.Codec) + len(s.Payload) + 8 + 2 + 8
+}
+
+// countingStore counts the snapshot bytes written per stream, so write
+// amplification includes snapshots trimmed since.
+type countingStore struct {
+	store.Store
+	mu      sync.Mutex
+	written map[string]int64
+}
+
+func (c *countingStore) SaveSnapshot(ctx context.Context, s store.Snapshot) error {
+	if err := c.Store.SaveSnapshot(ctx, s); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.written[s.Stream.String()] += int64(snapshotSize(s))
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *countingStore) writtenFor(s store.StreamID) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.written[s.String()]
+}
+
+// serviceTarget sends one worker's operations to its service instance.
+type serviceTarget struct {
+	sys *ServiceSystem
+	svc *service.Service
+	at  time.Time
+}
+
+func (t *serviceTarget) now() time.Time { return t.at }
+
+// Do executes op as the matching service command.
+func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *Response) error {
+	if op.At.IsZero() {
+		t.at = t.sys.simNow()
+	} else {
+		t.at = op.At
+	}
+	var (
+		res service.Result
+		err error
+	)
+	switch op.Kind {
+	case workload.OpOpenAccount:
+		res, err = t.svc.OpenAccount(ctx, domain.OpenAccount{RequestID: op.RequestID, CustomerID: op.CustomerID, Plan: op.Plan})
+	case workload.OpRegisterDevice:
+		res, err = t.svc.RegisterDevice(ctx, domain.RegisterDevice{RequestID: op.RequestID, CustomerID: op.CustomerID, DeviceID: op.DeviceID})
+	case workload.OpRemoveDevice:
+		res, err = t.svc.RemoveDevice(ctx, domain.RemoveDevice{RequestID: op.RequestID, CustomerID: op.CustomerID, DeviceID: op.DeviceID})
+	case workload.OpAcquire:
+		res, err = t.svc.AcquireLicense(ctx, domain.AcquireLicense{RequestID: op.RequestID, CustomerID: op.CustomerID,
+			DeviceID: op.DeviceID, TitleID: op.TitleID, StudioID: op.StudioID, Restricted: op.Restricted})
+	case workload.OpRenew:
+		res, err = t.svc.RenewLicense(ctx, domain.RenewLicense{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID})
+	case workload.OpRelease:
+		res, err = t.svc.ReleaseLicense(ctx, domain.ReleaseLicense{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID})
+	case workload.OpPlayback:
+		res, err = t.svc.StartPlayback(ctx, domain.StartPlayback{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID})
+	case workload.OpCheck:
+		res, err = t.svc.CheckDownload(ctx, domain.CheckDownload{CustomerID: op.CustomerID, DeviceID: op.DeviceID,
+			TitleID: op.TitleID, StudioID: op.StudioID, Restricted: op.Restricted})
+	case workload.OpLoad:
+		var ls repository.LoadStats
+		ls, err = t.svc.Load(ctx, op.CustomerID)
+		res.Loads = []repository.LoadStats{ls}
+		res.Decision.Allowed = true
+	default:
+		resp.Outcome = OutcomeInvalid
+		return fmt.Errorf("bench: operation kind %q has no service command", op.Kind)
+	}
+	for i := range res.Loads {
+		resp.Loads = append(resp.Loads, loadOf(&res.Loads[i]))
+	}
+	switch {
+	case err != nil:
+		resp.Outcome = ClassifyServiceError(err)
+	case res.Fallback:
+		resp.Outcome = OutcomeFallback
+	case !res.Decision.Allowed:
+		resp.Outcome = OutcomeDenied
+	}
+	return err
+}
+
+func loadOf(ls *repository.LoadStats) Load {
+	return Load{
+		FromSnapshot: ls.SnapshotVersion > 0,
+		Replayed:     ls.Replayed,
+		Bytes:        ls.Bytes,
+		SnapshotRead: ls.SnapshotRead,
+		EventRead:    ls.EventRead,
+		Decode:       ls.Decode,
+		Apply:        ls.Apply,
+		Total:        ls.Total,
+	}
+}
+
+// ClassifyServiceError maps an error of the reference service to an outcome.
+func ClassifyServiceError(err error) Outcome {
+	var (
+		cmdErr    *domain.CommandError
+		decodeErr *codec.DecodeError
+	)
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case errors.Is(err, store.ErrConflict):
+		return OutcomeConflict
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeUnavailable
+	case errors.As(err, &cmdErr), errors.As(err, &decodeErr), errors.Is(err, store.ErrInvalid),
+		errors.Is(err, domain.ErrInvalidCommand), errors.Is(err, domain.ErrUnknownCustomer),
+		errors.Is(err, domain.ErrUnknownDevice), errors.Is(err, domain.ErrUnknownLicense),
+		errors.Is(err, domain.ErrAccountExists):
+		return OutcomeInvalid
+	default:
+		return OutcomeOther
+	}
+}

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/bench"
+	"github.com/esbench/esbench/refimpl/codec/catalog"
+	"github.com/esbench/esbench/refimpl/domain"
+	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/workload"
+)
+
+// exitInterrupted is the exit code of a run stopped by a signal (after its
+// partial results were written), as shells report SIGINT.
+const exitInterrupted = 130
+
+type runOptions struct {
+	store storeOptions
+	out   string
+
+	// Workload overrides, applied when the flag is given.
+	duration, warmup time.Duration
+	rate             float64
+	workers          int
+	seed             uint64
+	shard            string
+	codec            string
+	snapshot         string
+	mode             string
+	operations       uint64
+	customers        uint64
+
+	interval      time.Duration
+	late          time.Duration
+	noSpin        bool
+	timeout       time.Duration
+	asyncSnaps    bool
+	progress      string
+	progressEvery time.Duration
+}
+
+func newRunCmd() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [workload]",
+		Short: "Run a workload and write its results (default: the default preset on a temporary pebble store)",
+		Long: `run executes a workload — a built-in preset (` + fmt.Sprint(workload.Presets()) + `) or a YAML
+workload file — against the reference service, shows progress, prints a
+summary table and writes a result directory: result.json, summary.md,
+workload.yaml and HdrHistogram interval logs (.hlog). Ctrl-C or SIGTERM stops
+the run and still writes the results, marked partial.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "default"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return o.run(cmd.Context(), cmd, name)
+		},
+	}
+	fs := cmd.Flags()
+	o.store.register(fs)
+	fs.StringVar(&o.out, "out", "results", "directory under which the run's result directory is created")
+	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration")
+	fs.DurationVar(&o.warmup, "warmup", 0, "override the warmup")
+	fs.Float64Var(&o.rate, "rate", 0, "override the open-loop target rate (ops/s)")
+	fs.IntVar(&o.workers, "workers", 0, "override the number of workers")
+	fs.Uint64Var(&o.seed, "seed", 0, "override the seed")
+	fs.StringVar(&o.shard, "shard", "", "drive shard i/n of the customer space")
+	fs.StringVar(&o.codec, "codec", "", "override the event codec ("+fmt.Sprint(catalog.IDs())+")")
+	fs.StringVar(&o.snapshot, "snapshot", "", "override the snapshot policy (none, every:N, load:events>N,time>D)")
+	fs.StringVar(&o.mode, "mode", "", "override the arrival mode (open or closed)")
+	fs.Uint64Var(&o.operations, "operations", 0, "override the number of measured operations")
+	fs.Uint64Var(&o.customers, "customers", 0, "override the population size")
+	fs.DurationVar(&o.interval, "interval", bench.DefaultInterval, "histogram interval of the .hlog files")
+	fs.DurationVar(&o.late, "late", bench.DefaultLateThreshold, "start lag above which an open-loop operation counts as late")
+	fs.BoolVar(&o.noSpin, "no-spin", false, "sleep until each intended start instead of spinning the last ~1ms (less CPU, more start lag)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "service per-command store deadline (0: none)")
+	fs.BoolVar(&o.asyncSnaps, "async-snapshots", false, "write snapshots off the command path")
+	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
+	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
+	return cmd
+}
+
+// applyOverrides writes the flags given on the command line into spec.
+func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) {
+	ch := cmd.Flags().Changed
+	if ch("duration") {
+		spec.Duration = o.duration
+	}
+	if ch("warmup") {
+		spec.Warmup = o.warmup
+	}
+	if ch("rate") {
+		spec.Arrival.Rate = o.rate
+		spec.Arrival.Stages = nil
+	}
+	if ch("workers") {
+		spec.Arrival.Workers = o.workers
+	}
+	if ch("seed") {
+		spec.Seed = o.seed
+	}
+	if ch("shard") {
+		spec.Shard = o.shard
+	}
+	if ch("codec") {
+		spec.Service.Codec = o.codec
+	}
+	if ch("snapshot") {
+		spec.Service.Snapshot = o.snapshot
+	}
+	if ch("mode") {
+		spec.Arrival.Mode = o.mode
+	}
+	if ch("operations") {
+		spec.Operations = o.operations
+	}
+	if ch("customers") {
+		spec.Population.Customers = o.customers
+	}
+}
+
+func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	spec, err := workload.Load(name)
+	if err != nil {
+		return err
+	}
+	o.applyOverrides(cmd, spec)
+	wopts := workload.Options{LicenseID: domain.LicenseIDFor}
+	if o.store.kind == storeCassandra || o.store.dataDir != "" {
+		// A persistent store may hold an earlier run's requests: salt the ids
+		// so this run's operations are new requests, not idempotent retries.
+		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	w, err := workload.New(spec, wopts)
+	if err != nil {
+		return err
+	}
+	codecs, err := catalog.All()
+	if err != nil {
+		return err
+	}
+	reg := domain.NewRegistry(codecs...)
+	if _, err := reg.Codec(spec.Service.Codec); err != nil {
+		return fmt.Errorf("service.codec: %w", err)
+	}
+	if o.progress != "auto" && o.progress != "bars" && o.progress != "lines" && o.progress != "none" {
+		return fmt.Errorf("--progress %q: must be auto, bars, lines or none", o.progress)
+	}
+
+	start := time.Now()
+	dir, err := reports.NewRunDir(o.out, spec.Name, start)
+	if err != nil {
+		return err
+	}
+	res := reports.New(spec.Experiment)
+	res.Started = start
+	res.Environment = reports.CollectEnvironment()
+	res.Environment.Backend = o.store.kind
+	res.Environment.BackendOptions = map[string]string{"description": o.store.describe()}
+	if o.store.kind == storePebble {
+		res.Environment.BackendOptions["sync"] = strconv.FormatBool(o.store.pebbleSync)
+	}
+	res.Environment.Codec = spec.Service.Codec
+	res.Environment.Started = start
+	wyaml, err := workload.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if wjson, err := yaml.YAMLToJSON(wyaml); err == nil {
+		res.Workload = json.RawMessage(wjson)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "workload.yaml"), wyaml, 0o644); err != nil {
+		return fmt.Errorf("writing the resolved workload: %w", err)
+	}
+
+	var hlogs []*reports.HlogSet
+	prog := o.newProgress(ctx, stderr)
+	exp := &bench.Experiment{
+		Workload:      w,
+		Progress:      prog,
+		Interval:      o.interval,
+		LateThreshold: o.late,
+		Classify:      bench.ClassifyServiceError,
+		Hlog: func(run string, at time.Time) bench.IntervalSink {
+			h := reports.NewHlogSet(dir, run+".", at)
+			hlogs = append(hlogs, h)
+			return h
+		},
+		Factory: func(ctx context.Context, cfg bench.SystemConfig) (bench.System, error) {
+			st, err := o.openFor(ctx, spec, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return bench.NewServiceSystem(st, bench.ServiceOptions{
+				Registry: reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot, AsyncSnapshots: o.asyncSnaps,
+				Timeout: o.timeout, Start: spec.Start,
+			})
+		},
+	}
+	if o.noSpin {
+		exp.SpinSlack = -1
+	}
+	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, o.store.describe(), dir)
+	runErr := exp.Run(ctx, res)
+	prog.Wait()
+
+	res.Finished = time.Now()
+	res.Environment.Finished = res.Finished
+	if runErr != nil && !res.Partial {
+		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
+	}
+	var closeErrs []error
+	for _, h := range hlogs {
+		closeErrs = append(closeErrs, h.Close())
+		res.Files = append(res.Files, h.Files()...)
+	}
+	res.Files = append([]string{reports.ResultFile, reports.SummaryFile, "workload.yaml"}, res.Files...)
+	if err := reports.WriteDir(dir, res); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := reports.WriteConsole(stdout, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
+	if err := errors.Join(closeErrs...); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: partial results written to %s", dir)}
+	}
+	return nil
+}
+
+func (o *runOptions) newProgress(ctx context.Context, w io.Writer) *bench.Progress {
+	mode := o.progress
+	if mode == "auto" {
+		mode = "lines"
+		if f, ok := w.(*os.File); ok && bench.IsTerminal(f) {
+			mode = "bars"
+		}
+	}
+	switch mode {
+	case "bars":
+		return bench.NewProgress(ctx, w, true, 0)
+	case "lines":
+		return bench.NewProgress(ctx, w, false, o.progressEvery)
+	}
+	return nil
+}
+
+// openFor opens a fresh store for one configuration. Studies set up several
+// configurations: each gets its own pebble directory or Cassandra keyspace,
+// so no configuration sees another's events or snapshots.
+func (o *runOptions) openFor(ctx context.Context, spec *workload.Spec, cfg bench.SystemConfig) (store.Store, error) {
+	so := o.store
+	if spec.Experiment != workload.ExperimentMixed {
+		suffix := reports.SafeName(cfg.Name)
+		if so.dataDir != "" {
+			so.dataDir = filepath.Join(so.dataDir, suffix)
+		}
+		if so.kind == storeCassandra {
+			so.cass.keyspace = keyspaceFor(so.cass.keyspace, suffix)
+		}
+	}
+	return so.open(ctx)
+}
+
+// keyspaceFor derives a per-configuration keyspace name (letters, digits and
+// underscores, at most 48 characters).
+func keyspaceFor(base, suffix string) string {
+	out := []rune(base + "_")
+	for _, r := range suffix {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			out = append(out, r)
+		case r >= 'A' && r <= 'Z':
+			out = append(out, r+'a'-'A')
+		default:
+			out = append(out, '_')
+		}
+	}
+	if len(out) > 48 {
+		out = out[:48]
+	}
+	return string(out)
+}

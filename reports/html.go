@@ -1,0 +1,615 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// HTMLFile is the name of the HTML report in a result directory.
+const HTMLFile = "report.html"
+
+// chartJS is Chart.js, inlined into every report so that it reads offline
+// (see assets/README.md for version and licence).
+//
+//go:embed assets/chart.umd.min.js
+var chartJS string
+
+// ChartLibrary names the charting library and version report.html inlines.
+const ChartLibrary = "Chart.js 4.6.1"
+
+// WriteHTMLDir writes report.html into dir for r, drawing the over-time
+// charts from the interval logs found in dir.
+func WriteHTMLDir(dir string, r *Result) error {
+	logs, err := ReadIntervalLogs(dir)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return WriteHTML(w, r, logs) })
+}
+
+// WriteHTML writes a self-contained HTML report: tables and charts, with
+// the charting library inlined and no reference to anything outside the
+// file. logs (may be nil) feed the throughput and latency over time charts.
+func WriteHTML(w io.Writer, r *Result, logs []*IntervalLog) error {
+	page, err := buildPage(r, logs)
+	if err != nil {
+		return err
+	}
+	if err := htmlTemplate.Execute(w, page); err != nil {
+		return fmt.Errorf("reports: writing HTML report: %w", err)
+	}
+	return nil
+}
+
+// chartSpec is one chart as the page's script builds it: a small, library
+// neutral description so the data shaping stays in Go, where it is tested.
+type chartSpec struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Kind is the Chart.js chart type: line, scatter or bar.
+	Kind   string `json:"kind"`
+	XLabel string `json:"xLabel"`
+	YLabel string `json:"yLabel"`
+	// XScale is linear, logarithmic, category or percentile (a log axis of
+	// 1/(1-q) labelled with percentiles); YScale linear or logarithmic.
+	XScale   string         `json:"xScale"`
+	YScale   string         `json:"yScale"`
+	Labels   []string       `json:"labels,omitempty"`
+	Datasets []chartDataset `json:"datasets"`
+}
+
+type chartDataset struct {
+	Label string `json:"label"`
+	// Type overrides the chart's kind for this dataset (a line over bars).
+	Type   string       `json:"type,omitempty"`
+	Points []chartPoint `json:"points,omitempty"`
+	// Values are per category label; nil draws nothing there.
+	Values   []*float64 `json:"values,omitempty"`
+	Dashed   bool       `json:"dashed,omitempty"`
+	ShowLine bool       `json:"showLine,omitempty"`
+}
+
+type chartPoint struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
+
+type htmlPage struct {
+	R          *Result
+	Generated  string
+	Library    string
+	Duration   string
+	Runs       []htmlRun
+	Sweep      *htmlSweep
+	Codecs     []htmlChart
+	Charts     map[string]chartSpec
+	ChartCount int
+	Script     template.JS
+}
+
+type htmlChart struct {
+	ID, Title string
+}
+
+type htmlRun struct {
+	Run      *Run
+	Line     string
+	Params   string
+	Note     string
+	Spectrum *htmlChart
+	OverTime []htmlChart
+	Replay   *htmlChart
+	FitLine  string
+	Extra    []string
+}
+
+type htmlSweep struct {
+	S      *Sweep
+	Charts []htmlChart
+}
+
+func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
+	p := &htmlPage{
+		R:         r,
+		Generated: time.Now().UTC().Format(time.RFC3339),
+		Library:   ChartLibrary,
+		Duration:  r.Finished.Sub(r.Started).Round(time.Millisecond).String(),
+		Charts:    map[string]chartSpec{},
+		Script:    template.JS(chartJS),
+	}
+	add := func(c chartSpec) *htmlChart {
+		c.ID = fmt.Sprintf("chart-%d", len(p.Charts)+1)
+		p.Charts[c.ID] = c
+		return &htmlChart{ID: c.ID, Title: c.Title}
+	}
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		hr := htmlRun{Run: run, Line: runLine(run), Params: strings.TrimPrefix(formatParams(run.Params), " "), Note: correctedNote(run)}
+		spec, err := spectrumChart(run)
+		if err != nil {
+			return nil, err
+		}
+		if spec != nil {
+			hr.Spectrum = add(*spec)
+		}
+		if l := FindIntervalLog(logs, run.Name, "corrected"); l != nil && len(l.Ops) > 0 {
+			for _, c := range overTimeCharts(run.Name, l) {
+				hr.OverTime = append(hr.OverTime, *add(c))
+			}
+		}
+		if rp := run.Replay; rp != nil {
+			if c := replayChart(run.Name, rp); c != nil {
+				hr.Replay = add(*c)
+			}
+			hr.FitLine = fitLine(rp.Fit)
+		}
+		for _, k := range slices.Sorted(maps.Keys(run.Extra)) {
+			hr.Extra = append(hr.Extra, fmt.Sprintf("%s = %.4g", k, run.Extra[k]))
+		}
+		p.Runs = append(p.Runs, hr)
+	}
+	if s := r.Sweep; s != nil && len(s.Cells) > 0 {
+		hs := &htmlSweep{S: s}
+		for _, c := range sweepCharts(s) {
+			hs.Charts = append(hs.Charts, *add(c))
+		}
+		p.Sweep = hs
+	}
+	if len(r.Codecs) > 0 {
+		for _, c := range codecCharts(r.Codecs) {
+			p.Codecs = append(p.Codecs, *add(c))
+		}
+	}
+	p.ChartCount = len(p.Charts)
+	return p, nil
+}
+
+// latencyUnit picks the unit a chart of latencies up to maxNs reads best in.
+func latencyUnit(maxNs float64) (string, float64) {
+	switch {
+	case maxNs < 10e3:
+		return "µs", 1e3
+	case maxNs < 10e9:
+		return "ms", 1e6
+	default:
+		return "s", 1e9
+	}
+}
+
+// spectrumChart plots each operation's latency against percentile on the
+// HdrHistogram scale: x is 1/(1-q), so 90%, 99%, 99.9% are evenly spaced.
+func spectrumChart(run *Run) (*chartSpec, error) {
+	type series struct {
+		op string
+		h  *hdr.Histogram
+	}
+	var all []series
+	maxNs := 0.0
+	for _, op := range run.Operations {
+		if op.Corrected.Histogram == "" || op.Corrected.Count == 0 {
+			continue
+		}
+		h, err := op.Corrected.Decode()
+		if err != nil {
+			return nil, fmt.Errorf("reports: run %s, operation %s: %w", run.Name, op.Op, err)
+		}
+		all = append(all, series{op.Op, h})
+		maxNs = max(maxNs, float64(h.Max()))
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	unit, div := latencyUnit(maxNs)
+	c := &chartSpec{
+		Title:  fmt.Sprintf("Latency by percentile — %s", run.Name),
+		Kind:   "line",
+		XLabel: "percentile",
+		YLabel: "latency (" + unit + ")",
+		XScale: "percentile",
+		YScale: "logarithmic",
+	}
+	for _, s := range all {
+		c.Datasets = append(c.Datasets, chartDataset{Label: s.op, Points: spectrumPoints(s.h, div)})
+	}
+	return c, nil
+}
+
+// spectrumPoints samples h at x = 10^e, e in steps of 0.05, up to the
+// count (beyond which a percentile says nothing new), then the maximum.
+func spectrumPoints(h *hdr.Histogram, div float64) []chartPoint {
+	n := float64(h.TotalCount())
+	var pcts []float64
+	var xs []float64
+	for e := 0.0; math.Pow(10, e) < n; e += 0.05 {
+		x := math.Pow(10, e)
+		xs = append(xs, x)
+		pcts = append(pcts, 100*(1-1/x))
+	}
+	vals := h.ValueAtPercentilesSlice(pcts)
+	pts := make([]chartPoint, 0, len(xs)+1)
+	for i, x := range xs {
+		pts = append(pts, chartPoint{X: round4(x), Y: round4(float64(vals[i]) / div)})
+	}
+	return append(pts, chartPoint{X: round4(max(n, 1)), Y: round4(float64(h.Max()) / div)})
+}
+
+func round4(v float64) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	mag := math.Pow(10, 4-math.Ceil(math.Log10(math.Abs(v))))
+	return math.Round(v*mag) / mag
+}
+
+// overTimeCharts draws throughput and p99 per interval for each operation.
+func overTimeCharts(run string, l *IntervalLog) []chartSpec {
+	maxNs := 0.0
+	for _, ivs := range l.Ops {
+		for _, iv := range ivs {
+			maxNs = max(maxNs, float64(iv.P99Ns))
+		}
+	}
+	unit, div := latencyUnit(maxNs)
+	tput := chartSpec{
+		Title: "Throughput over time — " + run, Kind: "line",
+		XLabel: "seconds since start", YLabel: "operations/s", XScale: "linear", YScale: "linear",
+	}
+	lat := chartSpec{
+		Title: "p99 latency over time — " + run, Kind: "line",
+		XLabel: "seconds since start", YLabel: "p99 latency (" + unit + ")", XScale: "linear", YScale: "logarithmic",
+	}
+	total := map[float64]float64{}
+	for _, op := range l.OpNames() {
+		var tp, lp []chartPoint
+		for _, iv := range l.Ops[op] {
+			end := round4(iv.StartS + iv.DurS)
+			tp = append(tp, chartPoint{X: end, Y: round4(iv.Rate())})
+			total[end] += iv.Rate()
+			if iv.Count > 0 {
+				lp = append(lp, chartPoint{X: end, Y: round4(float64(iv.P99Ns) / div)})
+			}
+		}
+		tput.Datasets = append(tput.Datasets, chartDataset{Label: op, Points: tp})
+		lat.Datasets = append(lat.Datasets, chartDataset{Label: op, Points: lp})
+	}
+	if len(l.Ops) > 1 {
+		var tp []chartPoint
+		for _, x := range slices.Sorted(maps.Keys(total)) {
+			tp = append(tp, chartPoint{X: x, Y: round4(total[x])})
+		}
+		tput.Datasets = append([]chartDataset{{Label: "all operations", Points: tp, Dashed: true}}, tput.Datasets...)
+	}
+	return []chartSpec{tput, lat}
+}
+
+// replayChart plots the load time of each events-replayed bucket (p50 and
+// p99 at the bucket's mean events) with the fitted mean A + B·events.
+func replayChart(run string, rp *ReplayReport) *chartSpec {
+	var buckets []BucketStats
+	maxNs := 0.0
+	for _, b := range rp.Buckets {
+		if b.Total.Count > 0 {
+			buckets = append(buckets, b)
+			maxNs = max(maxNs, float64(b.Total.P99Ns))
+		}
+	}
+	if len(buckets) == 0 {
+		return nil
+	}
+	unit, div := latencyUnit(maxNs)
+	c := &chartSpec{
+		Title: "Replay time against events replayed — " + run, Kind: "scatter",
+		XLabel: "events replayed (bucket mean)", YLabel: "load time (" + unit + ")", XScale: "logarithmic", YScale: "logarithmic",
+	}
+	var p50, p99, mean []chartPoint
+	lo, hi := math.Inf(1), 0.0
+	for _, b := range buckets {
+		x := max(b.MeanEvents, 1)
+		lo, hi = min(lo, x), max(hi, x)
+		p50 = append(p50, chartPoint{X: round4(x), Y: round4(float64(b.Total.P50Ns) / div)})
+		p99 = append(p99, chartPoint{X: round4(x), Y: round4(float64(b.Total.P99Ns) / div)})
+		mean = append(mean, chartPoint{X: round4(x), Y: round4(b.Total.MeanNs / div)})
+	}
+	c.Datasets = []chartDataset{{Label: "mean", Points: mean}, {Label: "p50", Points: p50}, {Label: "p99", Points: p99}}
+	if f := rp.Fit; f.OK {
+		var fit []chartPoint
+		// Sampled evenly on the log axis, where a straight line bends.
+		const steps = 32
+		for i := 0; i <= steps; i++ {
+			x := lo * math.Pow(hi/lo, float64(i)/steps)
+			if y := f.A + f.B*x; y > 0 {
+				fit = append(fit, chartPoint{X: round4(x), Y: round4(y / div)})
+			}
+		}
+		c.Datasets = append(c.Datasets, chartDataset{
+			Label: fmt.Sprintf("fit: %s + %.1f ns × events (r² %.3f)", FormatNs(int64(f.A)), f.B, f.R2),
+			Type:  "line", Points: fit, Dashed: true, ShowLine: true,
+		})
+	}
+	return c
+}
+
+// sweepCharts draws replay p99 and storage per stream against snapshot
+// interval, one bar series per history length.
+func sweepCharts(s *Sweep) []chartSpec {
+	var intervals, histories []int
+	for _, c := range s.Cells {
+		if !slices.Contains(intervals, c.Interval) {
+			intervals = append(intervals, c.Interval)
+		}
+		if !slices.Contains(histories, c.History) {
+			histories = append(histories, c.History)
+		}
+	}
+	sort.Slice(intervals, func(i, j int) bool { return intervalRank(intervals[i]) > intervalRank(intervals[j]) })
+	sort.Ints(histories)
+	labels := make([]string, len(intervals))
+	for i, iv := range intervals {
+		labels[i] = IntervalName(iv)
+	}
+	maxNs := float64(s.TargetP99Ns)
+	for _, c := range s.Cells {
+		maxNs = max(maxNs, float64(c.ReplayP99Ns))
+	}
+	unit, div := latencyUnit(maxNs)
+	replay := chartSpec{
+		Title: "Replay p99 by snapshot interval", Kind: "bar",
+		XLabel: "snapshot interval (events)", YLabel: "replay p99 (" + unit + ")", XScale: "category", YScale: "logarithmic", Labels: labels,
+	}
+	storage := chartSpec{
+		Title: "Storage per stream by snapshot interval", Kind: "bar",
+		XLabel: "snapshot interval (events)", YLabel: "bytes per stream", XScale: "category", YScale: "logarithmic", Labels: labels,
+	}
+	for _, h := range histories {
+		rv := make([]*float64, len(intervals))
+		sv := make([]*float64, len(intervals))
+		for _, c := range s.Cells {
+			if c.History != h {
+				continue
+			}
+			i := slices.Index(intervals, c.Interval)
+			if c.ReplayP99Ns > 0 {
+				rv[i] = ptr(round4(float64(c.ReplayP99Ns) / div))
+			}
+			if c.BytesPerStrm > 0 {
+				sv[i] = ptr(round4(c.BytesPerStrm))
+			}
+		}
+		label := fmt.Sprintf("history %d", h)
+		replay.Datasets = append(replay.Datasets, chartDataset{Label: label, Values: rv})
+		storage.Datasets = append(storage.Datasets, chartDataset{Label: label, Values: sv})
+	}
+	if s.TargetP99Ns > 0 {
+		tv := make([]*float64, len(intervals))
+		for i := range tv {
+			tv[i] = ptr(round4(float64(s.TargetP99Ns) / div))
+		}
+		replay.Datasets = append(replay.Datasets, chartDataset{Label: "target p99", Type: "line", Values: tv, Dashed: true})
+	}
+	return []chartSpec{replay, storage}
+}
+
+// codecCharts draws the codec matrix: time per event and size per event.
+func codecCharts(cells []CodecCell) []chartSpec {
+	labels := make([]string, len(cells))
+	enc := make([]*float64, len(cells))
+	dec := make([]*float64, len(cells))
+	size := make([]*float64, len(cells))
+	for i, c := range cells {
+		labels[i] = c.Label()
+		enc[i] = ptr(round4(c.EncodeNs))
+		dec[i] = ptr(round4(c.DecodeNs))
+		size[i] = ptr(round4(c.BytesPerEvent))
+	}
+	return []chartSpec{
+		{
+			Title: "Codec cost per event", Kind: "bar", XLabel: "codec", YLabel: "nanoseconds per event",
+			XScale: "category", YScale: "linear", Labels: labels,
+			Datasets: []chartDataset{{Label: "encode", Values: enc}, {Label: "decode", Values: dec}},
+		},
+		{
+			Title: "Codec size per event", Kind: "bar", XLabel: "codec", YLabel: "bytes per event",
+			XScale: "category", YScale: "linear", Labels: labels,
+			Datasets: []chartDataset{{Label: "bytes per event", Values: size}},
+		},
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"ns":       FormatNs,
+	"interval": IntervalName,
+	"time":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"sumErrors": func(m map[string]int64) int64 {
+		return sumErrors(m)
+	},
+	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2": func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) },
+}).Parse(htmlSource))
+
+const htmlSource = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>esbench {{.R.Experiment}} — {{time .R.Started}}</title>
+<style>
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #1d2430; }
+h1 { font-size: 1.6em; margin-bottom: .2em; }
+h2 { margin-top: 1.8em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: .6em 0 1em; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #d0d7de; padding: .25em .6em; }
+th { background: #f3f5f8; }
+td.n { text-align: right; }
+.partial { background: #fff4d6; border: 1px solid #e3b341; padding: .6em 1em; }
+.muted { color: #5b6675; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.2em; }
+figure { margin: 0; border: 1px solid #e2e6ea; border-radius: 4px; padding: .5em; }
+.chart-box { position: relative; height: 340px; }
+figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
+</style>
+</head>
+<body data-charts-expected="{{.ChartCount}}">
+<h1>esbench {{.R.Experiment}}</h1>
+<p class="muted">Started {{time .R.Started}}, finished {{time .R.Finished}} ({{.Duration}}). Report generated {{.Generated}}; charts drawn with {{.Library}}, inlined.</p>
+{{if .R.Partial}}<p class="partial"><strong>Partial result:</strong> {{.R.PartialReason}}. The figures cover only the time measured before the stop.</p>{{end}}
+
+<h2>Environment</h2>
+{{with .R.Environment}}<table>
+<tr><th>esbench</th><td>{{.Version}} (commit {{.Commit}})</td></tr>
+<tr><th>Go</th><td>{{.GoVersion}} {{.GOOS}}/{{.GOARCH}}, GOMAXPROCS {{.GOMAXPROCS}}</td></tr>
+<tr><th>CPU</th><td>{{.CPUModel}}, {{.Cores}} cores</td></tr>
+<tr><th>host</th><td>{{.Hostname}}</td></tr>
+<tr><th>backend</th><td>{{.Backend}}{{range $k, $v := .BackendOptions}} {{$k}}={{$v}}{{end}}</td></tr>
+<tr><th>codec</th><td>{{.Codec}}</td></tr>
+</table>{{end}}
+
+{{range .Runs}}{{$run := .Run}}
+<h2 id="run-{{$run.Name}}">Run {{$run.Name}}</h2>
+{{if $run.Partial}}<p class="partial">Partial: {{$run.PartialReason}}</p>{{end}}
+<p>{{.Line}}</p>
+{{if .Params}}<p class="muted">Parameters: {{.Params}}</p>{{end}}
+{{if $run.Operations}}
+<p>Latency from the intended start ({{.Note}}) and service time.</p>
+<table>
+<tr><th>op</th><th>count</th><th>rate/s</th><th>errors</th><th>late</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>service p50</th><th>service p99</th></tr>
+{{range $run.Operations}}<tr><td>{{.Op}}</td><td class="n">{{.Count}}</td><td class="n">{{f1 .Rate}}</td><td class="n">{{sumErrors .Errors}}</td><td class="n">{{.Late}}</td><td class="n">{{ns .Corrected.P50Ns}}</td><td class="n">{{ns .Corrected.P90Ns}}</td><td class="n">{{ns .Corrected.P99Ns}}</td><td class="n">{{ns .Corrected.P999Ns}}</td><td class="n">{{ns .Corrected.P9999Ns}}</td><td class="n">{{ns .Corrected.MaxNs}}</td><td class="n">{{ns .Service.P50Ns}}</td><td class="n">{{ns .Service.P99Ns}}</td></tr>
+{{end}}</table>
+{{end}}
+<div class="charts">
+{{with .Spectrum}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Latency from the intended start against percentile (HdrHistogram scale: each step right is ten times rarer). The last point of each line is the maximum.</figcaption></figure>{{end}}
+{{range .OverTime}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Per interval, from the run's interval logs (warmup included where logged).</figcaption></figure>{{end}}
+{{with .Replay}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Loads grouped by events replayed; the dashed line is the least-squares fit of load time.</figcaption></figure>{{end}}
+</div>
+{{with $run.Replay}}
+<h3>Replay</h3>
+<p>{{.Loads}} loads ({{.FromSnapshot}} from a snapshot), {{.Replayed}} events replayed, {{.Bytes}} bytes read.</p>
+<table>
+<tr><th>phase</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>
+{{range .Phases}}<tr><td>{{.Phase}}</td><td class="n">{{ns .Latency.P50Ns}}</td><td class="n">{{ns .Latency.P90Ns}}</td><td class="n">{{ns .Latency.P99Ns}}</td><td class="n">{{ns .Latency.P999Ns}}</td><td class="n">{{ns .Latency.MaxNs}}</td></tr>
+{{end}}</table>
+{{end}}
+{{if .FitLine}}<p>{{.FitLine}}</p>{{end}}
+{{if .Extra}}<p class="muted">{{range .Extra}}{{.}}; {{end}}</p>{{end}}
+{{end}}
+
+{{with .Sweep}}
+<h2 id="sweep">Snapshot-interval sweep</h2>
+<p>Replay target: p99 ≤ {{ns .S.TargetP99Ns}}.</p>
+<div class="charts">
+{{range .Charts}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div></figure>{{end}}
+</div>
+<table>
+<tr><th>history</th><th>interval</th><th>replay p50</th><th>replay p99</th><th>replay p99.9</th><th>append p99</th><th>bytes/stream</th><th>write amp.</th></tr>
+{{range .S.Cells}}<tr><td class="n">{{.History}}</td><td class="n">{{interval .Interval}}</td><td class="n">{{ns .ReplayP50Ns}}</td><td class="n">{{ns .ReplayP99Ns}}</td><td class="n">{{ns .ReplayP999Ns}}</td><td class="n">{{ns .AppendP99Ns}}</td><td class="n">{{f0 .BytesPerStrm}}</td><td class="n">{{f2 .WriteAmplification}}</td></tr>
+{{end}}</table>
+{{if .S.Recommendations}}<table>
+<tr><th>history</th><th>recommended interval</th><th>why</th></tr>
+{{range .S.Recommendations}}<tr><td class="n">{{.History}}</td><td class="n">{{interval .Interval}}{{if not .Met}} (target not met){{end}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>{{end}}
+{{end}}
+
+{{with .R.BreakEven}}<h2>Snapshot break-even</h2>
+{{if .OK}}<p>Replaying about <strong>{{f0 .Events}} events</strong> from scratch costs as much as loading a snapshot ({{.WithoutSnapshots}} vs {{.WithSnapshots}}).</p>{{else}}<p>Not determined: the fits of {{.WithoutSnapshots}} and {{.WithSnapshots}} do not give a break-even.</p>{{end}}
+{{end}}
+
+{{if .Codecs}}
+<h2 id="codecs">Codec matrix</h2>
+<div class="charts">
+{{range .Codecs}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div></figure>{{end}}
+</div>
+<table>
+<tr><th>codec</th><th>encode ns/event</th><th>decode ns/event</th><th>bytes/event</th><th>replay p99</th></tr>
+{{range .R.Codecs}}<tr><td>{{.Label}}</td><td class="n">{{f1 .EncodeNs}}</td><td class="n">{{f1 .DecodeNs}}</td><td class="n">{{f1 .BytesPerEvent}}</td><td class="n">{{ns .ReplayP99Ns}}</td></tr>
+{{end}}</table>
+{{end}}
+
+{{if .R.Files}}<h2>Files</h2><ul>{{range .R.Files}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
+
+<script>{{.Script}}</script>
+<script>
+(function () {
+  "use strict";
+  var specs = {{.Charts}};
+  var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+  function pct(x) {
+    var p = 100 * (1 - 1 / x);
+    return (p >= 99 ? p.toPrecision(Math.max(2, Math.round(Math.log10(x)) + 1)) : p.toFixed(0)) + "%";
+  }
+  function isPow10(v) {
+    var e = Math.log10(v);
+    return Math.abs(e - Math.round(e)) < 1e-9;
+  }
+  function axis(type, label) {
+    var a = { title: { display: true, text: label } };
+    if (type === "percentile") {
+      a.type = "logarithmic";
+      a.min = 1;
+      a.ticks = { autoSkip: false, callback: function (v) { return isPow10(v) ? pct(v) : ""; } };
+    } else {
+      a.type = type;
+      if (type === "logarithmic") {
+        a.ticks = { callback: function (v) { return isPow10(v) || String(v).charAt(0) === "5" || String(v).charAt(0) === "2" ? Number(v).toLocaleString() : ""; } };
+      }
+    }
+    return a;
+  }
+  function build(spec) {
+    var datasets = spec.datasets.map(function (d, i) {
+      var color = palette[i % palette.length];
+      var ds = {
+        label: d.label,
+        data: d.points || d.values || [],
+        borderColor: color,
+        backgroundColor: spec.kind === "bar" && !d.type ? color + "cc" : color,
+        borderWidth: 2,
+        pointRadius: spec.kind === "scatter" && !d.type ? 4 : 0,
+        pointHoverRadius: 4,
+        spanGaps: true
+      };
+      if (d.type) { ds.type = d.type; }
+      if (d.dashed) { ds.borderDash = [6, 4]; }
+      if (d.showLine) { ds.showLine = true; }
+      return ds;
+    });
+    var options = {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: spec.kind === "bar" ? undefined : false,
+      interaction: { mode: "nearest", intersect: false },
+      plugins: { title: { display: true, text: spec.title, font: { size: 14 } }, legend: { position: "bottom" } },
+      scales: { x: axis(spec.xScale, spec.xLabel), y: axis(spec.yScale, spec.yLabel) }
+    };
+    if (spec.xScale === "percentile") {
+      options.plugins.tooltip = { callbacks: { title: function (items) { return items.length ? pct(items[0].parsed.x) : ""; } } };
+    }
+    if (spec.kind === "bar") { delete options.parsing; }
+    return { type: spec.kind, data: { labels: spec.labels || undefined, datasets: datasets }, options: options };
+  }
+  var drawn = 0;
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var spec = specs[canvas.dataset.chart];
+    if (!spec) { throw new Error("no chart data for " + canvas.dataset.chart); }
+    new Chart(canvas, build(spec));
+    drawn++;
+  });
+  document.body.dataset.chartsDrawn = String(drawn);
+})();
+</script>
+</body>
+</html>
+`
