@@ -41,6 +41,7 @@ in memory, or on Cassandra.`,
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newSchemaCmd())
+	root.AddCommand(newRunCmd())
 	return root
 }
 
