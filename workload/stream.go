@@ -20,13 +20,14 @@ const (
 	// remove again.
 	streamExtraDevices = 256
 	idCacheSize        = 4096
-	// restrictedPerCustomer bounds the restricted-title acquires a stream
-	// sends for one customer. Whether one is granted depends on the
-	// customer's yearly count, which a stream with bounded memory cannot
-	// know, so it never renews or releases them; the bound keeps the
-	// downloads they leave active far below the per-device limit.
-	restrictedPerCustomer = 16
-	restrictedSlots       = 1 << 16
+	// untrackedPerCustomer bounds the acquires a stream sends for one
+	// customer without tracking their licenses, so that the downloads they
+	// may leave active stay far below the per-device limit.
+	untrackedPerCustomer = 16
+	untrackedSlots       = 1 << 16
+	// acquireDraws is how many customers an acquire tries before it
+	// changes kind.
+	acquireDraws = 4
 )
 
 // Stream generates one worker's measured operations. It is not safe for
@@ -39,7 +40,14 @@ const (
 // order. Restricted-title acquires may be denied by the per-year limit and
 // are never renewed or released by the stream. When there is nothing to
 // act on (no license yet), the operation becomes an acquire (or a register
-// for remove_device), which shifts the mix slightly at the start of a run.
+// for remove_device), which shifts the mix slightly at the start of a run;
+// a renew of a license at its renewal limit becomes its release.
+//
+// A run leaves at most perCustomerLicenses + untrackedPerCustomer downloads
+// per customer active (plus preloadActive from preload), so several runs
+// fit under the default 100 per device within one license duration of
+// service time; many more runs against one store in that time can reach
+// the limit, and then a renew may name a license whose acquire was denied.
 type Stream struct {
 	w      *Workload
 	part   part
@@ -60,9 +68,9 @@ type Stream struct {
 	extraCount int
 
 	ids [idCacheSize]cachedID
-	// restrictedSent counts restricted acquires per customer hash; a
+	// untrackedSent counts untracked acquires per customer hash; a
 	// collision only makes the bound stricter.
-	restrictedSent [restrictedSlots]uint8
+	untrackedSent [untrackedSlots]uint8
 }
 
 type license struct {
@@ -152,16 +160,11 @@ func (s *Stream) Next(op *Op) bool {
 		}
 	case OpPlayback:
 		if ci, li, ok := s.pickLicense(); ok {
-			l := &s.custs[ci].lic[li]
-			if l.played {
-				// A second first-playback would be refused; a check
-				// on the same download is what a player does instead.
-				s.licenseOp(op, OpCheck, ci, li)
-				op.LicenseID = ""
-			} else {
-				l.played = true
-				s.licenseOp(op, OpPlayback, ci, li)
-			}
+			// Playing again inside the playback window is allowed
+			// (without events), so a played license is fine too as long
+			// as a run lasts less than the window (48 h by default).
+			s.custs[ci].lic[li].played = true
+			s.licenseOp(op, OpPlayback, ci, li)
 		} else {
 			s.acquire(op)
 		}
@@ -221,19 +224,45 @@ func (s *Stream) setTitle(op *Op, t int) {
 }
 
 func (s *Stream) acquire(op *Op) {
-	c := s.choose()
-	ci, tracked := s.index[c]
-	if tracked && s.custs[ci].n == perCustomerLicenses {
-		// The customer holds as many downloads as a stream lets it: it
-		// deletes one first.
-		s.release(op, int(ci), int(s.src.Uint64()%perCustomerLicenses))
-		return
-	}
-	t := s.w.cat.sample(s.src.Uint64())
-	restricted := s.w.cat.Restricted(t)
-	if !tracked && !restricted && len(s.custs) == streamCustomers {
-		ci := int(s.src.Uint64() % uint64(len(s.custs)))
-		s.release(op, ci, int(s.src.Uint64()%uint64(s.custs[ci].n)))
+	var c uint64
+	var t int
+	var ci int32
+	var restricted, tracked, track bool
+	// Licenses the stream tracks may be renewed, played and released later;
+	// the others (restricted titles, whose grant depends on a yearly count
+	// the stream cannot know, and any beyond the tracking table) are sent
+	// but never named again, up to untrackedPerCustomer per customer. A
+	// customer with no room left makes the stream draw another, so the
+	// operation mix holds; only after acquireDraws misses does the
+	// operation change kind.
+	for try := 1; ; try++ {
+		c = s.choose()
+		t = s.w.cat.sample(s.src.Uint64())
+		restricted = s.w.cat.Restricted(t)
+		ci, tracked = s.index[c]
+		if !restricted && (tracked && s.custs[ci].n < perCustomerLicenses || !tracked && len(s.custs) < streamCustomers) {
+			track = true
+			break
+		}
+		if s.untrackedSent[mix64(c)%untrackedSlots] < untrackedPerCustomer {
+			break
+		}
+		if try < acquireDraws {
+			continue
+		}
+		if restricted || len(s.custs) == 0 {
+			// The customer asks whether it may download instead.
+			s.setCustomer(op, c)
+			op.Kind = OpCheck
+			op.DeviceID = s.w.deviceIDs[s.src.Uint64()%uint64(s.w.acquireDevices(c))]
+			s.setTitle(op, t)
+			return
+		}
+		// The customer deletes a download first.
+		if !tracked {
+			ci = int32(s.src.Uint64() % uint64(len(s.custs)))
+		}
+		s.release(op, int(ci), int(s.src.Uint64()%uint64(s.custs[ci].n)))
 		return
 	}
 	dev := int(s.src.Uint64() % uint64(s.w.acquireDevices(c)))
@@ -241,13 +270,8 @@ func (s *Stream) acquire(op *Op) {
 	s.setCustomer(op, c)
 	op.DeviceID = s.w.deviceIDs[dev]
 	s.setTitle(op, t)
-	if restricted {
-		if n := &s.restrictedSent[mix64(c)%restrictedSlots]; *n < restrictedPerCustomer {
-			*n++
-		} else {
-			// The customer asks whether it may download instead.
-			op.Kind = OpCheck
-		}
+	if !track {
+		s.untrackedSent[mix64(c)%untrackedSlots]++
 		return
 	}
 	if !tracked {

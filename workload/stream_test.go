@@ -399,3 +399,33 @@ func TestStreamErrors(t *testing.T) {
 		t.Error("worker -1 accepted")
 	}
 }
+
+// TestDefaultMixHolds: over a default-sized run (a few thousand operations
+// per worker) the realised operation mix is the configured one, despite the
+// stream's fallbacks for missing state.
+func TestDefaultMixHolds(t *testing.T) {
+	s, err := Preset("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, per = 16, 5000
+	cnt := map[OpKind]float64{}
+	for i := range workers {
+		for _, op := range genOps(t, w, i, workers, per) {
+			cnt[op.Kind]++
+		}
+	}
+	m := s.Mix
+	total := m.Acquire + m.Check + m.Renew + m.Release + m.Playback + m.RegisterDevice + m.RemoveDevice + m.Load
+	for kind, weight := range map[OpKind]float64{OpAcquire: m.Acquire, OpCheck: m.Check, OpRenew: m.Renew,
+		OpRelease: m.Release, OpPlayback: m.Playback, OpRegisterDevice: m.RegisterDevice, OpRemoveDevice: m.RemoveDevice, OpLoad: m.Load} {
+		want := weight / total
+		if got := cnt[kind] / (workers * per); math.Abs(got-want) > 0.015 {
+			t.Errorf("%s share %.3f, want %.3f", kind, got, want)
+		}
+	}
+}
