@@ -192,3 +192,5 @@ func (r *reader) count(field string, min int) int {
 	}
 	return int(n)
 }
+
+func unsupported(v any) error { return &wire.UnsupportedError{Value: v} }

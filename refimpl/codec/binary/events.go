@@ -38,6 +38,8 @@ func encode(w *writer, v any) error {
 		w.str(d.DeviceID)
 		w.str(d.TitleID)
 		w.str(d.Reason)
+		w.str(d.Detail)
+		w.int(d.PolicyVersion)
 		w.time("At", d.At)
 	case *domain.LicenseIssued:
 		w.str(d.LicenseID)
@@ -49,6 +51,7 @@ func encode(w *writer, v any) error {
 		w.time("IssuedAt", d.IssuedAt)
 		w.time("ExpiresAt", d.ExpiresAt)
 	case *domain.LicenseRenewed:
+		w.str(d.RequestID)
 		w.int(d.Renewal)
 		w.time("ExpiresAt", d.ExpiresAt)
 		w.time("At", d.At)
@@ -59,6 +62,7 @@ func encode(w *writer, v any) error {
 		w.str(d.Reason)
 		w.time("At", d.At)
 	case *domain.LicenseActionDenied:
+		w.str(d.RequestID)
 		w.str(d.Action)
 		w.str(d.Reason)
 		w.time("At", d.At)
@@ -87,19 +91,19 @@ func decode(r *reader, v any) error {
 		*d = domain.DownloadReleased{LicenseID: r.str("LicenseID"), DeviceID: r.str("DeviceID"), At: r.time("At")}
 	case *domain.DownloadDenied:
 		*d = domain.DownloadDenied{RequestID: r.str("RequestID"), DeviceID: r.str("DeviceID"), TitleID: r.str("TitleID"),
-			Reason: r.str("Reason"), At: r.time("At")}
+			Reason: r.str("Reason"), Detail: r.str("Detail"), PolicyVersion: r.int("PolicyVersion"), At: r.time("At")}
 	case *domain.LicenseIssued:
 		*d = domain.LicenseIssued{LicenseID: r.str("LicenseID"), CustomerID: r.str("CustomerID"), DeviceID: r.str("DeviceID"),
 			TitleID: r.str("TitleID"), StudioID: r.str("StudioID"), PolicyVersion: r.int("PolicyVersion"),
 			IssuedAt: r.time("IssuedAt"), ExpiresAt: r.time("ExpiresAt")}
 	case *domain.LicenseRenewed:
-		*d = domain.LicenseRenewed{Renewal: r.int("Renewal"), ExpiresAt: r.time("ExpiresAt"), At: r.time("At")}
+		*d = domain.LicenseRenewed{RequestID: r.str("RequestID"), Renewal: r.int("Renewal"), ExpiresAt: r.time("ExpiresAt"), At: r.time("At")}
 	case *domain.PlaybackStarted:
 		*d = domain.PlaybackStarted{At: r.time("At"), PlaybackEndsAt: r.time("PlaybackEndsAt")}
 	case *domain.LicenseReleased:
 		*d = domain.LicenseReleased{Reason: r.str("Reason"), At: r.time("At")}
 	case *domain.LicenseActionDenied:
-		*d = domain.LicenseActionDenied{Action: r.str("Action"), Reason: r.str("Reason"), At: r.time("At")}
+		*d = domain.LicenseActionDenied{RequestID: r.str("RequestID"), Action: r.str("Action"), Reason: r.str("Reason"), At: r.time("At")}
 	default:
 		return decodeSnapshot(r, v)
 	}

@@ -65,11 +65,14 @@ func build(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) {
 		root = fb.DownloadReleasedEnd(b)
 	case *domain.DownloadDenied:
 		req, dev, title, reason := b.CreateString(d.RequestID), b.CreateString(d.DeviceID), b.CreateString(d.TitleID), b.CreateString(d.Reason)
+		detail := b.CreateString(d.Detail)
 		fb.DownloadDeniedStart(b)
 		fb.DownloadDeniedAddRequestId(b, req)
 		fb.DownloadDeniedAddDeviceId(b, dev)
 		fb.DownloadDeniedAddTitleId(b, title)
 		fb.DownloadDeniedAddReason(b, reason)
+		fb.DownloadDeniedAddDetail(b, detail)
+		fb.DownloadDeniedAddPolicyVersion(b, int64(d.PolicyVersion))
 		fb.DownloadDeniedAddAt(b, c.Nanos("At", d.At))
 		root = fb.DownloadDeniedEnd(b)
 	case *domain.LicenseIssued:
@@ -86,7 +89,9 @@ func build(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) {
 		fb.LicenseIssuedAddExpiresAt(b, c.Nanos("ExpiresAt", d.ExpiresAt))
 		root = fb.LicenseIssuedEnd(b)
 	case *domain.LicenseRenewed:
+		req := b.CreateString(d.RequestID)
 		fb.LicenseRenewedStart(b)
+		fb.LicenseRenewedAddRequestId(b, req)
 		fb.LicenseRenewedAddRenewal(b, int64(d.Renewal))
 		fb.LicenseRenewedAddExpiresAt(b, c.Nanos("ExpiresAt", d.ExpiresAt))
 		fb.LicenseRenewedAddAt(b, c.Nanos("At", d.At))
@@ -103,8 +108,9 @@ func build(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) {
 		fb.LicenseReleasedAddAt(b, c.Nanos("At", d.At))
 		root = fb.LicenseReleasedEnd(b)
 	case *domain.LicenseActionDenied:
-		action, reason := b.CreateString(d.Action), b.CreateString(d.Reason)
+		req, action, reason := b.CreateString(d.RequestID), b.CreateString(d.Action), b.CreateString(d.Reason)
 		fb.LicenseActionDeniedStart(b)
+		fb.LicenseActionDeniedAddRequestId(b, req)
 		fb.LicenseActionDeniedAddAction(b, action)
 		fb.LicenseActionDeniedAddReason(b, reason)
 		fb.LicenseActionDeniedAddAt(b, c.Nanos("At", d.At))
@@ -152,7 +158,8 @@ func read(data []byte, root flatbuffers.UOffsetT, v any) error {
 		var s fb.DownloadDenied
 		s.Init(data, root)
 		*d = domain.DownloadDenied{RequestID: string(s.RequestId()), DeviceID: string(s.DeviceId()), TitleID: string(s.TitleId()),
-			Reason: string(s.Reason()), At: wire.Time(s.At())}
+			Reason: string(s.Reason()), Detail: string(s.Detail()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
+			At: wire.Time(s.At())}
 	case *domain.LicenseIssued:
 		var s fb.LicenseIssued
 		s.Init(data, root)
@@ -162,7 +169,7 @@ func read(data []byte, root flatbuffers.UOffsetT, v any) error {
 	case *domain.LicenseRenewed:
 		var s fb.LicenseRenewed
 		s.Init(data, root)
-		*d = domain.LicenseRenewed{Renewal: c.Int("Renewal", s.Renewal()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
+		*d = domain.LicenseRenewed{RequestID: string(s.RequestId()), Renewal: c.Int("Renewal", s.Renewal()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
 	case *domain.PlaybackStarted:
 		var s fb.PlaybackStarted
 		s.Init(data, root)
@@ -174,7 +181,7 @@ func read(data []byte, root flatbuffers.UOffsetT, v any) error {
 	case *domain.LicenseActionDenied:
 		var s fb.LicenseActionDenied
 		s.Init(data, root)
-		*d = domain.LicenseActionDenied{Action: string(s.Action()), Reason: string(s.Reason()), At: wire.Time(s.At())}
+		*d = domain.LicenseActionDenied{RequestID: string(s.RequestId()), Action: string(s.Action()), Reason: string(s.Reason()), At: wire.Time(s.At())}
 	default:
 		return readSnapshot(data, root, v)
 	}

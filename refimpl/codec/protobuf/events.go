@@ -28,19 +28,20 @@ func toPB(v any) (message, error) {
 	case *domain.DownloadReleased:
 		m = &pb.DownloadReleased{LicenseId: d.LicenseID, DeviceId: d.DeviceID, At: c.Nanos("At", d.At)}
 	case *domain.DownloadDenied:
-		m = &pb.DownloadDenied{RequestId: d.RequestID, DeviceId: d.DeviceID, TitleId: d.TitleID, Reason: d.Reason, At: c.Nanos("At", d.At)}
+		m = &pb.DownloadDenied{RequestId: d.RequestID, DeviceId: d.DeviceID, TitleId: d.TitleID, Reason: d.Reason,
+			Detail: d.Detail, PolicyVersion: int64(d.PolicyVersion), At: c.Nanos("At", d.At)}
 	case *domain.LicenseIssued:
 		m = &pb.LicenseIssued{LicenseId: d.LicenseID, CustomerId: d.CustomerID, DeviceId: d.DeviceID, TitleId: d.TitleID,
 			StudioId: d.StudioID, PolicyVersion: int64(d.PolicyVersion),
 			IssuedAt: c.Nanos("IssuedAt", d.IssuedAt), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt)}
 	case *domain.LicenseRenewed:
-		m = &pb.LicenseRenewed{Renewal: int64(d.Renewal), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt), At: c.Nanos("At", d.At)}
+		m = &pb.LicenseRenewed{RequestId: d.RequestID, Renewal: int64(d.Renewal), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt), At: c.Nanos("At", d.At)}
 	case *domain.PlaybackStarted:
 		m = &pb.PlaybackStarted{At: c.Nanos("At", d.At), PlaybackEndsAt: c.Nanos("PlaybackEndsAt", d.PlaybackEndsAt)}
 	case *domain.LicenseReleased:
 		m = &pb.LicenseReleased{Reason: d.Reason, At: c.Nanos("At", d.At)}
 	case *domain.LicenseActionDenied:
-		m = &pb.LicenseActionDenied{Action: d.Action, Reason: d.Reason, At: c.Nanos("At", d.At)}
+		m = &pb.LicenseActionDenied{RequestId: d.RequestID, Action: d.Action, Reason: d.Reason, At: c.Nanos("At", d.At)}
 	default:
 		return snapshotToPB(v)
 	}
@@ -107,7 +108,8 @@ func fromPB(m message, v any) error {
 		*d = domain.DownloadReleased{LicenseID: s.LicenseId, DeviceID: s.DeviceId, At: wire.Time(s.At)}
 	case *domain.DownloadDenied:
 		s := m.(*pb.DownloadDenied)
-		*d = domain.DownloadDenied{RequestID: s.RequestId, DeviceID: s.DeviceId, TitleID: s.TitleId, Reason: s.Reason, At: wire.Time(s.At)}
+		*d = domain.DownloadDenied{RequestID: s.RequestId, DeviceID: s.DeviceId, TitleID: s.TitleId, Reason: s.Reason,
+			Detail: s.Detail, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion), At: wire.Time(s.At)}
 	case *domain.LicenseIssued:
 		s := m.(*pb.LicenseIssued)
 		*d = domain.LicenseIssued{LicenseID: s.LicenseId, CustomerID: s.CustomerId, DeviceID: s.DeviceId, TitleID: s.TitleId,
@@ -115,7 +117,7 @@ func fromPB(m message, v any) error {
 			IssuedAt: wire.Time(s.IssuedAt), ExpiresAt: wire.Time(s.ExpiresAt)}
 	case *domain.LicenseRenewed:
 		s := m.(*pb.LicenseRenewed)
-		*d = domain.LicenseRenewed{Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+		*d = domain.LicenseRenewed{RequestID: s.RequestId, Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
 	case *domain.PlaybackStarted:
 		s := m.(*pb.PlaybackStarted)
 		*d = domain.PlaybackStarted{At: wire.Time(s.At), PlaybackEndsAt: wire.Time(s.PlaybackEndsAt)}
@@ -124,7 +126,7 @@ func fromPB(m message, v any) error {
 		*d = domain.LicenseReleased{Reason: s.Reason, At: wire.Time(s.At)}
 	case *domain.LicenseActionDenied:
 		s := m.(*pb.LicenseActionDenied)
-		*d = domain.LicenseActionDenied{Action: s.Action, Reason: s.Reason, At: wire.Time(s.At)}
+		*d = domain.LicenseActionDenied{RequestID: s.RequestId, Action: s.Action, Reason: s.Reason, At: wire.Time(s.At)}
 	default:
 		return snapshotFromPB(m, v)
 	}

@@ -551,8 +551,28 @@ func (rcv *DownloadDenied) Reason() []byte {
 	return nil
 }
 
-func (rcv *DownloadDenied) At() int64 {
+func (rcv *DownloadDenied) Detail() []byte {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *DownloadDenied) PolicyVersion() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DownloadDenied) MutatePolicyVersion(n int64) bool {
+	return rcv._tab.MutateInt64Slot(14, n)
+}
+
+func (rcv *DownloadDenied) At() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
 	if o != 0 {
 		return rcv._tab.GetInt64(o + rcv._tab.Pos)
 	}
@@ -560,11 +580,11 @@ func (rcv *DownloadDenied) At() int64 {
 }
 
 func (rcv *DownloadDenied) MutateAt(n int64) bool {
-	return rcv._tab.MutateInt64Slot(12, n)
+	return rcv._tab.MutateInt64Slot(16, n)
 }
 
 func DownloadDeniedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(7)
 }
 func DownloadDeniedAddRequestId(builder *flatbuffers.Builder, requestId flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(requestId), 0)
@@ -578,8 +598,14 @@ func DownloadDeniedAddTitleId(builder *flatbuffers.Builder, titleId flatbuffers.
 func DownloadDeniedAddReason(builder *flatbuffers.Builder, reason flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(reason), 0)
 }
+func DownloadDeniedAddDetail(builder *flatbuffers.Builder, detail flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(detail), 0)
+}
+func DownloadDeniedAddPolicyVersion(builder *flatbuffers.Builder, policyVersion int64) {
+	builder.PrependInt64Slot(5, policyVersion, 0)
+}
 func DownloadDeniedAddAt(builder *flatbuffers.Builder, at int64) {
-	builder.PrependInt64Slot(4, at, 0)
+	builder.PrependInt64Slot(6, at, 0)
 }
 func DownloadDeniedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
@@ -746,19 +772,15 @@ func (rcv *LicenseRenewed) Table() flatbuffers.Table {
 	return rcv._tab
 }
 
-func (rcv *LicenseRenewed) Renewal() int64 {
+func (rcv *LicenseRenewed) RequestId() []byte {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
 	if o != 0 {
-		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
 	}
-	return 0
+	return nil
 }
 
-func (rcv *LicenseRenewed) MutateRenewal(n int64) bool {
-	return rcv._tab.MutateInt64Slot(4, n)
-}
-
-func (rcv *LicenseRenewed) ExpiresAt() int64 {
+func (rcv *LicenseRenewed) Renewal() int64 {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
 	if o != 0 {
 		return rcv._tab.GetInt64(o + rcv._tab.Pos)
@@ -766,11 +788,11 @@ func (rcv *LicenseRenewed) ExpiresAt() int64 {
 	return 0
 }
 
-func (rcv *LicenseRenewed) MutateExpiresAt(n int64) bool {
+func (rcv *LicenseRenewed) MutateRenewal(n int64) bool {
 	return rcv._tab.MutateInt64Slot(6, n)
 }
 
-func (rcv *LicenseRenewed) At() int64 {
+func (rcv *LicenseRenewed) ExpiresAt() int64 {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
 	if o != 0 {
 		return rcv._tab.GetInt64(o + rcv._tab.Pos)
@@ -778,21 +800,36 @@ func (rcv *LicenseRenewed) At() int64 {
 	return 0
 }
 
-func (rcv *LicenseRenewed) MutateAt(n int64) bool {
+func (rcv *LicenseRenewed) MutateExpiresAt(n int64) bool {
 	return rcv._tab.MutateInt64Slot(8, n)
 }
 
+func (rcv *LicenseRenewed) At() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseRenewed) MutateAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(10, n)
+}
+
 func LicenseRenewedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
+}
+func LicenseRenewedAddRequestId(builder *flatbuffers.Builder, requestId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(requestId), 0)
 }
 func LicenseRenewedAddRenewal(builder *flatbuffers.Builder, renewal int64) {
-	builder.PrependInt64Slot(0, renewal, 0)
+	builder.PrependInt64Slot(1, renewal, 0)
 }
 func LicenseRenewedAddExpiresAt(builder *flatbuffers.Builder, expiresAt int64) {
-	builder.PrependInt64Slot(1, expiresAt, 0)
+	builder.PrependInt64Slot(2, expiresAt, 0)
 }
 func LicenseRenewedAddAt(builder *flatbuffers.Builder, at int64) {
-	builder.PrependInt64Slot(2, at, 0)
+	builder.PrependInt64Slot(3, at, 0)
 }
 func LicenseRenewedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
@@ -949,7 +986,7 @@ func (rcv *LicenseActionDenied) Table() flatbuffers.Table {
 	return rcv._tab
 }
 
-func (rcv *LicenseActionDenied) Action() []byte {
+func (rcv *LicenseActionDenied) RequestId() []byte {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
 	if o != 0 {
 		return rcv._tab.ByteVector(o + rcv._tab.Pos)
@@ -957,7 +994,7 @@ func (rcv *LicenseActionDenied) Action() []byte {
 	return nil
 }
 
-func (rcv *LicenseActionDenied) Reason() []byte {
+func (rcv *LicenseActionDenied) Action() []byte {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
 	if o != 0 {
 		return rcv._tab.ByteVector(o + rcv._tab.Pos)
@@ -965,8 +1002,16 @@ func (rcv *LicenseActionDenied) Reason() []byte {
 	return nil
 }
 
-func (rcv *LicenseActionDenied) At() int64 {
+func (rcv *LicenseActionDenied) Reason() []byte {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseActionDenied) At() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
 	if o != 0 {
 		return rcv._tab.GetInt64(o + rcv._tab.Pos)
 	}
@@ -974,21 +1019,862 @@ func (rcv *LicenseActionDenied) At() int64 {
 }
 
 func (rcv *LicenseActionDenied) MutateAt(n int64) bool {
-	return rcv._tab.MutateInt64Slot(8, n)
+	return rcv._tab.MutateInt64Slot(10, n)
 }
 
 func LicenseActionDeniedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
+}
+func LicenseActionDeniedAddRequestId(builder *flatbuffers.Builder, requestId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(requestId), 0)
 }
 func LicenseActionDeniedAddAction(builder *flatbuffers.Builder, action flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(action), 0)
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(action), 0)
 }
 func LicenseActionDeniedAddReason(builder *flatbuffers.Builder, reason flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(reason), 0)
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(reason), 0)
 }
 func LicenseActionDeniedAddAt(builder *flatbuffers.Builder, at int64) {
-	builder.PrependInt64Slot(2, at, 0)
+	builder.PrependInt64Slot(3, at, 0)
 }
 func LicenseActionDeniedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type AccountCounters struct {
+	_tab flatbuffers.Struct
+}
+
+func (rcv *AccountCounters) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *AccountCounters) Table() flatbuffers.Table {
+	return rcv._tab.Table
+}
+
+func (rcv *AccountCounters) Granted() uint64 {
+	return rcv._tab.GetUint64(rcv._tab.Pos + flatbuffers.UOffsetT(0))
+}
+func (rcv *AccountCounters) MutateGranted(n uint64) bool {
+	return rcv._tab.MutateUint64(rcv._tab.Pos+flatbuffers.UOffsetT(0), n)
+}
+
+func (rcv *AccountCounters) Denied() uint64 {
+	return rcv._tab.GetUint64(rcv._tab.Pos + flatbuffers.UOffsetT(8))
+}
+func (rcv *AccountCounters) MutateDenied(n uint64) bool {
+	return rcv._tab.MutateUint64(rcv._tab.Pos+flatbuffers.UOffsetT(8), n)
+}
+
+func (rcv *AccountCounters) Renewed() uint64 {
+	return rcv._tab.GetUint64(rcv._tab.Pos + flatbuffers.UOffsetT(16))
+}
+func (rcv *AccountCounters) MutateRenewed(n uint64) bool {
+	return rcv._tab.MutateUint64(rcv._tab.Pos+flatbuffers.UOffsetT(16), n)
+}
+
+func (rcv *AccountCounters) Released() uint64 {
+	return rcv._tab.GetUint64(rcv._tab.Pos + flatbuffers.UOffsetT(24))
+}
+func (rcv *AccountCounters) MutateReleased(n uint64) bool {
+	return rcv._tab.MutateUint64(rcv._tab.Pos+flatbuffers.UOffsetT(24), n)
+}
+
+func CreateAccountCounters(builder *flatbuffers.Builder, granted uint64, denied uint64, renewed uint64, released uint64) flatbuffers.UOffsetT {
+	builder.Prep(8, 32)
+	builder.PrependUint64(released)
+	builder.PrependUint64(renewed)
+	builder.PrependUint64(denied)
+	builder.PrependUint64(granted)
+	return builder.Offset()
+}
+
+type DeviceEntry struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsDeviceEntry(buf []byte, offset flatbuffers.UOffsetT) *DeviceEntry {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &DeviceEntry{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsDeviceEntry(buf []byte, offset flatbuffers.UOffsetT) *DeviceEntry {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &DeviceEntry{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *DeviceEntry) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *DeviceEntry) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *DeviceEntry) DeviceId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *DeviceEntry) RegisteredAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DeviceEntry) MutateRegisteredAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(6, n)
+}
+
+func DeviceEntryStart(builder *flatbuffers.Builder) {
+	builder.StartObject(2)
+}
+func DeviceEntryAddDeviceId(builder *flatbuffers.Builder, deviceId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(deviceId), 0)
+}
+func DeviceEntryAddRegisteredAt(builder *flatbuffers.Builder, registeredAt int64) {
+	builder.PrependInt64Slot(1, registeredAt, 0)
+}
+func DeviceEntryEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type DownloadEntry struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsDownloadEntry(buf []byte, offset flatbuffers.UOffsetT) *DownloadEntry {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &DownloadEntry{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsDownloadEntry(buf []byte, offset flatbuffers.UOffsetT) *DownloadEntry {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &DownloadEntry{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *DownloadEntry) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *DownloadEntry) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *DownloadEntry) LicenseId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *DownloadEntry) DeviceId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *DownloadEntry) TitleId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *DownloadEntry) ExpiresAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DownloadEntry) MutateExpiresAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(10, n)
+}
+
+func DownloadEntryStart(builder *flatbuffers.Builder) {
+	builder.StartObject(4)
+}
+func DownloadEntryAddLicenseId(builder *flatbuffers.Builder, licenseId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(licenseId), 0)
+}
+func DownloadEntryAddDeviceId(builder *flatbuffers.Builder, deviceId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(deviceId), 0)
+}
+func DownloadEntryAddTitleId(builder *flatbuffers.Builder, titleId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(titleId), 0)
+}
+func DownloadEntryAddExpiresAt(builder *flatbuffers.Builder, expiresAt int64) {
+	builder.PrependInt64Slot(3, expiresAt, 0)
+}
+func DownloadEntryEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type TitleYearCount struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsTitleYearCount(buf []byte, offset flatbuffers.UOffsetT) *TitleYearCount {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &TitleYearCount{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsTitleYearCount(buf []byte, offset flatbuffers.UOffsetT) *TitleYearCount {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &TitleYearCount{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *TitleYearCount) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *TitleYearCount) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *TitleYearCount) TitleId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *TitleYearCount) Year() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *TitleYearCount) MutateYear(n int64) bool {
+	return rcv._tab.MutateInt64Slot(6, n)
+}
+
+func (rcv *TitleYearCount) Count() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *TitleYearCount) MutateCount(n int64) bool {
+	return rcv._tab.MutateInt64Slot(8, n)
+}
+
+func TitleYearCountStart(builder *flatbuffers.Builder) {
+	builder.StartObject(3)
+}
+func TitleYearCountAddTitleId(builder *flatbuffers.Builder, titleId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(titleId), 0)
+}
+func TitleYearCountAddYear(builder *flatbuffers.Builder, year int64) {
+	builder.PrependInt64Slot(1, year, 0)
+}
+func TitleYearCountAddCount(builder *flatbuffers.Builder, count int64) {
+	builder.PrependInt64Slot(2, count, 0)
+}
+func TitleYearCountEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type Denial struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsDenial(buf []byte, offset flatbuffers.UOffsetT) *Denial {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &Denial{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsDenial(buf []byte, offset flatbuffers.UOffsetT) *Denial {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &Denial{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *Denial) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *Denial) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *Denial) RequestId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Denial) DeviceId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Denial) TitleId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Denial) Reason() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Denial) Detail() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Denial) At() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Denial) MutateAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(14, n)
+}
+
+func DenialStart(builder *flatbuffers.Builder) {
+	builder.StartObject(6)
+}
+func DenialAddRequestId(builder *flatbuffers.Builder, requestId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(requestId), 0)
+}
+func DenialAddDeviceId(builder *flatbuffers.Builder, deviceId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(deviceId), 0)
+}
+func DenialAddTitleId(builder *flatbuffers.Builder, titleId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(titleId), 0)
+}
+func DenialAddReason(builder *flatbuffers.Builder, reason flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(reason), 0)
+}
+func DenialAddDetail(builder *flatbuffers.Builder, detail flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(detail), 0)
+}
+func DenialAddAt(builder *flatbuffers.Builder, at int64) {
+	builder.PrependInt64Slot(5, at, 0)
+}
+func DenialEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type AccountSnapshot struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsAccountSnapshot(buf []byte, offset flatbuffers.UOffsetT) *AccountSnapshot {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &AccountSnapshot{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsAccountSnapshot(buf []byte, offset flatbuffers.UOffsetT) *AccountSnapshot {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &AccountSnapshot{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *AccountSnapshot) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *AccountSnapshot) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *AccountSnapshot) CustomerId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *AccountSnapshot) Plan() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *AccountSnapshot) OpenedAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) MutateOpenedAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(8, n)
+}
+
+func (rcv *AccountSnapshot) Devices(obj *DeviceEntry, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *AccountSnapshot) DevicesLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) Downloads(obj *DownloadEntry, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *AccountSnapshot) DownloadsLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) TitleYears(obj *TitleYearCount, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *AccountSnapshot) TitleYearsLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) LatestYear() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) MutateLatestYear(n int64) bool {
+	return rcv._tab.MutateInt64Slot(16, n)
+}
+
+func (rcv *AccountSnapshot) Denials(obj *Denial, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *AccountSnapshot) DenialsLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) PruneAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *AccountSnapshot) MutatePruneAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(20, n)
+}
+
+func (rcv *AccountSnapshot) Counters(obj *AccountCounters) *AccountCounters {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
+	if o != 0 {
+		x := o + rcv._tab.Pos
+		if obj == nil {
+			obj = new(AccountCounters)
+		}
+		obj.Init(rcv._tab.Bytes, x)
+		return obj
+	}
+	return nil
+}
+
+func AccountSnapshotStart(builder *flatbuffers.Builder) {
+	builder.StartObject(10)
+}
+func AccountSnapshotAddCustomerId(builder *flatbuffers.Builder, customerId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(customerId), 0)
+}
+func AccountSnapshotAddPlan(builder *flatbuffers.Builder, plan flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(plan), 0)
+}
+func AccountSnapshotAddOpenedAt(builder *flatbuffers.Builder, openedAt int64) {
+	builder.PrependInt64Slot(2, openedAt, 0)
+}
+func AccountSnapshotAddDevices(builder *flatbuffers.Builder, devices flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(devices), 0)
+}
+func AccountSnapshotStartDevicesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
+}
+func AccountSnapshotAddDownloads(builder *flatbuffers.Builder, downloads flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(downloads), 0)
+}
+func AccountSnapshotStartDownloadsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
+}
+func AccountSnapshotAddTitleYears(builder *flatbuffers.Builder, titleYears flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(titleYears), 0)
+}
+func AccountSnapshotStartTitleYearsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
+}
+func AccountSnapshotAddLatestYear(builder *flatbuffers.Builder, latestYear int64) {
+	builder.PrependInt64Slot(6, latestYear, 0)
+}
+func AccountSnapshotAddDenials(builder *flatbuffers.Builder, denials flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(7, flatbuffers.UOffsetT(denials), 0)
+}
+func AccountSnapshotStartDenialsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
+}
+func AccountSnapshotAddPruneAt(builder *flatbuffers.Builder, pruneAt int64) {
+	builder.PrependInt64Slot(8, pruneAt, 0)
+}
+func AccountSnapshotAddCounters(builder *flatbuffers.Builder, counters flatbuffers.UOffsetT) {
+	builder.PrependStructSlot(9, flatbuffers.UOffsetT(counters), 0)
+}
+func AccountSnapshotEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return builder.EndObject()
+}
+
+type LicenseSnapshot struct {
+	_tab flatbuffers.Table
+}
+
+func GetRootAsLicenseSnapshot(buf []byte, offset flatbuffers.UOffsetT) *LicenseSnapshot {
+	n := flatbuffers.GetUOffsetT(buf[offset:])
+	x := &LicenseSnapshot{}
+	x.Init(buf, n+offset)
+	return x
+}
+
+func GetSizePrefixedRootAsLicenseSnapshot(buf []byte, offset flatbuffers.UOffsetT) *LicenseSnapshot {
+	n := flatbuffers.GetUOffsetT(buf[offset+flatbuffers.SizeUint32:])
+	x := &LicenseSnapshot{}
+	x.Init(buf, n+offset+flatbuffers.SizeUint32)
+	return x
+}
+
+func (rcv *LicenseSnapshot) Init(buf []byte, i flatbuffers.UOffsetT) {
+	rcv._tab.Bytes = buf
+	rcv._tab.Pos = i
+}
+
+func (rcv *LicenseSnapshot) Table() flatbuffers.Table {
+	return rcv._tab
+}
+
+func (rcv *LicenseSnapshot) LicenseId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) CustomerId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) DeviceId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) TitleId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) StudioId() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) PolicyVersion() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutatePolicyVersion(n int64) bool {
+	return rcv._tab.MutateInt64Slot(14, n)
+}
+
+func (rcv *LicenseSnapshot) IssuedAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateIssuedAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(16, n)
+}
+
+func (rcv *LicenseSnapshot) ExpiresAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateExpiresAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(18, n)
+}
+
+func (rcv *LicenseSnapshot) Renewals() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateRenewals(n int64) bool {
+	return rcv._tab.MutateInt64Slot(20, n)
+}
+
+func (rcv *LicenseSnapshot) LastRenewal() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) FirstPlayAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(24))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateFirstPlayAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(24, n)
+}
+
+func (rcv *LicenseSnapshot) PlaybackEndsAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(26))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutatePlaybackEndsAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(26, n)
+}
+
+func (rcv *LicenseSnapshot) Released() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(28))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *LicenseSnapshot) MutateReleased(n bool) bool {
+	return rcv._tab.MutateBoolSlot(28, n)
+}
+
+func (rcv *LicenseSnapshot) ReleasedAt() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(30))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateReleasedAt(n int64) bool {
+	return rcv._tab.MutateInt64Slot(30, n)
+}
+
+func (rcv *LicenseSnapshot) ReleaseReason() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(32))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *LicenseSnapshot) Denials() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(34))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *LicenseSnapshot) MutateDenials(n int64) bool {
+	return rcv._tab.MutateInt64Slot(34, n)
+}
+
+func LicenseSnapshotStart(builder *flatbuffers.Builder) {
+	builder.StartObject(16)
+}
+func LicenseSnapshotAddLicenseId(builder *flatbuffers.Builder, licenseId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(licenseId), 0)
+}
+func LicenseSnapshotAddCustomerId(builder *flatbuffers.Builder, customerId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(customerId), 0)
+}
+func LicenseSnapshotAddDeviceId(builder *flatbuffers.Builder, deviceId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(deviceId), 0)
+}
+func LicenseSnapshotAddTitleId(builder *flatbuffers.Builder, titleId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(titleId), 0)
+}
+func LicenseSnapshotAddStudioId(builder *flatbuffers.Builder, studioId flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(studioId), 0)
+}
+func LicenseSnapshotAddPolicyVersion(builder *flatbuffers.Builder, policyVersion int64) {
+	builder.PrependInt64Slot(5, policyVersion, 0)
+}
+func LicenseSnapshotAddIssuedAt(builder *flatbuffers.Builder, issuedAt int64) {
+	builder.PrependInt64Slot(6, issuedAt, 0)
+}
+func LicenseSnapshotAddExpiresAt(builder *flatbuffers.Builder, expiresAt int64) {
+	builder.PrependInt64Slot(7, expiresAt, 0)
+}
+func LicenseSnapshotAddRenewals(builder *flatbuffers.Builder, renewals int64) {
+	builder.PrependInt64Slot(8, renewals, 0)
+}
+func LicenseSnapshotAddLastRenewal(builder *flatbuffers.Builder, lastRenewal flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(9, flatbuffers.UOffsetT(lastRenewal), 0)
+}
+func LicenseSnapshotAddFirstPlayAt(builder *flatbuffers.Builder, firstPlayAt int64) {
+	builder.PrependInt64Slot(10, firstPlayAt, 0)
+}
+func LicenseSnapshotAddPlaybackEndsAt(builder *flatbuffers.Builder, playbackEndsAt int64) {
+	builder.PrependInt64Slot(11, playbackEndsAt, 0)
+}
+func LicenseSnapshotAddReleased(builder *flatbuffers.Builder, released bool) {
+	builder.PrependBoolSlot(12, released, false)
+}
+func LicenseSnapshotAddReleasedAt(builder *flatbuffers.Builder, releasedAt int64) {
+	builder.PrependInt64Slot(13, releasedAt, 0)
+}
+func LicenseSnapshotAddReleaseReason(builder *flatbuffers.Builder, releaseReason flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(14, flatbuffers.UOffsetT(releaseReason), 0)
+}
+func LicenseSnapshotAddDenials(builder *flatbuffers.Builder, denials int64) {
+	builder.PrependInt64Slot(15, denials, 0)
+}
+func LicenseSnapshotEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
 }

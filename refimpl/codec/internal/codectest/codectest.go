@@ -44,13 +44,13 @@ func Samples() []Sample {
 		{"DownloadRenewed", &domain.DownloadRenewed{LicenseID: "l-00af31", ExpiresAt: at(15, 0, 0), At: at(8, 0, 0)}},
 		{"DownloadReleased", &domain.DownloadReleased{LicenseID: "l-00af31", DeviceID: "c-000042/d-2", At: at(20, 0, 0)}},
 		{"DownloadDenied", &domain.DownloadDenied{RequestID: "r-77", DeviceID: "c-000042/d-3", TitleID: "t-00001",
-			Reason: "device_limit", At: at(3, 0, 0)}},
+			Reason: "device_limit", Detail: "2 of 2 devices hold downloads", PolicyVersion: 3, At: at(3, 0, 0)}},
 		{"LicenseIssued", &domain.LicenseIssued{LicenseID: "l-00af31", CustomerID: "c-000042", DeviceID: "c-000042/d-2",
 			TitleID: "t-01873", StudioID: "s-12", PolicyVersion: 3, IssuedAt: at(1, 7, 500), ExpiresAt: at(8, 7, 500)}},
-		{"LicenseRenewed", &domain.LicenseRenewed{Renewal: 2, ExpiresAt: at(15, 0, 0), At: at(8, 0, 0)}},
+		{"LicenseRenewed", &domain.LicenseRenewed{RequestID: "r-81", Renewal: 2, ExpiresAt: at(15, 0, 0), At: at(8, 0, 0)}},
 		{"PlaybackStarted", &domain.PlaybackStarted{At: at(4, 0, 0), PlaybackEndsAt: at(6, 0, 0)}},
 		{"LicenseReleased", &domain.LicenseReleased{Reason: "deleted", At: at(20, 0, 0)}},
-		{"LicenseActionDenied", &domain.LicenseActionDenied{Action: "renew", Reason: "renewal_limit", At: at(22, 0, 0)}},
+		{"LicenseActionDenied", &domain.LicenseActionDenied{RequestID: "r-90", Action: "renew", Reason: "renewal_limit", At: at(22, 0, 0)}},
 		{"LicenseActionDenied_longtime", &domain.LicenseActionDenied{Action: "playback", Reason: strings.Repeat("x", 300),
 			At: time.Date(2262, time.January, 1, 0, 0, 0, 0, time.UTC)}},
 	}
@@ -129,15 +129,20 @@ func Rejects(t *testing.T, c codec.Codec, truncAll, schema bool) {
 }
 
 // Golden decodes the committed payload of every sample from
-// dir/<sample>.bin (dir is under testdata) and compares the values. With
+// dir/<sample>.v<schema version>.bin (dir is under testdata) and compares the values. With
 // ESBENCH_UPDATE_GOLDEN=1 it first (re)writes the files from the current
 // encoder; payloads written once must keep decoding forever.
 func Golden(t *testing.T, c codec.Codec, dir string) {
 	t.Helper()
 	update := os.Getenv("ESBENCH_UPDATE_GOLDEN") == "1"
+	reg := Registry(c)
 	for _, s := range Samples() {
 		t.Run(s.Name, func(t *testing.T) {
-			path := filepath.Join(dir, s.Name+".bin")
+			ver, err := reg.CurrentVersion(TypeName(reg, s.Value))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, fmt.Sprintf("%s.v%d.bin", s.Name, ver))
 			if update {
 				b, err := c.Marshal(s.Value)
 				if err != nil {
@@ -165,28 +170,34 @@ func Golden(t *testing.T, c codec.Codec, dir string) {
 	}
 }
 
-// Registry returns a registry holding c and every domain event and snapshot
-// type at schema version 1.
+// Registry returns the domain registry (every event and snapshot type, all
+// schema versions) with c added.
 func Registry(c codec.Codec) *codec.Registry {
-	r := codec.NewRegistry(c)
-	for _, s := range Samples() {
-		name := reflect.TypeOf(s.Value).Elem().Name()
-		v := s.Value
-		r.Register(name, 1, func() any { return Fresh(v) }, nil)
-	}
+	r := domain.NewRegistry()
+	r.AddCodec(c)
 	return r
+}
+
+// TypeName is the registered type name of a sample value.
+func TypeName(r *codec.Registry, v any) string {
+	name, err := r.TypeOf(v)
+	if err != nil {
+		panic(fmt.Sprintf("codectest: sample %T is not registered: %v", v, err))
+	}
+	return name
 }
 
 // FuzzSeeds adds the encoding of every sample to f, prefixed with the
 // sample's type index, plus a few degenerate inputs.
 func FuzzSeeds(f *testing.F, c codec.Codec) {
-	types := typeNames()
+	reg := Registry(c)
+	types := typeNames(reg)
 	for _, s := range Samples() {
 		b, err := c.Marshal(s.Value)
 		if err != nil {
 			f.Fatalf("Marshal %s: %v", s.Name, err)
 		}
-		idx := indexOf(types, reflect.TypeOf(s.Value).Elem().Name())
+		idx := indexOf(types, TypeName(reg, s.Value))
 		f.Add(append([]byte{byte(idx)}, b...))
 		if len(b) > 2 {
 			f.Add(append([]byte{byte(idx)}, b[:len(b)/2]...))
@@ -197,17 +208,21 @@ func FuzzSeeds(f *testing.F, c codec.Codec) {
 }
 
 // FuzzDecode is the body of every FuzzDecode<Codec> target: the first byte
-// picks the type, the rest is the payload. Decoding through the registry
-// must return a value or a *codec.DecodeError naming the codec, type and
-// schema version (which the repository completes with stream and version);
-// it must never panic.
+// picks the type, the rest is the payload, decoded at the type's current
+// schema version. Decoding through the registry must return a value or a
+// *codec.DecodeError naming the codec, type and schema version (which the
+// repository completes with stream and version); it must never panic.
 func FuzzDecode(t *testing.T, r *codec.Registry, c codec.Codec, data []byte) {
-	types := typeNames()
+	types := typeNames(r)
 	if len(data) == 0 {
 		data = []byte{0}
 	}
 	typ := types[int(data[0])%len(types)]
-	env := codec.Envelope{Type: typ, SchemaVersion: 1, Codec: c.ID(), Payload: data[1:]}
+	ver, err := r.CurrentVersion(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := codec.Envelope{Type: typ, SchemaVersion: ver, Codec: c.ID(), Payload: data[1:]}
 	v, err := r.Decode(env)
 	if err == nil {
 		if v == nil {
@@ -219,8 +234,8 @@ func FuzzDecode(t *testing.T, r *codec.Registry, c codec.Codec, data []byte) {
 	if !errors.As(err, &de) {
 		t.Fatalf("Decode error %T %v is not a *codec.DecodeError", err, err)
 	}
-	if de.Codec != c.ID() || de.Type != typ || de.SchemaVersion != 1 {
-		t.Fatalf("DecodeError names codec %q type %q v%d; want %q %q v1", de.Codec, de.Type, de.SchemaVersion, c.ID(), typ)
+	if de.Codec != c.ID() || de.Type != typ || de.SchemaVersion != ver {
+		t.Fatalf("DecodeError names codec %q type %q v%d; want %q %q v%d", de.Codec, de.Type, de.SchemaVersion, c.ID(), typ, ver)
 	}
 	if !errors.Is(err, codec.ErrCorrupt) {
 		t.Fatalf("Decode error %v does not wrap codec.ErrCorrupt", err)
@@ -234,11 +249,11 @@ func FuzzDecode(t *testing.T, r *codec.Registry, c codec.Codec, data []byte) {
 	}
 }
 
-func typeNames() []string {
+func typeNames(r *codec.Registry) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, s := range Samples() {
-		n := reflect.TypeOf(s.Value).Elem().Name()
+		n := TypeName(r, s.Value)
 		if !seen[n] {
 			seen[n] = true
 			names = append(names, n)
@@ -254,4 +269,85 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	panic(fmt.Sprintf("codectest: %q not in %v", s, list))
+}
+
+// CheckSamplesComplete fails if a domain type has a field that no sample of
+// that type sets to a non-zero value: a field added to the domain must get a
+// sample value, so that every codec's round trip proves it maps the field.
+func CheckSamplesComplete(t *testing.T) {
+	t.Helper()
+	set := map[reflect.Type]map[string]bool{}
+	var walk func(prefix string, v reflect.Value, into map[string]bool)
+	walk = func(prefix string, v reflect.Value, into map[string]bool) {
+		switch v.Kind() {
+		case reflect.Struct:
+			if v.Type() == reflect.TypeOf(time.Time{}) {
+				if !v.IsZero() {
+					into[prefix] = true
+				}
+				return
+			}
+			for i := 0; i < v.NumField(); i++ {
+				walk(prefix+"."+v.Type().Field(i).Name, v.Field(i), into)
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(prefix+"[]", v.Index(i), into)
+			}
+			if v.Len() == 0 {
+				into[prefix+"(empty)"] = true
+			}
+		default:
+			if !v.IsZero() {
+				into[prefix] = true
+			}
+		}
+	}
+	var need func(prefix string, t reflect.Type, out *[]string)
+	need = func(prefix string, t reflect.Type, out *[]string) {
+		switch {
+		case t == reflect.TypeOf(time.Time{}):
+			*out = append(*out, prefix)
+		case t.Kind() == reflect.Struct:
+			for i := 0; i < t.NumField(); i++ {
+				need(prefix+"."+t.Field(i).Name, t.Field(i).Type, out)
+			}
+		case t.Kind() == reflect.Slice:
+			need(prefix+"[]", t.Elem(), out)
+		default:
+			*out = append(*out, prefix)
+		}
+	}
+	for _, s := range Samples() {
+		typ := reflect.TypeOf(s.Value).Elem()
+		if set[typ] == nil {
+			set[typ] = map[string]bool{}
+		}
+		walk("", reflect.ValueOf(s.Value).Elem(), set[typ])
+	}
+	for typ, got := range set {
+		var fields []string
+		need("", typ, &fields)
+		for _, f := range fields {
+			if !got[f] {
+				t.Errorf("no sample of %s sets field %s", typ.Name(), f)
+			}
+		}
+	}
+	for _, v := range AllTypes() {
+		if _, ok := set[reflect.TypeOf(v).Elem()]; !ok {
+			t.Errorf("no sample of %T", v)
+		}
+	}
+}
+
+// AllTypes returns a pointer to a zero value of every current domain event
+// and snapshot type.
+func AllTypes() []any {
+	return []any{
+		new(domain.AccountOpened), new(domain.DeviceRegistered), new(domain.DeviceRemoved), new(domain.DownloadGranted),
+		new(domain.DownloadRenewed), new(domain.DownloadReleased), new(domain.DownloadDenied), new(domain.LicenseIssued),
+		new(domain.LicenseRenewed), new(domain.PlaybackStarted), new(domain.LicenseReleased), new(domain.LicenseActionDenied),
+		new(domain.AccountSnapshot), new(domain.LicenseSnapshot),
+	}
 }

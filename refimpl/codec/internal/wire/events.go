@@ -58,11 +58,13 @@ type DownloadReleased struct {
 
 // DownloadDenied mirrors domain.DownloadDenied.
 type DownloadDenied struct {
-	RequestID string `msg:"request_id" cbor:"1,keyasint" avro:"request_id"`
-	DeviceID  string `msg:"device_id" cbor:"2,keyasint" avro:"device_id"`
-	TitleID   string `msg:"title_id" cbor:"3,keyasint" avro:"title_id"`
-	Reason    string `msg:"reason" cbor:"4,keyasint" avro:"reason"`
-	At        int64  `msg:"at" cbor:"5,keyasint" avro:"at"`
+	RequestID     string `msg:"request_id" cbor:"1,keyasint" avro:"request_id"`
+	DeviceID      string `msg:"device_id" cbor:"2,keyasint" avro:"device_id"`
+	TitleID       string `msg:"title_id" cbor:"3,keyasint" avro:"title_id"`
+	Reason        string `msg:"reason" cbor:"4,keyasint" avro:"reason"`
+	Detail        string `msg:"detail" cbor:"5,keyasint" avro:"detail"`
+	PolicyVersion int64  `msg:"policy_version" cbor:"6,keyasint" avro:"policy_version"`
+	At            int64  `msg:"at" cbor:"7,keyasint" avro:"at"`
 }
 
 // LicenseIssued mirrors domain.LicenseIssued.
@@ -79,9 +81,10 @@ type LicenseIssued struct {
 
 // LicenseRenewed mirrors domain.LicenseRenewed.
 type LicenseRenewed struct {
-	Renewal   int64 `msg:"renewal" cbor:"1,keyasint" avro:"renewal"`
-	ExpiresAt int64 `msg:"expires_at" cbor:"2,keyasint" avro:"expires_at"`
-	At        int64 `msg:"at" cbor:"3,keyasint" avro:"at"`
+	RequestID string `msg:"request_id" cbor:"1,keyasint" avro:"request_id"`
+	Renewal   int64  `msg:"renewal" cbor:"2,keyasint" avro:"renewal"`
+	ExpiresAt int64  `msg:"expires_at" cbor:"3,keyasint" avro:"expires_at"`
+	At        int64  `msg:"at" cbor:"4,keyasint" avro:"at"`
 }
 
 // PlaybackStarted mirrors domain.PlaybackStarted.
@@ -98,9 +101,10 @@ type LicenseReleased struct {
 
 // LicenseActionDenied mirrors domain.LicenseActionDenied.
 type LicenseActionDenied struct {
-	Action string `msg:"action" cbor:"1,keyasint" avro:"action"`
-	Reason string `msg:"reason" cbor:"2,keyasint" avro:"reason"`
-	At     int64  `msg:"at" cbor:"3,keyasint" avro:"at"`
+	RequestID string `msg:"request_id" cbor:"1,keyasint" avro:"request_id"`
+	Action    string `msg:"action" cbor:"2,keyasint" avro:"action"`
+	Reason    string `msg:"reason" cbor:"3,keyasint" avro:"reason"`
+	At        int64  `msg:"at" cbor:"4,keyasint" avro:"at"`
 }
 
 // From converts a pointer to a domain event or snapshot into a pointer to
@@ -124,19 +128,20 @@ func From(v any) (any, error) {
 	case *domain.DownloadReleased:
 		w = &DownloadReleased{LicenseID: d.LicenseID, DeviceID: d.DeviceID, At: c.Nanos("At", d.At)}
 	case *domain.DownloadDenied:
-		w = &DownloadDenied{RequestID: d.RequestID, DeviceID: d.DeviceID, TitleID: d.TitleID, Reason: d.Reason, At: c.Nanos("At", d.At)}
+		w = &DownloadDenied{RequestID: d.RequestID, DeviceID: d.DeviceID, TitleID: d.TitleID, Reason: d.Reason,
+			Detail: d.Detail, PolicyVersion: int64(d.PolicyVersion), At: c.Nanos("At", d.At)}
 	case *domain.LicenseIssued:
 		w = &LicenseIssued{LicenseID: d.LicenseID, CustomerID: d.CustomerID, DeviceID: d.DeviceID, TitleID: d.TitleID,
 			StudioID: d.StudioID, PolicyVersion: int64(d.PolicyVersion),
 			IssuedAt: c.Nanos("IssuedAt", d.IssuedAt), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt)}
 	case *domain.LicenseRenewed:
-		w = &LicenseRenewed{Renewal: int64(d.Renewal), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt), At: c.Nanos("At", d.At)}
+		w = &LicenseRenewed{RequestID: d.RequestID, Renewal: int64(d.Renewal), ExpiresAt: c.Nanos("ExpiresAt", d.ExpiresAt), At: c.Nanos("At", d.At)}
 	case *domain.PlaybackStarted:
 		w = &PlaybackStarted{At: c.Nanos("At", d.At), PlaybackEndsAt: c.Nanos("PlaybackEndsAt", d.PlaybackEndsAt)}
 	case *domain.LicenseReleased:
 		w = &LicenseReleased{Reason: d.Reason, At: c.Nanos("At", d.At)}
 	case *domain.LicenseActionDenied:
-		w = &LicenseActionDenied{Action: d.Action, Reason: d.Reason, At: c.Nanos("At", d.At)}
+		w = &LicenseActionDenied{RequestID: d.RequestID, Action: d.Action, Reason: d.Reason, At: c.Nanos("At", d.At)}
 	default:
 		return fromSnapshot(v)
 	}
@@ -205,7 +210,8 @@ func To(w, v any) error {
 		*d = domain.DownloadReleased{LicenseID: s.LicenseID, DeviceID: s.DeviceID, At: Time(s.At)}
 	case *domain.DownloadDenied:
 		s := w.(*DownloadDenied)
-		*d = domain.DownloadDenied{RequestID: s.RequestID, DeviceID: s.DeviceID, TitleID: s.TitleID, Reason: s.Reason, At: Time(s.At)}
+		*d = domain.DownloadDenied{RequestID: s.RequestID, DeviceID: s.DeviceID, TitleID: s.TitleID, Reason: s.Reason,
+			Detail: s.Detail, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion), At: Time(s.At)}
 	case *domain.LicenseIssued:
 		s := w.(*LicenseIssued)
 		*d = domain.LicenseIssued{LicenseID: s.LicenseID, CustomerID: s.CustomerID, DeviceID: s.DeviceID, TitleID: s.TitleID,
@@ -213,7 +219,7 @@ func To(w, v any) error {
 			IssuedAt: Time(s.IssuedAt), ExpiresAt: Time(s.ExpiresAt)}
 	case *domain.LicenseRenewed:
 		s := w.(*LicenseRenewed)
-		*d = domain.LicenseRenewed{Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: Time(s.ExpiresAt), At: Time(s.At)}
+		*d = domain.LicenseRenewed{RequestID: s.RequestID, Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: Time(s.ExpiresAt), At: Time(s.At)}
 	case *domain.PlaybackStarted:
 		s := w.(*PlaybackStarted)
 		*d = domain.PlaybackStarted{At: Time(s.At), PlaybackEndsAt: Time(s.PlaybackEndsAt)}
@@ -222,7 +228,7 @@ func To(w, v any) error {
 		*d = domain.LicenseReleased{Reason: s.Reason, At: Time(s.At)}
 	case *domain.LicenseActionDenied:
 		s := w.(*LicenseActionDenied)
-		*d = domain.LicenseActionDenied{Action: s.Action, Reason: s.Reason, At: Time(s.At)}
+		*d = domain.LicenseActionDenied{RequestID: s.RequestID, Action: s.Action, Reason: s.Reason, At: Time(s.At)}
 	default:
 		return toSnapshot(w, v)
 	}

@@ -457,6 +457,18 @@ func (z *DownloadDenied) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Reason")
 				return
 			}
+		case "detail":
+			z.Detail, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Detail")
+				return
+			}
+		case "policy_version":
+			z.PolicyVersion, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "PolicyVersion")
+				return
+			}
 		case "at":
 			z.At, err = dc.ReadInt64()
 			if err != nil {
@@ -476,9 +488,9 @@ func (z *DownloadDenied) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *DownloadDenied) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 5
+	// map header, size 7
 	// write "request_id"
-	err = en.Append(0x85, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	err = en.Append(0x87, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
 	if err != nil {
 		return
 	}
@@ -517,6 +529,26 @@ func (z *DownloadDenied) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "Reason")
 		return
 	}
+	// write "detail"
+	err = en.Append(0xa6, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Detail)
+	if err != nil {
+		err = msgp.WrapError(err, "Detail")
+		return
+	}
+	// write "policy_version"
+	err = en.Append(0xae, 0x70, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x5f, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.PolicyVersion)
+	if err != nil {
+		err = msgp.WrapError(err, "PolicyVersion")
+		return
+	}
 	// write "at"
 	err = en.Append(0xa2, 0x61, 0x74)
 	if err != nil {
@@ -533,9 +565,9 @@ func (z *DownloadDenied) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *DownloadDenied) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
+	// map header, size 7
 	// string "request_id"
-	o = append(o, 0x85, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	o = append(o, 0x87, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
 	o = msgp.AppendString(o, z.RequestID)
 	// string "device_id"
 	o = append(o, 0xa9, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x5f, 0x69, 0x64)
@@ -546,6 +578,12 @@ func (z *DownloadDenied) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "reason"
 	o = append(o, 0xa6, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e)
 	o = msgp.AppendString(o, z.Reason)
+	// string "detail"
+	o = append(o, 0xa6, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c)
+	o = msgp.AppendString(o, z.Detail)
+	// string "policy_version"
+	o = append(o, 0xae, 0x70, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x5f, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	o = msgp.AppendInt64(o, z.PolicyVersion)
 	// string "at"
 	o = append(o, 0xa2, 0x61, 0x74)
 	o = msgp.AppendInt64(o, z.At)
@@ -594,6 +632,18 @@ func (z *DownloadDenied) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Reason")
 				return
 			}
+		case "detail":
+			z.Detail, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Detail")
+				return
+			}
+		case "policy_version":
+			z.PolicyVersion, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "PolicyVersion")
+				return
+			}
 		case "at":
 			z.At, bts, err = msgp.ReadInt64Bytes(bts)
 			if err != nil {
@@ -614,7 +664,7 @@ func (z *DownloadDenied) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *DownloadDenied) Msgsize() (s int) {
-	s = 1 + 11 + msgp.StringPrefixSize + len(z.RequestID) + 10 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.StringPrefixSize + len(z.TitleID) + 7 + msgp.StringPrefixSize + len(z.Reason) + 3 + msgp.Int64Size
+	s = 1 + 11 + msgp.StringPrefixSize + len(z.RequestID) + 10 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.StringPrefixSize + len(z.TitleID) + 7 + msgp.StringPrefixSize + len(z.Reason) + 7 + msgp.StringPrefixSize + len(z.Detail) + 15 + msgp.Int64Size + 3 + msgp.Int64Size
 	return
 }
 
@@ -1245,6 +1295,12 @@ func (z *LicenseActionDenied) DecodeMsg(dc *msgp.Reader) (err error) {
 			return
 		}
 		switch msgp.UnsafeString(field) {
+		case "request_id":
+			z.RequestID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RequestID")
+				return
+			}
 		case "action":
 			z.Action, err = dc.ReadString()
 			if err != nil {
@@ -1275,10 +1331,20 @@ func (z *LicenseActionDenied) DecodeMsg(dc *msgp.Reader) (err error) {
 }
 
 // EncodeMsg implements msgp.Encodable
-func (z LicenseActionDenied) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 3
+func (z *LicenseActionDenied) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 4
+	// write "request_id"
+	err = en.Append(0x84, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.RequestID)
+	if err != nil {
+		err = msgp.WrapError(err, "RequestID")
+		return
+	}
 	// write "action"
-	err = en.Append(0x83, 0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
+	err = en.Append(0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
 	if err != nil {
 		return
 	}
@@ -1311,11 +1377,14 @@ func (z LicenseActionDenied) EncodeMsg(en *msgp.Writer) (err error) {
 }
 
 // MarshalMsg implements msgp.Marshaler
-func (z LicenseActionDenied) MarshalMsg(b []byte) (o []byte, err error) {
+func (z *LicenseActionDenied) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 3
+	// map header, size 4
+	// string "request_id"
+	o = append(o, 0x84, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	o = msgp.AppendString(o, z.RequestID)
 	// string "action"
-	o = append(o, 0x83, 0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
+	o = append(o, 0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
 	o = msgp.AppendString(o, z.Action)
 	// string "reason"
 	o = append(o, 0xa6, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e)
@@ -1344,6 +1413,12 @@ func (z *LicenseActionDenied) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			return
 		}
 		switch msgp.UnsafeString(field) {
+		case "request_id":
+			z.RequestID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RequestID")
+				return
+			}
 		case "action":
 			z.Action, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -1375,8 +1450,8 @@ func (z *LicenseActionDenied) UnmarshalMsg(bts []byte) (o []byte, err error) {
 }
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
-func (z LicenseActionDenied) Msgsize() (s int) {
-	s = 1 + 7 + msgp.StringPrefixSize + len(z.Action) + 7 + msgp.StringPrefixSize + len(z.Reason) + 3 + msgp.Int64Size
+func (z *LicenseActionDenied) Msgsize() (s int) {
+	s = 1 + 11 + msgp.StringPrefixSize + len(z.RequestID) + 7 + msgp.StringPrefixSize + len(z.Action) + 7 + msgp.StringPrefixSize + len(z.Reason) + 3 + msgp.Int64Size
 	return
 }
 
@@ -1804,6 +1879,12 @@ func (z *LicenseRenewed) DecodeMsg(dc *msgp.Reader) (err error) {
 			return
 		}
 		switch msgp.UnsafeString(field) {
+		case "request_id":
+			z.RequestID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RequestID")
+				return
+			}
 		case "renewal":
 			z.Renewal, err = dc.ReadInt64()
 			if err != nil {
@@ -1834,10 +1915,20 @@ func (z *LicenseRenewed) DecodeMsg(dc *msgp.Reader) (err error) {
 }
 
 // EncodeMsg implements msgp.Encodable
-func (z LicenseRenewed) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 3
+func (z *LicenseRenewed) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 4
+	// write "request_id"
+	err = en.Append(0x84, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.RequestID)
+	if err != nil {
+		err = msgp.WrapError(err, "RequestID")
+		return
+	}
 	// write "renewal"
-	err = en.Append(0x83, 0xa7, 0x72, 0x65, 0x6e, 0x65, 0x77, 0x61, 0x6c)
+	err = en.Append(0xa7, 0x72, 0x65, 0x6e, 0x65, 0x77, 0x61, 0x6c)
 	if err != nil {
 		return
 	}
@@ -1870,11 +1961,14 @@ func (z LicenseRenewed) EncodeMsg(en *msgp.Writer) (err error) {
 }
 
 // MarshalMsg implements msgp.Marshaler
-func (z LicenseRenewed) MarshalMsg(b []byte) (o []byte, err error) {
+func (z *LicenseRenewed) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 3
+	// map header, size 4
+	// string "request_id"
+	o = append(o, 0x84, 0xaa, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x69, 0x64)
+	o = msgp.AppendString(o, z.RequestID)
 	// string "renewal"
-	o = append(o, 0x83, 0xa7, 0x72, 0x65, 0x6e, 0x65, 0x77, 0x61, 0x6c)
+	o = append(o, 0xa7, 0x72, 0x65, 0x6e, 0x65, 0x77, 0x61, 0x6c)
 	o = msgp.AppendInt64(o, z.Renewal)
 	// string "expires_at"
 	o = append(o, 0xaa, 0x65, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x5f, 0x61, 0x74)
@@ -1903,6 +1997,12 @@ func (z *LicenseRenewed) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			return
 		}
 		switch msgp.UnsafeString(field) {
+		case "request_id":
+			z.RequestID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RequestID")
+				return
+			}
 		case "renewal":
 			z.Renewal, bts, err = msgp.ReadInt64Bytes(bts)
 			if err != nil {
@@ -1934,8 +2034,8 @@ func (z *LicenseRenewed) UnmarshalMsg(bts []byte) (o []byte, err error) {
 }
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
-func (z LicenseRenewed) Msgsize() (s int) {
-	s = 1 + 8 + msgp.Int64Size + 11 + msgp.Int64Size + 3 + msgp.Int64Size
+func (z *LicenseRenewed) Msgsize() (s int) {
+	s = 1 + 11 + msgp.StringPrefixSize + len(z.RequestID) + 8 + msgp.Int64Size + 11 + msgp.Int64Size + 3 + msgp.Int64Size
 	return
 }
 

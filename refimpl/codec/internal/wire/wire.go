@@ -7,6 +7,7 @@
 package wire
 
 //go:generate msgp -file events.go -o events_msgp.go -tests=false
+//go:generate msgp -file snapshots.go -o snapshots_msgp.go -tests=false
 
 import (
 	"fmt"

@@ -423,7 +423,9 @@ type DownloadDenied struct {
 	DeviceId      string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	TitleId       string                 `protobuf:"bytes,3,opt,name=title_id,json=titleId,proto3" json:"title_id,omitempty"`
 	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	At            int64                  `protobuf:"varint,5,opt,name=at,proto3" json:"at,omitempty"`
+	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	PolicyVersion int64                  `protobuf:"varint,6,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	At            int64                  `protobuf:"varint,7,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -484,6 +486,20 @@ func (x *DownloadDenied) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *DownloadDenied) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *DownloadDenied) GetPolicyVersion() int64 {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return 0
 }
 
 func (x *DownloadDenied) GetAt() int64 {
@@ -595,9 +611,10 @@ func (x *LicenseIssued) GetExpiresAt() int64 {
 
 type LicenseRenewed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Renewal       int64                  `protobuf:"varint,1,opt,name=renewal,proto3" json:"renewal,omitempty"`
-	ExpiresAt     int64                  `protobuf:"varint,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	At            int64                  `protobuf:"varint,3,opt,name=at,proto3" json:"at,omitempty"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Renewal       int64                  `protobuf:"varint,2,opt,name=renewal,proto3" json:"renewal,omitempty"`
+	ExpiresAt     int64                  `protobuf:"varint,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	At            int64                  `protobuf:"varint,4,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +647,13 @@ func (x *LicenseRenewed) ProtoReflect() protoreflect.Message {
 // Deprecated: Use LicenseRenewed.ProtoReflect.Descriptor instead.
 func (*LicenseRenewed) Descriptor() ([]byte, []int) {
 	return file_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LicenseRenewed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 func (x *LicenseRenewed) GetRenewal() int64 {
@@ -759,9 +783,10 @@ func (x *LicenseReleased) GetAt() int64 {
 
 type LicenseActionDenied struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Action        string                 `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	At            int64                  `protobuf:"varint,3,opt,name=at,proto3" json:"at,omitempty"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Action        string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	At            int64                  `protobuf:"varint,4,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -794,6 +819,13 @@ func (x *LicenseActionDenied) ProtoReflect() protoreflect.Message {
 // Deprecated: Use LicenseActionDenied.ProtoReflect.Descriptor instead.
 func (*LicenseActionDenied) Descriptor() ([]byte, []int) {
 	return file_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LicenseActionDenied) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 func (x *LicenseActionDenied) GetAction() string {
@@ -859,14 +891,16 @@ const file_events_proto_rawDesc = "" +
 	"\n" +
 	"license_id\x18\x01 \x01(\tR\tlicenseId\x12\x1b\n" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12\x0e\n" +
-	"\x02at\x18\x03 \x01(\x03R\x02at\"\x8f\x01\n" +
+	"\x02at\x18\x03 \x01(\x03R\x02at\"\xce\x01\n" +
 	"\x0eDownloadDenied\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12\x19\n" +
 	"\btitle_id\x18\x03 \x01(\tR\atitleId\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x0e\n" +
-	"\x02at\x18\x05 \x01(\x03R\x02at\"\x87\x02\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x12%\n" +
+	"\x0epolicy_version\x18\x06 \x01(\x03R\rpolicyVersion\x12\x0e\n" +
+	"\x02at\x18\a \x01(\x03R\x02at\"\x87\x02\n" +
 	"\rLicenseIssued\x12\x1d\n" +
 	"\n" +
 	"license_id\x18\x01 \x01(\tR\tlicenseId\x12\x1f\n" +
@@ -878,22 +912,26 @@ const file_events_proto_rawDesc = "" +
 	"\x0epolicy_version\x18\x06 \x01(\x03R\rpolicyVersion\x12\x1b\n" +
 	"\tissued_at\x18\a \x01(\x03R\bissuedAt\x12\x1d\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\x03R\texpiresAt\"Y\n" +
-	"\x0eLicenseRenewed\x12\x18\n" +
-	"\arenewal\x18\x01 \x01(\x03R\arenewal\x12\x1d\n" +
+	"expires_at\x18\b \x01(\x03R\texpiresAt\"x\n" +
+	"\x0eLicenseRenewed\x12\x1d\n" +
 	"\n" +
-	"expires_at\x18\x02 \x01(\x03R\texpiresAt\x12\x0e\n" +
-	"\x02at\x18\x03 \x01(\x03R\x02at\"K\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x18\n" +
+	"\arenewal\x18\x02 \x01(\x03R\arenewal\x12\x1d\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\x03R\texpiresAt\x12\x0e\n" +
+	"\x02at\x18\x04 \x01(\x03R\x02at\"K\n" +
 	"\x0fPlaybackStarted\x12\x0e\n" +
 	"\x02at\x18\x01 \x01(\x03R\x02at\x12(\n" +
 	"\x10playback_ends_at\x18\x02 \x01(\x03R\x0eplaybackEndsAt\"9\n" +
 	"\x0fLicenseReleased\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x0e\n" +
-	"\x02at\x18\x02 \x01(\x03R\x02at\"U\n" +
-	"\x13LicenseActionDenied\x12\x16\n" +
-	"\x06action\x18\x01 \x01(\tR\x06action\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x0e\n" +
-	"\x02at\x18\x03 \x01(\x03R\x02atB6Z4github.com/esbench/esbench/refimpl/codec/protobuf/pbb\x06proto3"
+	"\x02at\x18\x02 \x01(\x03R\x02at\"t\n" +
+	"\x13LicenseActionDenied\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x0e\n" +
+	"\x02at\x18\x04 \x01(\x03R\x02atB6Z4github.com/esbench/esbench/refimpl/codec/protobuf/pbb\x06proto3"
 
 var (
 	file_events_proto_rawDescOnce sync.Once

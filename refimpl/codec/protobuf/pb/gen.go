@@ -4,4 +4,4 @@
 // UnmarshalVT methods on the same types). See docs/codecs.md to regenerate.
 package pb
 
-//go:generate protoc --proto_path=. --go_out=. --go_opt=paths=source_relative --go-vtproto_out=. --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size events.proto
+//go:generate protoc --proto_path=. --go_out=. --go_opt=paths=source_relative --go-vtproto_out=. --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size events.proto snapshots.proto

@@ -1,0 +1,5 @@
+package codectest
+
+import "testing"
+
+func TestSamplesCoverEveryField(t *testing.T) { CheckSamplesComplete(t) }
