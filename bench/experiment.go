@@ -299,7 +299,7 @@ func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 		if err != nil || ctx.Err() != nil {
 			return err
 		}
-		if fit.OK {
+		if fit.N > 0 {
 			fits[n] = fit
 		}
 	}
@@ -424,8 +424,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	if mst.Replay == nil {
 		return reports.LinearFit{}, nil
 	}
-	f := mst.Replay.Fit
-	return reports.LinearFit{A: f.A, B: f.B, R2: f.R2, N: f.N, OK: f.OK}, nil
+	return linearFit(mst.Replay.Fit), nil
 }
 
 // mergedSeries merges the service-time histograms of every outcome of one

@@ -103,6 +103,9 @@ func (f *fitSums) merge(o *fitSums) {
 type Fit struct {
 	A, B, R2 float64
 	N        int64
+	// MeanX and MeanY are the means of the points, known even when the
+	// line is not (for example when every load replayed the same tail).
+	MeanX, MeanY float64
 	// OK is false when the points do not determine a line (fewer than two
 	// distinct x values).
 	OK bool
@@ -110,6 +113,10 @@ type Fit struct {
 
 func (f *fitSums) fit() Fit {
 	out := Fit{N: int64(f.n)}
+	if f.n == 0 {
+		return out
+	}
+	out.MeanX, out.MeanY = f.sx/f.n, f.sy/f.n
 	if f.n < 2 {
 		return out
 	}

@@ -81,7 +81,7 @@ func (s *Stats) Report() (reports.Run, error) {
 			FromSnapshot: r.FromSnapshot,
 			Replayed:     r.Replayed,
 			Bytes:        r.Bytes,
-			Fit:          reports.LinearFit{A: r.Fit.A, B: r.Fit.B, R2: r.Fit.R2, N: r.Fit.N, OK: r.Fit.OK},
+			Fit:          linearFit(r.Fit),
 		}
 		for p, h := range r.Phases {
 			rep.Phases = append(rep.Phases, reports.PhaseStats{Phase: Phase(p).String(), Latency: sum(h)})
@@ -96,4 +96,8 @@ func (s *Stats) Report() (reports.Run, error) {
 		run.Replay = rep
 	}
 	return run, errors.Join(errs...)
+}
+
+func linearFit(f Fit) reports.LinearFit {
+	return reports.LinearFit{A: f.A, B: f.B, R2: f.R2, N: f.N, OK: f.OK, MeanX: f.MeanX, MeanY: f.MeanY}
 }

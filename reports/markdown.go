@@ -169,7 +169,10 @@ func correctedNote(run *Run) string {
 
 func fitLine(f LinearFit) string {
 	if !f.OK {
-		return fmt.Sprintf("Fit: not determined (%d loads; needs at least two distinct history lengths).", f.N)
+		if f.N > 0 {
+			return fmt.Sprintf("Fit: not determined: the %d loads all replayed about %.0f events (mean load time %s).", f.N, f.MeanX, FormatNs(int64(f.MeanY)))
+		}
+		return "Fit: not determined (no loads)."
 	}
 	return fmt.Sprintf("Fit: load time ≈ %s + %.1f ns × events (r² = %.3f, %d loads).", FormatNs(int64(f.A)), f.B, f.R2, f.N)
 }

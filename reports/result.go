@@ -151,6 +151,9 @@ type LinearFit struct {
 	R2 float64 `json:"r2"`
 	N  int64   `json:"n"`
 	OK bool    `json:"ok"`
+	// MeanX and MeanY are the means of the points (events, ns).
+	MeanX float64 `json:"mean_events"`
+	MeanY float64 `json:"mean_ns"`
 }
 
 // BreakEven compares loading from a snapshot with replaying from scratch.
@@ -167,12 +170,19 @@ type BreakEven struct {
 }
 
 // ComputeBreakEven returns the events at which a from-scratch replay (fit
-// without) costs as much as a snapshot load with no tail (intercept of with).
+// without) costs as much as a snapshot load with no tail (intercept of
+// with). When the snapshot loads all replayed the same tail, so their own
+// line is undetermined, their intercept is estimated with the replay cost
+// per event of the from-scratch fit.
 func ComputeBreakEven(without, with LinearFit) (events float64, ok bool) {
-	if !without.OK || !with.OK || without.B <= 0 {
+	if !without.OK || without.B <= 0 || with.N == 0 {
 		return 0, false
 	}
-	ev := (with.A - without.A) / without.B
+	withA := with.A
+	if !with.OK {
+		withA = with.MeanY - without.B*with.MeanX
+	}
+	ev := (withA - without.A) / without.B
 	if ev < 0 {
 		return 0, true
 	}

@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/domain"
+	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/memory"
+	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/workload"
+)
+
+func memoryFactory(t *testing.T) Factory {
+	t.Helper()
+	reg := domain.NewRegistry()
+	return func(_ context.Context, cfg SystemConfig) (System, error) {
+		return NewServiceSystem(memory.New(), ServiceOptions{
+			Registry: reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot,
+			Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		})
+	}
+}
+
+func newWorkload(t *testing.T, spec workload.Spec) *workload.Workload {
+	t.Helper()
+	w, err := workload.New(&spec, workload.Options{LicenseID: domain.LicenseIDFor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestMixedExperiment runs the mixed load end to end on the memory store:
+// preload through the service, then an open-loop mix.
+func TestMixedExperiment(t *testing.T) {
+	spec := workload.DefaultSpec()
+	spec.Population.Customers = 200
+	spec.Population.History.Max = 40
+	spec.Arrival.Rate = 400
+	spec.Arrival.Workers = 4
+	spec.Preload.Workers = 2
+	spec.Warmup = 200 * time.Millisecond
+	spec.Duration = 800 * time.Millisecond
+	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	res := reports.New(spec.Experiment)
+	if err := exp.Run(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Partial || len(res.Runs) != 2 || res.Runs[0].Name != "preload" || res.Runs[1].Name != "default" {
+		t.Fatalf("partial=%v runs=%d", res.Partial, len(res.Runs))
+	}
+	pre, mixed := res.Runs[0], res.Runs[1]
+	if pre.Errors != 0 || pre.Recorded < 200*5 {
+		t.Errorf("preload: %d ops, %d errors; want every history written without error", pre.Recorded, pre.Errors)
+	}
+	if mixed.Mode != "open" || mixed.TargetRate != 400 || mixed.StartLag == nil {
+		t.Errorf("mixed run: mode %s target %g lag %v", mixed.Mode, mixed.TargetRate, mixed.StartLag)
+	}
+	// 400/s over 0.8s; allow a slow shared machine to fall behind.
+	if mixed.Recorded < 100 || mixed.Recorded > 400 {
+		t.Errorf("mixed run recorded %d ops, want about 320", mixed.Recorded)
+	}
+	kinds := map[string]bool{}
+	for _, op := range mixed.Operations {
+		kinds[op.Op] = true
+		if op.Errors["invalid"] > 0 || op.Errors["other"] > 0 {
+			t.Errorf("%s: generated operations rejected: %v", op.Op, op.Errors)
+		}
+	}
+	for _, k := range []string{"acquire", "check", "release"} {
+		if !kinds[k] {
+			t.Errorf("no %s operations measured (got %v)", k, kinds)
+		}
+	}
+	if mixed.Replay == nil || mixed.Replay.Loads < mixed.Recorded {
+		t.Errorf("mixed run: replay loads %v, want at least one per op", mixed.Replay)
+	}
+}
+
+// TestReplayStudy runs the replay study on small histories: one cell per
+// interval and history, storage and a break-even.
+func TestReplayStudy(t *testing.T) {
+	spec := workload.DefaultSpec()
+	spec.Name = "replay-test"
+	spec.Experiment = workload.ExperimentReplay
+	spec.Population.Customers = 8
+	spec.Population.Chooser = workload.ChooserUniform
+	spec.Population.History = workload.HistorySpec{Distribution: workload.HistoryGroups, Lengths: []int{10, 120}, Span: 30 * 24 * time.Hour}
+	spec.Mix = workload.MixSpec{Load: 1}
+	spec.Arrival = workload.ArrivalSpec{Mode: workload.ModeClosed, Process: workload.ProcessConstant, Workers: 2}
+	spec.Warmup = 0
+	spec.Duration = 30 * time.Second
+	spec.Preload.Workers = 2
+	spec.Service.Snapshot = "none"
+	spec.Sweep = workload.SweepSpec{Intervals: []string{"none", "10"}, Histories: []int{10, 120}, Customers: 2, Replays: 30, ReplayTarget: time.Second}
+	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	res := reports.New(spec.Experiment)
+	if err := exp.Run(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Sweep == nil || len(res.Sweep.Cells) != 4 {
+		t.Fatalf("sweep cells: %+v", res.Sweep)
+	}
+	cells := map[string]reports.SweepCell{}
+	for _, c := range res.Sweep.Cells {
+		cells[fmt.Sprintf("%d/%d", c.Interval, c.History)] = c
+		if c.ReplayP50Ns <= 0 || c.ReplayP99Ns < c.ReplayP50Ns || c.AppendP99Ns <= 0 || c.BytesPerStrm <= 0 {
+			t.Errorf("cell %+v: missing figures", c)
+		}
+	}
+	if c := cells["0/120"]; c.WriteAmplification != 1 {
+		t.Errorf("no snapshots: write amplification %g, want 1", c.WriteAmplification)
+	}
+	if c := cells["10/120"]; c.WriteAmplification <= 1 || c.BytesPerStrm <= cells["0/120"].BytesPerStrm {
+		t.Errorf("snapshots every 10: write amplification %g, bytes %g vs %g without", c.WriteAmplification, c.BytesPerStrm, cells["0/120"].BytesPerStrm)
+	}
+	var loadRuns int
+	for _, run := range res.Runs {
+		if run.Params["phase"] != "load" {
+			continue
+		}
+		loadRuns++
+		if run.Recorded != 60 || run.Replay == nil || run.Replay.Loads != 60 {
+			t.Errorf("%s: recorded %d, replay %+v; want 60 loads", run.Name, run.Recorded, run.Replay)
+		}
+		if run.Params["snapshot"] == "none" && run.Replay.FromSnapshot != 0 {
+			t.Errorf("%s: %d loads from snapshots without snapshots", run.Name, run.Replay.FromSnapshot)
+		}
+		if run.Params["snapshot"] == "every:10" && run.Replay.FromSnapshot != 60 {
+			t.Errorf("%s: %d of 60 loads from a snapshot, want all", run.Name, run.Replay.FromSnapshot)
+		}
+	}
+	if loadRuns != 2 {
+		t.Errorf("%d load runs, want 2", loadRuns)
+	}
+	if res.BreakEven == nil || !res.BreakEven.Without.OK || !res.BreakEven.OK || res.BreakEven.Events < 0 {
+		t.Errorf("break-even: %+v", res.BreakEven)
+	}
+}
+
+func TestClassifyServiceError(t *testing.T) {
+	tests := []struct {
+		err  error
+		want Outcome
+	}{
+		{nil, OutcomeOK},
+		{&store.ConflictError{Expected: 1, Actual: 2}, OutcomeConflict},
+		{fmt.Errorf("svc: %w", store.ErrUnavailable), OutcomeUnavailable},
+		{context.DeadlineExceeded, OutcomeUnavailable},
+		{fmt.Errorf("x: %w", domain.ErrUnknownLicense), OutcomeInvalid},
+		{&codec.DecodeError{}, OutcomeInvalid},
+		{errors.New("boom"), OutcomeOther},
+	}
+	for _, tt := range tests {
+		if got := ClassifyServiceError(tt.err); got != tt.want {
+			t.Errorf("%v: got %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestIntervalPolicy(t *testing.T) {
+	tests := []struct {
+		in     string
+		policy string
+		n      int
+		ok     bool
+	}{{"none", "none", 0, true}, {"100", "every:100", 100, true}, {"0", "", 0, false}, {"x", "", 0, false}}
+	for _, tt := range tests {
+		p, n, err := intervalPolicy(tt.in)
+		if (err == nil) != tt.ok || p != tt.policy || n != tt.n {
+			t.Errorf("%q: got %q %d %v", tt.in, p, n, err)
+		}
+	}
+}
