@@ -45,7 +45,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"history max below min", "population:\n  history:\n    min: 50\n    max: 10\n", 4, "population.history.max", "must be in [min=50"},
 		{"unknown mode", "arrival:\n  mode: half-open\n", 2, "arrival.mode", "want one of open, closed"},
 		{"zero workers", "arrival:\n  workers: 0\n", 2, "arrival.workers", "must be in [1"},
-		{"duration with stages", "duration: 30s\narrival:\n  stages: [{duration: 10s, rate: 5}]\n", 1, "duration", "not allowed with arrival.stages"},
+		{"duration with stages", "warmup: 0s\nduration: 30s\narrival:\n  stages: [{duration: 10s, rate: 5}]\n", 2, "duration", "omit duration or set it to 10s"},
 		{"bad snapshot policy", "service:\n  snapshot: sometimes\n", 2, "service.snapshot", "want none, every:N"},
 		{"bad sweep interval", "sweep:\n  intervals: [none, ten]\n", 2, "sweep.intervals[1]", "want \"none\" or an event count"},
 		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be ≥ 0"},
@@ -140,6 +140,24 @@ func TestStagesSetDuration(t *testing.T) {
 	}
 	if s.Duration != 25*time.Second || s.Total() != 30*time.Second {
 		t.Errorf("duration %v total %v, want 25s and 30s", s.Duration, s.Total())
+	}
+}
+
+func TestStagesRoundTrip(t *testing.T) {
+	s, err := Parse("w.yaml", []byte("warmup: 5s\narrival:\n  stages:\n    - {duration: 10s, rate: 100}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("resolved.yaml", out)
+	if err != nil {
+		t.Fatalf("rendered spec does not parse: %v\n%s", err, out)
+	}
+	if back.Duration != 5*time.Second || len(back.Arrival.Stages) != 1 {
+		t.Errorf("round trip gave duration %v, stages %v", back.Duration, back.Arrival.Stages)
 	}
 }
 

@@ -87,7 +87,9 @@ func (s *Spec) resolve() {
 		for _, st := range s.Arrival.Stages {
 			total += st.Duration
 		}
-		if total > s.Warmup {
+		// A written duration is kept so Validate can check it agrees.
+		written := s.src != nil && s.src.lines["duration"] > 0
+		if total > s.Warmup && !written {
 			s.Duration = total - s.Warmup
 		}
 	}
@@ -231,8 +233,9 @@ func (s *Spec) Validate() error {
 		if !anyRate {
 			v.add("arrival.stages", "at least one stage needs a rate > 0")
 		}
-		if v.present("duration") {
-			v.add("duration", "not allowed with arrival.stages: the stages' total is the run's length")
+		if stagesTotal > s.Warmup && s.Duration != stagesTotal-s.Warmup {
+			v.addf("duration", "with arrival.stages the run lasts the stages' total: omit duration or set it to %v (stages %v less warmup %v), got %v",
+				stagesTotal-s.Warmup, stagesTotal, s.Warmup, s.Duration)
 		}
 		if stagesTotal <= s.Warmup {
 			v.addf("warmup", "must be shorter than the stages' total %v, got %v", stagesTotal, s.Warmup)
