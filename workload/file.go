@@ -26,6 +26,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error renders "file:line: field a.b: message".
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -49,6 +50,7 @@ type SpecError struct {
 	Errs []*FieldError
 }
 
+// Error lists the problems one per line.
 func (e *SpecError) Error() string {
 	parts := make([]string, len(e.Errs))
 	for i, fe := range e.Errs {

@@ -3,7 +3,9 @@ package workload
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/esbench/esbench/refimpl/domain"
 )
@@ -50,6 +52,13 @@ func New(spec *Spec, opts Options) (*Workload, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if len(opts.RunID) > 64 || strings.IndexFunc(opts.RunID, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }) >= 0 {
+		return nil, fmt.Errorf("workload: run id %q: want at most 64 printable characters without spaces", opts.RunID)
+	}
+	// A copy, so later changes to the caller's Spec cannot change what an
+	// existing Workload generates.
+	cp := *spec
+	spec = &cp
 	sh := spec.ShardOf()
 	w := &Workload{
 		spec:      spec,
