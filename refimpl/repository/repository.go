@@ -221,9 +221,11 @@ func (r *Repository) Close() error {
 // Load folds stream into agg, which must be empty (version 0): the latest
 // snapshot if agg is a Snapshotter and the policy is not None, then the events
 // after it. A snapshot that fails to decode or restore is logged and skipped
-// for the next older one, down to a full replay; a full replay of archived
-// events reads the cold tier. An event that fails to decode is an error, a
-// *codec.DecodeError naming the stream and version.
+// for the next older one, down to a full replay (this relies on
+// RestoreSnapshot leaving the aggregate unchanged when it fails, as the
+// domain aggregates do); a full replay of archived events reads the cold
+// tier. An event that fails to decode is an error, a *codec.DecodeError
+// naming the stream and version; a gap in the versions is ErrVersionGap.
 func (r *Repository) Load(ctx context.Context, stream store.StreamID, agg domain.Aggregate) (LoadStats, error) {
 	ls, _, err := r.load(ctx, stream, agg, "")
 	return ls, err
@@ -289,7 +291,9 @@ func (r *Repository) restore(ctx context.Context, stream store.StreamID, s domai
 			err = s.RestoreSnapshot(snap.Version, v)
 			ls.Apply += clock() - t2
 			if err == nil && s.Version() != snap.Version {
-				err = fmt.Errorf("restored aggregate reports version %d", s.Version())
+				// The state was replaced but is not what was asked for:
+				// falling back onto it could fold a wrong state.
+				return fmt.Errorf("repository: %s restored from snapshot %d reports version %d", stream, snap.Version, s.Version())
 			}
 		}
 		if err == nil {
