@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 
@@ -191,6 +192,9 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 	return func(yield func(store.Record, error) bool) {
 		if err := id.Validate(); err != nil {
 			yield(store.Record{}, err)
+			return
+		}
+		if after == math.MaxUint64 {
 			return
 		}
 		next := after + 1

@@ -406,6 +406,39 @@ func testClosed(t *testing.T, h Harness) {
 			}
 		})
 	}
+	t.Run("DuringLoad", func(t *testing.T) {
+		// Close while a consumer is between records: the load ends cleanly,
+		// with what it already read or ErrClosed, and never panics.
+		s := h.Open(t)
+		st := stream(customer(t, "closing"), "acc")
+		n := min(h.large(), 2_000)
+		build(t, s, st, events("cl", n), 100)
+		var (
+			read int
+			last error
+		)
+		for r, err := range s.Load(ctx, st, 0) {
+			if err != nil {
+				last = err
+				break
+			}
+			read++
+			if r.Version != uint64(read) {
+				t.Fatalf("record %d has version %d", read, r.Version)
+			}
+			if read == 1 {
+				if err := s.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			}
+		}
+		if last != nil && !errors.Is(last, store.ErrClosed) {
+			t.Fatalf("load interrupted by Close ended with %v, want ErrClosed", last)
+		}
+		if last == nil && read != n {
+			t.Fatalf("load interrupted by Close ended without error after %d of %d records", read, n)
+		}
+	})
 	t.Run("CloseAgain", func(t *testing.T) {
 		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 			t.Fatalf("second Close: %v, want nil or ErrClosed", err)

@@ -311,6 +311,7 @@ func testOrdering(t *testing.T, h Harness) {
 		{11, want[11:]},
 		{12, nil},
 		{100, nil},
+		{store.Latest, nil},
 	} {
 		t.Run(fmt.Sprintf("after=%d", tc.after), func(t *testing.T) {
 			checkRecords(t, fmt.Sprintf("Load(after %d)", tc.after), tc.want, mustLoad(t, s, st, tc.after))
