@@ -4,6 +4,30 @@
 // the decision produced. When the store fails or misses its deadline it
 // answers with the permissive fallback of DESIGN.md §2 (allow, with a short
 // license, marked as a fallback) and counts it.
+//
+// How failures are answered:
+//   - Domain errors (invalid command, unknown customer, device or license,
+//     account exists) are returned as errors, matched with errors.Is, never
+//     hidden by a fallback.
+//   - Store failures (store.ErrUnavailable, store.ErrClosed, a missed
+//     deadline, or any error the store did not classify) get the permissive
+//     fallback from AcquireLicense, RenewLicense, StartPlayback and
+//     CheckDownload, where letting the customer watch is the sensible
+//     default. OpenAccount, RegisterDevice, RemoveDevice and ReleaseLicense
+//     have no sensible "allow" (it would claim a change that was not
+//     recorded), so they return the error wrapped in store.ErrUnavailable.
+//     Both are counted per command in Stats.
+//   - A conflict that outlasts the repository's retries is returned as an
+//     error matching store.ErrConflict, not a fallback: the store is healthy
+//     and the stream contended, which a benchmark must show rather than hide;
+//     the client may retry with the same request id.
+//   - Corrupt stored data (*codec.DecodeError, a version gap) is returned as
+//     an error: a fallback would mask the corruption on every later command.
+//   - A retried request id is answered from the stored state
+//     (Result.AlreadyApplied) instead of being applied twice. The
+//     repository recognises the request's events after the latest snapshot;
+//     once a snapshot covers them the domain's own idempotency answers
+//     (grants, recent denials and the latest renewal are kept by request id).
 package service
 
 import (
