@@ -217,8 +217,11 @@ func (s *Store) readRange(db *cpebble.DB, prefix []byte, from, upto uint64) ([]s
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
-	var out []store.Record
-	want := from
+	var (
+		out  []store.Record
+		want = from
+		in   interner
+	)
 	for ok := it.First(); ok && len(out) < s.opts.PageSize; ok = it.Next() {
 		v, err := keyVersion(it.Key())
 		if err != nil {
@@ -231,7 +234,7 @@ func (s *Store) readRange(db *cpebble.DB, prefix []byte, from, upto uint64) ([]s
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("%w: %v", store.ErrUnavailable, err), it.Close())
 		}
-		rec, err := decodeRecord(val, v)
+		rec, err := decodeRecord(val, v, &in)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("version %d: %w", v, err), it.Close())
 		}

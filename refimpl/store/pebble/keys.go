@@ -231,15 +231,31 @@ func (r *reader) done() error {
 	return r.err
 }
 
-// decodeRecord copies everything out of v, which pebble may reuse.
-func decodeRecord(v []byte, version uint64) (store.Record, error) {
+// interner reuses the last type and codec strings a scan decoded: they
+// repeat from event to event, and a replay of a long stream should not
+// allocate them again for every event.
+type interner struct{ typ, codec string }
+
+func (in *interner) get(b []byte, last *string) string {
+	if string(b) != *last { // the conversion in a comparison does not allocate
+		*last = string(b)
+	}
+	return *last
+}
+
+// decodeRecord copies everything out of v, which pebble may reuse. in may
+// be nil.
+func decodeRecord(v []byte, version uint64, in *interner) (store.Record, error) {
+	if in == nil {
+		in = &interner{}
+	}
 	r := reader{b: v}
 	r.format()
 	rec := store.Record{Version: version}
 	rec.EventID = r.string("event id")
-	rec.Type = r.string("type")
+	rec.Type = in.get(r.bytes("type"), &in.typ)
 	rec.SchemaVersion = r.uint16("schema version")
-	rec.Codec = r.string("codec")
+	rec.Codec = in.get(r.bytes("codec"), &in.codec)
 	rec.RecordedAt = r.time("recorded at")
 	if n := r.uvarint("metadata count"); n > 0 && r.err == nil {
 		if n > uint64(len(r.b)) {

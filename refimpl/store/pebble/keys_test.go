@@ -20,7 +20,7 @@ func sampleRecords() []store.Record {
 
 func TestRecordRoundTrip(t *testing.T) {
 	for _, r := range sampleRecords() {
-		got, err := decodeRecord(encodeRecord(r), 7)
+		got, err := decodeRecord(encodeRecord(r), 7, nil)
 		if err != nil {
 			t.Fatalf("decode %q: %v", r.EventID, err)
 		}
@@ -43,11 +43,11 @@ func TestDecodeTruncated(t *testing.T) {
 	for _, r := range sampleRecords() {
 		b := encodeRecord(r)
 		for n := range len(b) {
-			if _, err := decodeRecord(b[:n], 1); !errors.Is(err, errCorrupt) {
+			if _, err := decodeRecord(b[:n], 1, nil); !errors.Is(err, errCorrupt) {
 				t.Fatalf("record %q cut to %d of %d bytes: %v, want errCorrupt", r.EventID, n, len(b), err)
 			}
 		}
-		if _, err := decodeRecord(append(b, 0), 1); !errors.Is(err, errCorrupt) {
+		if _, err := decodeRecord(append(b, 0), 1, nil); !errors.Is(err, errCorrupt) {
 			t.Fatalf("record %q with a trailing byte: %v, want errCorrupt", r.EventID, err)
 		}
 	}
@@ -68,11 +68,11 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add(encodeSnapshot(store.Snapshot{Type: "T", Payload: []byte("x")}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := decodeRecord(b, 1)
+		r, err := decodeRecord(b, 1, &interner{})
 		if err != nil {
 			return
 		}
-		again, err := decodeRecord(encodeRecord(r), 1)
+		again, err := decodeRecord(encodeRecord(r), 1, nil)
 		if err != nil || again.EventID != r.EventID || !bytes.Equal(again.Payload, r.Payload) || len(again.Metadata) != len(r.Metadata) {
 			t.Fatalf("re-encoding %+v gave %+v, %v", r, again, err)
 		}
