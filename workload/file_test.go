@@ -256,3 +256,21 @@ func TestValidateAfterOverride(t *testing.T) {
 		t.Errorf("error %q should name the preset file", err)
 	}
 }
+
+// TestDefaultPresetIsTheDefaults: a file that sets nothing is the default
+// workload.
+func TestDefaultPresetIsTheDefaults(t *testing.T) {
+	p, err := Preset("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := Parse("default.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.src, empty.src = nil, nil
+	p.Description = ""
+	if !reflect.DeepEqual(normal0(p), normal0(empty)) {
+		t.Errorf("default preset and defaults differ:\n%+v\n%+v", p, empty)
+	}
+}

@@ -216,7 +216,8 @@ type SweepSpec struct {
 	ReplayTarget time.Duration `yaml:"replay_target"`
 }
 
-// DefaultSpec returns the defaults every workload file is read over.
+// DefaultSpec returns the defaults every workload file is read over: the
+// default preset's workload.
 func DefaultSpec() Spec {
 	return Spec{
 		Name:       "default",
@@ -225,17 +226,17 @@ func DefaultSpec() Spec {
 		Shard:      "0/1",
 		Start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Population: PopulationSpec{
-			Customers: 20000,
+			Customers: 3000,
 			Chooser:   ChooserZipf,
 			Skew:      1.1,
 			Plans:     PlanWeights{Basic: 30, Standard: 50, Premium: 20},
 			Devices:   PlanDevices{Basic: 1, Standard: 2, Premium: 4},
 			History: HistorySpec{
 				Distribution: HistoryLognormal,
-				Mean:         20,
+				Mean:         12,
 				Sigma:        1,
 				Min:          5,
-				Max:          200,
+				Max:          100,
 				Span:         365 * 24 * time.Hour,
 			},
 		},
@@ -244,10 +245,10 @@ func DefaultSpec() Spec {
 			Acquire: 30, Check: 30, Renew: 10, Release: 15, Playback: 10,
 			RegisterDevice: 1, RemoveDevice: 1, Load: 3,
 		},
-		Arrival:  ArrivalSpec{Mode: ModeOpen, Process: ProcessPoisson, Rate: 1000, Workers: 16},
+		Arrival:  ArrivalSpec{Mode: ModeOpen, Process: ProcessPoisson, Rate: 400, Workers: 16},
 		Warmup:   10 * time.Second,
 		Duration: 60 * time.Second,
-		Preload:  PreloadSpec{Enabled: true, Workers: 4},
+		Preload:  PreloadSpec{Enabled: true, Workers: 16},
 		Service:  ServiceSpec{Snapshot: "every:100", Codec: "json"},
 		Sweep: SweepSpec{
 			Intervals:    []string{"none", "10", "50", "100", "500", "1000"},
