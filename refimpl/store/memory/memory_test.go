@@ -23,3 +23,5 @@ func BenchmarkAppend(b *testing.B) { storetest.BenchAppend(b, open) }
 func BenchmarkLoad(b *testing.B) { storetest.BenchLoad(b, open) }
 
 func BenchmarkLatestSnapshot(b *testing.B) { storetest.BenchLatestSnapshot(b, open) }
+
+func BenchmarkAppendParallel(b *testing.B) { storetest.BenchAppendParallel(b, open) }
