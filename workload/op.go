@@ -2,6 +2,35 @@
 // population of customers, title and activity distributions, an operation
 // mix, arrival schedules, preload histories, and the YAML workload files and
 // presets that describe them.
+//
+// A workload file is read over the defaults (DefaultSpec, which is the
+// "default" preset), so it names only what differs:
+//
+//	name: burst
+//	seed: 7
+//	population: {customers: 1000000, chooser: zipf, skew: 1.2}
+//	mix: {acquire: 40, check: 40, release: 20}   # replaces the whole mix
+//	arrival:
+//	  mode: open
+//	  process: poisson
+//	  workers: 64
+//	  stages: [{duration: 30s, rate: 2000}, {duration: 2m, rate: 2000}]
+//	warmup: 30s
+//
+// Parse and LoadFile reject an unknown key, a wrong type or an impossible
+// value with the file, line and field ("w.yaml:9: field arrival.rate: must
+// be ≥ 0, got -5"); Marshal renders the resolved Spec back.
+//
+// New turns a Spec into a Workload. Everything about a customer derives
+// from (seed, customer number), so a population of 100 million costs no
+// memory per customer. A shard (--shard i/n) owns the customers whose
+// activity rank is congruent to i mod n; within a shard each worker's
+// Stream owns a disjoint slice again, so one account is only ever driven
+// by one worker and a stream's operations are valid when run in order.
+// Preload streams each customer's history (open, register devices, then a
+// year of acquires, renewals, playbacks and releases) with exactly the
+// customer's history length in account events. Schedule gives open-loop
+// arrival offsets; closed loop has none.
 package workload
 
 import "time"
