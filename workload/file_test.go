@@ -274,3 +274,25 @@ func TestDefaultPresetIsTheDefaults(t *testing.T) {
 		t.Errorf("default preset and defaults differ:\n%+v\n%+v", p, empty)
 	}
 }
+
+// TestPackageDocExample keeps the package documentation's example valid.
+func TestPackageDocExample(t *testing.T) {
+	src := `name: burst
+seed: 7
+population: {customers: 1000000, chooser: zipf, skew: 1.2}
+mix: {acquire: 40, check: 40, release: 20}   # replaces the whole mix
+arrival:
+  mode: open
+  process: poisson
+  workers: 64
+  stages: [{duration: 30s, rate: 2000}, {duration: 2m, rate: 2000}]
+warmup: 30s
+`
+	s, err := Parse("burst.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Duration != 2*time.Minute || s.Mix.Renew != 0 || s.Population.Customers != 1_000_000 {
+		t.Errorf("got duration %v, mix %+v, customers %d", s.Duration, s.Mix, s.Population.Customers)
+	}
+}
