@@ -78,7 +78,6 @@ type license struct {
 	title    int32
 	device   uint8
 	renewals uint8
-	played   bool
 }
 
 type custLicenses struct {
@@ -163,7 +162,6 @@ func (s *Stream) Next(op *Op) bool {
 			// Playing again inside the playback window is allowed
 			// (without events), so a played license is fine too as long
 			// as a run lasts less than the window (48 h by default).
-			s.custs[ci].lic[li].played = true
 			s.licenseOp(op, OpPlayback, ci, li)
 		} else {
 			s.acquire(op)
