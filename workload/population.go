@@ -122,7 +122,10 @@ func (p *Population) historyLen(id uint64) int {
 	case HistoryUniform:
 		return h.Min + int(hash3(p.seed, id, saltHistory)%uint64(h.Max-h.Min+1))
 	case HistoryGroups:
-		return h.Lengths[id%uint64(len(h.Lengths))]
+		// Contiguous blocks of ids rather than id mod len(Lengths): shards
+		// and workers take ranks by residue, which would otherwise give a
+		// shard only some of the groups when the counts share a factor.
+		return h.Lengths[id*uint64(len(h.Lengths))/p.n]
 	case HistoryExponential:
 		// Shifted by Min so the mean stays Mean.
 		l = float64(h.Min) - math.Log1p(-u)*math.Max(h.Mean-float64(h.Min), 0)

@@ -172,3 +172,28 @@ func TestPreloadCustomersWithHistory(t *testing.T) {
 		t.Error("customer outside the population accepted")
 	}
 }
+
+// TestGroupsSpreadOverShards: with history groups every shard holds enough
+// customers of every length for a replay study, even when the shard count
+// and the group count share a factor.
+func TestGroupsSpreadOverShards(t *testing.T) {
+	for _, n := range []int{1, 2, 4} {
+		for i := range n {
+			s, err := Preset("replay")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Population.Customers = uint64(40 * n)
+			s.Shard = Shard{Index: i, Count: n}.String()
+			w, err := New(s, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range s.Sweep.Histories {
+				if got := len(w.CustomersWithHistory(l, s.Sweep.Customers)); got != s.Sweep.Customers {
+					t.Errorf("shard %d/%d: %d customers with history %d, want %d", i, n, got, l, s.Sweep.Customers)
+				}
+			}
+		}
+	}
+}

@@ -33,8 +33,10 @@ const (
 	HistoryUniform     = "uniform"
 	HistoryExponential = "exponential"
 	HistoryLognormal   = "lognormal"
-	// HistoryGroups gives customer i exactly Lengths[i % len(Lengths)]
-	// events, for replay studies that need known history lengths.
+	// HistoryGroups splits the customers into len(Lengths) equal blocks of
+	// consecutive ids, block g having exactly Lengths[g] events, for replay
+	// studies that need known history lengths. With the uniform and latest
+	// choosers every shard gets an equal share of each block.
 	HistoryGroups = "groups"
 )
 

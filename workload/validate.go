@@ -300,6 +300,9 @@ func (s *Spec) Validate() error {
 				v.addf(fmt.Sprintf("sweep.histories[%d]", i), "history %d is not one of population.history.lengths %v", l, h.Lengths)
 			}
 		}
+		// Each block has at least ⌊N/L⌋ customers and a shard at least
+		// ⌊that/n⌋ of them (exact for uniform and latest ranks; the zipf
+		// chooser's scrambled ranks share blocks only about evenly).
 		perGroup := p.Customers / uint64(len(h.Lengths)) / uint64(shard.Count)
 		if perGroup < uint64(w.Customers) {
 			v.addf("population.customers", "%d customers in %d history groups and %d shards leave %d per group and shard, fewer than sweep.customers %d",
