@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/bench/codecs"
+	"github.com/esbench/esbench/refimpl/codec/catalog"
+	"github.com/esbench/esbench/refimpl/codec/compress"
+)
+
+func newCodecsCmd() *cobra.Command {
+	corpus := codecs.DefaultCorpusOptions()
+	opts := codecs.DefaultOptions()
+	var out string
+	cmd := &cobra.Command{
+		Use:   "codecs",
+		Short: "Measure every codec on one seeded event corpus and print the codec table",
+		Long: `codecs builds one event corpus from the workload generator (the preload
+histories of the default workload, executed by the reference service) plus
+account snapshots of several history lengths, checks that every codec
+round-trips all of it, then measures per codec and event type: encode and
+decode ns per event, allocations, bytes per event, snapshot size and time,
+compressed sizes of snapshots and event batches, and the replay cost per
+event. It prints a table and writes a results directory: codecs.json,
+codecs.md, evolution.md and evolution.json (the schema evolution matrix).
+
+Codecs: ` + strings.Join(catalog.IDs(), ", ") + `. Compressors: ` + strings.Join(compress.IDs()[1:], ", ") + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Budget <= 0 || opts.Budget > time.Minute {
+				return fmt.Errorf("--budget %s: want more than 0 and at most 1m", opts.Budget)
+			}
+			if opts.BatchSize < 1 {
+				return fmt.Errorf("--batch %d: want at least 1", opts.BatchSize)
+			}
+			start := time.Now()
+			c, err := codecs.BuildCorpus(cmd.Context(), corpus)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "corpus: %d events, %d snapshots (%s); measuring...\n",
+				len(c.Events), len(c.Snapshots), time.Since(start).Round(time.Millisecond))
+			res, err := codecs.Measure(cmd.Context(), c, opts)
+			if err != nil {
+				return err
+			}
+			if err := codecs.WriteTable(cmd.OutOrStdout(), res); err != nil {
+				return err
+			}
+			if out == "" {
+				return nil
+			}
+			if err := codecs.WriteDir(out, res); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "results written to %s\n", out)
+			return err
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVar(&opts.Codecs, "codecs", nil, "codecs to measure, comma-separated (default all: "+strings.Join(catalog.IDs(), ",")+")")
+	fs.StringSliceVar(&opts.Compressors, "compressors", opts.Compressors, "compressors for snapshots and batches")
+	fs.StringVar(&out, "out", "results/codecs", "results directory (empty: print the table only)")
+	fs.DurationVar(&opts.Budget, "budget", opts.Budget, "measuring time per cell (codec x event type, snapshot, ...)")
+	fs.IntVar(&opts.BatchSize, "batch", opts.BatchSize, "events per compressed batch")
+	fs.Uint64Var(&corpus.Seed, "seed", corpus.Seed, "workload seed of the corpus")
+	fs.IntVar(&corpus.Customers, "customers", corpus.Customers, "customers whose preload histories form the event corpus")
+	fs.IntSliceVar(&corpus.Histories, "histories", corpus.Histories, "account history lengths to snapshot")
+	return cmd
+}
