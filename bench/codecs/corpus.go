@@ -322,4 +322,3 @@ func fold(s *streamEvents) (any, error) {
 	}
 	return agg.SnapshotState(), nil
 }
-
