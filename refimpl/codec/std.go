@@ -17,17 +17,9 @@ func (JSON) ID() string { return "json" }
 // Marshal encodes v as JSON.
 func (JSON) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
-// Unmarshal decodes JSON into v, rejecting trailing garbage.
-func (JSON) Unmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("json: trailing data after value")
-	}
-	return nil
-}
+// Unmarshal decodes JSON into v. json.Unmarshal already rejects trailing
+// data after the value, and avoids a Decoder allocation per event.
+func (JSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 // Gob is the encoding/gob codec. Each payload is a self-contained gob stream
 // (type description included), because events are decoded one at a time.
