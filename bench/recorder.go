@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,6 +184,7 @@ type collector struct {
 	sink     IntervalSink
 	last     time.Time
 	sinkErr  error
+	keys     []seriesKey // reused to write intervals in a stable order
 }
 
 func newCollector(workers []*workerRecorder, sink IntervalSink, start time.Time) *collector {
@@ -248,10 +251,17 @@ func (c *collector) series(key seriesKey) *Series {
 }
 
 func (c *collector) flushInterval(start, end time.Time) {
+	c.keys = c.keys[:0]
 	for key, iv := range c.interval {
-		if iv.corrected.TotalCount() == 0 {
-			continue
+		if iv.corrected.TotalCount() > 0 {
+			c.keys = append(c.keys, key)
 		}
+	}
+	slices.SortFunc(c.keys, func(a, b seriesKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.outcome, b.outcome))
+	})
+	for _, key := range c.keys {
+		iv := c.interval[key]
 		cs := c.series(key)
 		iv.corrected.MergeInto(cs.Corrected)
 		iv.service.MergeInto(cs.Service)

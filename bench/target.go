@@ -1,7 +1,3 @@
-// Package bench runs workloads against a target and measures them: the
-// open- and closed-loop runner, the per-worker HdrHistogram recorders merged
-// at interval ticks, replay-phase measurement, progress display, and the
-// experiments built on them.
 package bench
 
 import (

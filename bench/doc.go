@@ -1,0 +1,38 @@
+// Package bench runs workloads against a target and measures them: the
+// open- and closed-loop runner, the per-worker HdrHistogram recorders merged
+// at interval ticks, replay-phase measurement, progress display, and the
+// experiments built on them (mixed load, replay study, snapshot sweep).
+//
+// # Measurement model
+//
+// Every worker owns a recorder holding, per operation and outcome, two
+// sparse interval histograms (nanoseconds, 3 significant digits, up to one
+// hour): the corrected latency, from the operation's intended start, and
+// the service time, from its actual start. The hot path takes only the
+// worker's own mutex; the collector contends for it once per interval to
+// swap the worker's buffers, then merges them into interval histograms
+// (written to the .hlog sinks) and cumulative ones. Raw samples are never
+// kept, so memory depends on the number of series, not on the run's length.
+//
+// Open loop: each worker follows an arrival schedule. An operation's
+// intended start is the run's start plus its scheduled offset; when the
+// target falls behind, later operations start late but their latency is
+// still measured from the intended start, so a stall shows in the corrected
+// percentiles (coordinated-omission correction) while the service time does
+// not hide it either. The start lag (actual − intended) has its own
+// histogram and operations lagging more than the late threshold are
+// counted. Workers sleep until shortly before an intended start and yield in
+// a loop for the last SpinSlack, because Go's timers wake up to a
+// millisecond late.
+//
+// Closed loop: each worker sends its next operation when the previous one
+// finishes. The intended start is the actual start, so corrected latency
+// equals service time and no correction is made; reports say so.
+//
+// Warmup: operations whose intended start lies before the warmup boundary
+// are executed and counted in progress but not recorded.
+//
+// Cancellation: when the context ends, workers stop, in-flight operations cut
+// short by the cancellation are not recorded, and Run returns everything
+// measured so far marked partial.
+package bench
