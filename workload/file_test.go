@@ -54,6 +54,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"sweep history without a group", "experiment: sweep\npopulation:\n  customers: 100\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 1000]\n  customers: 10\n", 6, "sweep.histories[1]", "not one of population.history.lengths"},
 		{"top level not a mapping", "- 1\n- 2\n", 1, "", "want a mapping, got a list"},
 		{"integer out of range", "seed: 99999999999999999999999\n", 1, "seed", "want an integer in [0, 2^64)"},
+		{"more workers than customers", "population:\n  customers: 10\narrival:\n  workers: 11\n", 4, "arrival.workers", "11 workers need at least as many customers per shard"},
 		{"no duration nor operations", "duration: 0s\n", 1, "duration", "needs a duration > 0 or operations > 0"},
 	}
 	for _, tc := range cases {

@@ -12,6 +12,7 @@ func smallSpec(t testing.TB, mutate func(*Spec)) *Spec {
 	s.Population.History = HistorySpec{Distribution: HistoryLognormal, Mean: 40, Sigma: 1, Min: 5, Max: 400, Span: s.Population.History.Span}
 	s.Catalogue.Titles = 200 // a small catalogue makes restricted denials frequent
 	s.Catalogue.Restricted = 0.5
+	s.Arrival.Workers = 2
 	if mutate != nil {
 		mutate(&s)
 	}

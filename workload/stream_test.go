@@ -382,7 +382,7 @@ func TestTenMillionCustomersFitIn64MB(t *testing.T) {
 }
 
 func TestStreamErrors(t *testing.T) {
-	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 3 }), Options{})
+	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 3; s.Arrival.Workers = 1 }), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,6 +243,13 @@ func (s *Spec) Validate() error {
 	}
 	if a.Workers < 1 || a.Workers > MaxWorkers {
 		v.addf("arrival.workers", "must be in [1, %d], got %d", MaxWorkers, a.Workers)
+	} else if s.Experiment == ExperimentMixed && err == nil && p.Customers >= 1 && p.Customers <= MaxCustomers {
+		// Each worker owns its own customers; the smallest shard has
+		// ⌊N/n⌋ of them.
+		if smallest := p.Customers / uint64(shard.Count); uint64(a.Workers) > smallest {
+			v.addf("arrival.workers", "%d workers need at least as many customers per shard, but %d customers in %d shards leave %d in the smallest",
+				a.Workers, p.Customers, shard.Count, smallest)
+		}
 	}
 	if s.Warmup < 0 {
 		v.addf("warmup", "must be ≥ 0, got %v", s.Warmup)
