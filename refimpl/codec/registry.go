@@ -17,7 +17,8 @@ type version struct {
 type entry struct {
 	versions map[uint16]version
 	current  uint16
-	name     func(any) bool
+	// goType is the current version's Go type: the only one Encode accepts.
+	goType reflect.Type
 }
 
 // Registry knows every event and snapshot type, each of its schema versions,
@@ -75,8 +76,15 @@ func (r *Registry) Register(typ string, v uint16, newValue func() any, upcast Up
 	}
 	e.versions[v] = version{newValue: newValue, upcast: upcast}
 	if v > e.current {
+		// Only the current version may be encoded: an older Go type left in
+		// kinds would be written under the current version number and decoded
+		// into the wrong shape.
+		if e.goType != nil {
+			delete(r.kinds, e.goType)
+		}
 		e.current = v
-		r.kinds[reflect.TypeOf(newValue())] = typ
+		e.goType = reflect.TypeOf(newValue())
+		r.kinds[e.goType] = typ
 	}
 }
 
