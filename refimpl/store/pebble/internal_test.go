@@ -221,7 +221,7 @@ func TestOpenErrors(t *testing.T) {
 		}
 	})
 	t.Run("Defaults", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := filepath.Join(t.TempDir(), "not", "yet")
 		got := openTest(t, Options{Dir: dir}).Options()
 		if got.ColdDir != filepath.Join(dir, "cold") || got.PageSize != defaultPageSize || got.Sync {
 			t.Fatalf("options with defaults: %+v", got)
