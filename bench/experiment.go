@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -133,42 +134,48 @@ func (e *Experiment) open(ctx context.Context, cfg SystemConfig) (System, error)
 func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys System, name string, params map[string]string) error {
 	spec := e.Workload.Spec()
 	workers := max(spec.Preload.Workers, 1)
-	srcs := make([]OpSource, workers)
+	srcs := make([]*customerCounter, workers)
 	for i := range srcs {
 		p, err := e.Workload.Preload(i, workers)
 		if err != nil {
 			return err
 		}
-		srcs[i] = p
+		srcs[i] = &customerCounter{p: p}
 	}
 	cfg := e.config(name, 0, 0)
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
-	cfg.ExpectedOps = e.expectedPreloadOps(nil)
+	setPreloadProgress(&cfg, srcs, int64(e.Workload.ShardSize()))
 	_, err := e.measure(ctx, res, cfg, params)
 	return err
 }
 
-// expectedPreloadOps estimates the account events preload writes (for the
-// progress ETA); 0 when the shard is too large to count cheaply.
-func (e *Experiment) expectedPreloadOps(ids []uint64) int64 {
-	pop := e.Workload.Population()
-	var n int64
-	if ids != nil {
-		for _, id := range ids {
-			n += int64(pop.Customer(id).HistoryLen)
+// customerCounter publishes how many customers its preloader has begun, so
+// progress can count customers (whose number is known in advance) rather
+// than operations (whose number is not) without racing the worker.
+type customerCounter struct {
+	p       *workload.Preloader
+	started atomic.Int64
+}
+
+// Next yields the preloader's next operation.
+func (c *customerCounter) Next(op *workload.Op) bool {
+	ok := c.p.Next(op)
+	c.started.Store(int64(c.p.Started()))
+	return ok
+}
+
+func setPreloadProgress(cfg *Config, srcs []*customerCounter, customers int64) {
+	cfg.ExpectedOps = customers
+	cfg.ProgressUnit = "customers"
+	cfg.ProgressCount = func() (int64, int64) {
+		var n int64
+		for _, s := range srcs {
+			n += s.started.Load()
 		}
-		return n
+		return n, 0
 	}
-	if e.Workload.ShardSize() > 1_000_000 {
-		return 0
-	}
-	e.Workload.ShardCustomers(func(id uint64) bool {
-		n += int64(pop.Customer(id).HistoryLen)
-		return true
-	})
-	return n
 }
 
 // mixed is the mixed service load: preload, then the measured mix at the
@@ -336,7 +343,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 
 	// Preload, split over the preload workers.
 	workers := min(max(spec.Preload.Workers, 1), len(all))
-	srcs := make([]OpSource, workers)
+	srcs := make([]*customerCounter, workers)
 	for i := range srcs {
 		var ids []uint64
 		for j := i; j < len(all); j += workers {
@@ -346,14 +353,14 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		if err != nil {
 			return reports.LinearFit{}, err
 		}
-		srcs[i] = p
+		srcs[i] = &customerCounter{p: p}
 	}
 	pcfg := e.config("preload "+cfgName, 0, 0)
 	pcfg.Workers = workers
 	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
 	pcfg.SeriesName = byHistory
-	pcfg.ExpectedOps = e.expectedPreloadOps(all)
+	setPreloadProgress(&pcfg, srcs, int64(len(all)))
 	pst, err := e.measure(ctx, res, pcfg, params)
 	if err != nil || ctx.Err() != nil {
 		return reports.LinearFit{}, err

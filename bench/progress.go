@@ -249,8 +249,12 @@ func (ph *runPhases) measure() {
 	if ph.r.cfg.Duration == 0 {
 		total = ph.r.cfg.ExpectedOps
 	}
+	count, unit := ph.r.Completed, "ops"
+	if ph.r.cfg.ProgressCount != nil {
+		count, unit = ph.r.cfg.ProgressCount, ph.r.cfg.ProgressUnit
+	}
 	ph.meas = ph.r.cfg.Progress.Start(TaskSpec{
-		Name: name, Duration: ph.r.cfg.Duration, Total: total, Count: ph.r.Completed,
+		Name: name, Unit: unit, Duration: ph.r.cfg.Duration, Total: total, Count: count,
 	})
 }
 

@@ -72,6 +72,12 @@ type Config struct {
 	// ExpectedOps, if known, is how many operations the run will execute;
 	// progress then shows an ETA for runs bounded by their sources.
 	ExpectedOps int64
+	// ProgressCount and ProgressUnit, if set, make progress count something
+	// else than operations (for example customers preloaded), with
+	// ExpectedOps as its total. ProgressCount must be safe to call from
+	// another goroutine.
+	ProgressCount func() (done, errs int64)
+	ProgressUnit  string
 }
 
 func (c *Config) validate() error {
