@@ -28,7 +28,8 @@ func (Codec) ID() string { return ID }
 
 // Marshal encodes v, a pointer to a domain event or snapshot.
 func (Codec) Marshal(v any) ([]byte, error) {
-	w := writer{b: make([]byte, 0, 96)}
+	// 128 bytes hold any event without regrowing; snapshots grow.
+	w := writer{b: make([]byte, 0, 128)}
 	if err := encode(&w, v); err != nil {
 		return nil, fmt.Errorf("%s: %w", ID, err)
 	}
@@ -41,7 +42,7 @@ func (Codec) Marshal(v any) ([]byte, error) {
 // Unmarshal decodes data into v. Short input, trailing bytes, a bad bool or
 // invalid UTF-8 are errors.
 func (Codec) Unmarshal(data []byte, v any) error {
-	r := reader{b: data}
+	r := reader{b: data, s: string(data)}
 	if err := decode(&r, v); err != nil {
 		return fmt.Errorf("%s: %w", ID, err)
 	}
@@ -89,9 +90,12 @@ func (w *writer) time(field string, t time.Time) {
 var errShort = errors.New("truncated")
 
 // reader consumes fields; after the first error every read returns zero and
-// the error sticks, so decoders need not check after each field.
+// the error sticks, so decoders need not check after each field. s is one
+// string copy of the whole payload: every decoded string is a substring of
+// it, so a decode allocates once for all its strings.
 type reader struct {
 	b   []byte
+	s   string
 	err error
 }
 
@@ -111,13 +115,14 @@ func (r *reader) str(field string) string {
 		r.fail(field, fmt.Errorf("%w: string of %d bytes, %d left", errShort, n, len(r.b)))
 		return ""
 	}
-	s := r.b[:n]
-	if !utf8.Valid(s) {
+	off := len(r.s) - len(r.b)
+	s := r.s[off : off+int(n)]
+	if !utf8.ValidString(s) {
 		r.fail(field, errors.New("invalid UTF-8"))
 		return ""
 	}
 	r.b = r.b[n:]
-	return string(s)
+	return s
 }
 
 func (r *reader) uint(field string) uint64 {
