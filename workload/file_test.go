@@ -46,7 +46,9 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown mode", "arrival:\n  mode: half-open\n", 2, "arrival.mode", "want one of open, closed"},
 		{"zero workers", "arrival:\n  workers: 0\n", 2, "arrival.workers", "must be in [1"},
 		{"duration with stages", "warmup: 0s\nduration: 30s\narrival:\n  stages: [{duration: 10s, rate: 5}]\n", 2, "duration", "omit duration or set it to 10s"},
-		{"bad snapshot policy", "service:\n  snapshot: sometimes\n", 2, "service.snapshot", "want none, every:N"},
+		{"bad snapshot policy", "service:\n  snapshot: sometimes\n", 2, "service.snapshot", "sometimes"},
+		{"bad snapshot interval", "service:\n  snapshot: every:0\n", 2, "service.snapshot", "every:0"},
+		{"unknown codec", "service:\n  codec: xml\n", 2, "service.codec", "want one of json, gob"},
 		{"bad sweep interval", "sweep:\n  intervals: [none, ten]\n", 2, "sweep.intervals[1]", "want \"none\" or an event count"},
 		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be ≥ 0"},
 		{"empty value", "seed:\n", 1, "seed", "has no value"},
@@ -114,6 +116,14 @@ func TestParseSyntaxErrorNamesLine(t *testing.T) {
 	_, err := Parse("w.yaml", []byte("seed: 1\narrival:\n  rate: [1, 2\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "w.yaml:") || !strings.Contains(err.Error(), "invalid YAML") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestServiceHintsAccepted(t *testing.T) {
+	for _, snap := range []string{"none", "every:100", "load:events>200", "load:events>200,time>5ms"} {
+		if _, err := Parse("w.yaml", []byte("service:\n  snapshot: \""+snap+"\"\n  codec: msgp\n")); err != nil {
+			t.Errorf("snapshot %q: %v", snap, err)
+		}
 	}
 }
 

@@ -195,11 +195,12 @@ type PreloadSpec struct {
 
 // ServiceSpec carries hints for the service under test.
 type ServiceSpec struct {
-	// Snapshot is the snapshot policy: "none", "every:N", "events:N"
-	// (when a load replayed more than N events) or "time:D" (when a load
-	// took longer than D).
+	// Snapshot is the snapshot policy: "none", "every:N", or "load:"
+	// followed by "events>N" and/or "time>D" (snapshot when a load
+	// replayed more than N events or took longer than D), as
+	// repository.ParseSnapshotPolicy reads it.
 	Snapshot string `yaml:"snapshot"`
-	// Codec is the event codec id (for example "json" or "gob").
+	// Codec is the event codec id, one of catalog.IDs() (json, gob, ...).
 	Codec string `yaml:"codec"`
 }
 

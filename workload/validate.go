@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/esbench/esbench/refimpl/codec/catalog"
+	"github.com/esbench/esbench/refimpl/repository"
 )
 
 // Limits of the model.
@@ -263,11 +266,11 @@ func (s *Spec) Validate() error {
 	if s.Preload.Workers < 1 || s.Preload.Workers > MaxWorkers {
 		v.addf("preload.workers", "must be in [1, %d], got %d", MaxWorkers, s.Preload.Workers)
 	}
-	if err := checkSnapshotPolicy(s.Service.Snapshot); err != nil {
+	if _, err := repository.ParseSnapshotPolicy(s.Service.Snapshot); err != nil {
 		v.add("service.snapshot", err.Error())
 	}
-	if strings.TrimSpace(s.Service.Codec) == "" {
-		v.add("service.codec", "must not be empty")
+	if !slices.Contains(catalog.IDs(), s.Service.Codec) {
+		v.oneOf("service.codec", s.Service.Codec, catalog.IDs()...)
 	}
 
 	w := &s.Sweep
@@ -333,27 +336,6 @@ func (s *Spec) Validate() error {
 }
 
 var planNames = [...]string{"basic", "standard", "premium"}
-
-// checkSnapshotPolicy accepts none, every:N, events:N and time:D.
-func checkSnapshotPolicy(p string) error {
-	if p == "none" {
-		return nil
-	}
-	kind, arg, ok := strings.Cut(p, ":")
-	switch {
-	case ok && (kind == "every" || kind == "events"):
-		if n, err := strconv.Atoi(arg); err != nil || n < 1 {
-			return fmt.Errorf("%s needs an event count ≥ 1, got %q", kind, p)
-		}
-		return nil
-	case ok && kind == "time":
-		if d, err := time.ParseDuration(arg); err != nil || d <= 0 {
-			return fmt.Errorf("time needs a duration > 0, got %q", p)
-		}
-		return nil
-	}
-	return fmt.Errorf("want none, every:N, events:N or time:D, got %q", p)
-}
 
 type validator struct {
 	src  *source
