@@ -34,7 +34,7 @@ func TestVTSameBytesAsProtobuf(t *testing.T) {
 	}
 }
 
-func FuzzDecodeVT(f *testing.F) {
+func FuzzDecodeVTProto(f *testing.F) {
 	c := newVT(f)
 	codectest.FuzzSeeds(f, c)
 	r := codectest.Registry(c)
