@@ -243,7 +243,31 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 		cfg.ExpectedOps = int64(spec.Operations)
 	}
 	_, err = e.measure(ctx, res, cfg, params)
+	if n := len(res.Runs); n > 0 && cfg.TargetRate > 0 {
+		setOpTargets(&res.Runs[n-1], &spec.Mix, cfg.TargetRate)
+	}
 	return err
+}
+
+// setOpTargets gives each operation its share of the target rate by the
+// mix's weights.
+func setOpTargets(run *reports.Run, m *workload.MixSpec, rate float64) {
+	w := map[workload.OpKind]float64{
+		workload.OpAcquire: m.Acquire, workload.OpCheck: m.Check, workload.OpRenew: m.Renew,
+		workload.OpRelease: m.Release, workload.OpPlayback: m.Playback, workload.OpRegisterDevice: m.RegisterDevice,
+		workload.OpRemoveDevice: m.RemoveDevice, workload.OpLoad: m.Load,
+	}
+	var sum float64
+	for _, v := range w {
+		sum += v
+	}
+	if sum <= 0 {
+		return
+	}
+	for i := range run.Operations {
+		op := &run.Operations[i]
+		op.TargetRate = rate * w[workload.OpKind(op.Op)] / sum
+	}
 }
 
 // intervalPolicy turns a sweep interval ("none" or N) into a snapshot

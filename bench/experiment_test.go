@@ -68,6 +68,9 @@ func TestMixedExperiment(t *testing.T) {
 	kinds := map[string]bool{}
 	for _, op := range mixed.Operations {
 		kinds[op.Op] = true
+		if op.Op == "acquire" && op.TargetRate != 400*30.0/100 {
+			t.Errorf("acquire target rate %g, want its 30%% share of 400/s", op.TargetRate)
+		}
 		if op.Errors["invalid"] > 0 || op.Errors["other"] > 0 {
 			t.Errorf("%s: generated operations rejected: %v", op.Op, op.Errors)
 		}

@@ -19,6 +19,9 @@ func WriteConsole(w io.Writer, r *Result) error {
 	for i := range r.Runs {
 		run := &r.Runs[i]
 		p("\n%s: %s\n", run.Name, runLine(run))
+		for _, w := range Warnings(run) {
+			p("WARNING: %s\n", w)
+		}
 		if len(run.Operations) > 0 {
 			p("op\toutcome\tcount\trate/s\tp50\tp90\tp99\tp99.9\tmax\tsvc p99\t\n")
 			for _, op := range run.Operations {

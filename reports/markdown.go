@@ -66,17 +66,20 @@ func writeRunMarkdown(bw *bufio.Writer, run *Run) {
 		p("> Partial: %s\n\n", run.PartialReason)
 	}
 	p("%s\n\n", runLine(run))
+	for _, w := range Warnings(run) {
+		p("> **Warning**: %s\n\n", w)
+	}
 	if len(run.Params) > 0 {
 		p("Parameters:%s\n\n", formatParams(run.Params))
 	}
 	if len(run.Operations) > 0 {
 		p("Latency from the intended start (%s) and service time:\n\n", correctedNote(run))
-		p("| op | count | rate/s | errors | late | p50 | p90 | p99 | p99.9 | p99.99 | max | service p50 | service p99 | service max |\n")
+		p("| op | count | rate/s (target) | errors | late | p50 | p90 | p99 | p99.9 | p99.99 | max | service p50 | service p99 | service max |\n")
 		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, op := range run.Operations {
 			c, s := op.Corrected, op.Service
-			p("| %s | %d | %.1f | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				op.Op, op.Count, op.Rate, sumErrors(op.Errors), op.Late,
+			p("| %s | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				op.Op, op.Count, rateCell(op), sumErrors(op.Errors), op.Late,
 				FormatNs(c.P50Ns), FormatNs(c.P90Ns), FormatNs(c.P99Ns), FormatNs(c.P999Ns), FormatNs(c.P9999Ns), FormatNs(c.MaxNs),
 				FormatNs(s.P50Ns), FormatNs(s.P99Ns), FormatNs(s.MaxNs))
 		}
@@ -160,6 +163,20 @@ func runLine(run *Run) string {
 	return b.String()
 }
 
+// Warnings lists what makes a run's figures suspect: a target rate not
+// reached, or many operations starting late.
+func Warnings(run *Run) []string {
+	var out []string
+	if run.TargetRate > 0 && run.AchievedRate < 0.95*run.TargetRate && run.MeasuredNs > 0 {
+		out = append(out, fmt.Sprintf("achieved %.1f/s, %.0f%% of the %.1f/s target", run.AchievedRate, 100*run.AchievedRate/run.TargetRate, run.TargetRate))
+	}
+	if run.Mode == "open" && run.Recorded > 0 && float64(run.Late) > 0.01*float64(run.Recorded) {
+		out = append(out, fmt.Sprintf("%.1f%% of operations started more than %s late: the system under test (or this machine) "+
+			"did not keep up with the schedule, and corrected latencies include the queueing", 100*float64(run.Late)/float64(run.Recorded), FormatNs(run.LateThresholdNs)))
+	}
+	return out
+}
+
 func correctedNote(run *Run) string {
 	if run.Mode == "open" {
 		return "corrected for coordinated omission"
@@ -186,6 +203,13 @@ func bucketRange(b BucketStats) string {
 	default:
 		return fmt.Sprintf("%d–%d", b.Lower, b.Upper-1)
 	}
+}
+
+func rateCell(op OpStats) string {
+	if op.TargetRate > 0 {
+		return fmt.Sprintf("%.1f (%.1f)", op.Rate, op.TargetRate)
+	}
+	return fmt.Sprintf("%.1f", op.Rate)
 }
 
 func sumErrors(m map[string]int64) int64 {

@@ -302,6 +302,24 @@ func TestNewRunDir(t *testing.T) {
 	}
 }
 
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		run  Run
+		want int
+	}{
+		{"fine", Run{Mode: "open", TargetRate: 100, AchievedRate: 99, MeasuredNs: 1, Recorded: 1000, Late: 5}, 0},
+		{"slow", Run{Mode: "open", TargetRate: 100, AchievedRate: 50, MeasuredNs: 1, Recorded: 1000}, 1},
+		{"late and slow", Run{Mode: "open", TargetRate: 100, AchievedRate: 50, MeasuredNs: 1, Recorded: 1000, Late: 500}, 2},
+		{"closed loop", Run{Mode: "closed", Recorded: 1000}, 0},
+	}
+	for _, tt := range tests {
+		if got := Warnings(&tt.run); len(got) != tt.want {
+			t.Errorf("%s: %d warnings %q, want %d", tt.name, len(got), got, tt.want)
+		}
+	}
+}
+
 func TestCPUModel(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "cpuinfo")
 	if err := os.WriteFile(p, []byte("processor\t: 0\nvendor_id\t: X\nmodel name\t: Test CPU 3000\n"), 0o644); err != nil {
