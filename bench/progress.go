@@ -17,9 +17,17 @@ import (
 // DefaultPlainEvery is how often a non-terminal progress display prints.
 const DefaultPlainEvery = 5 * time.Second
 
-// IsTerminal reports whether f is a terminal (progress bars) rather than a
-// file or pipe (plain progress lines, as in CI).
-func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+// IsTerminal reports whether f is a terminal with a known width (progress
+// bars) rather than a file, a pipe or a size-less pseudo-terminal (plain
+// progress lines, as in CI).
+func IsTerminal(f *os.File) bool {
+	fd := int(f.Fd())
+	if !term.IsTerminal(fd) {
+		return false
+	}
+	w, _, err := term.GetSize(fd)
+	return err == nil && w > 0
+}
 
 // Progress shows the phases of a run: mpb bars on a terminal, otherwise a
 // plain line per task at a fixed interval. It polls counters it is given and
