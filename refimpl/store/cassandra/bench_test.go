@@ -2,6 +2,8 @@ package cassandra
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"testing"
@@ -37,6 +39,18 @@ func benchRecords(from, n int) []store.Record {
 		}
 	}
 	return out
+}
+
+// uniqueCustomer names a partition no earlier run (-count repeats a
+// sub-benchmark on the same keyspace) has written: appending to an old one
+// would measure idempotent retries instead of writes.
+func uniqueCustomer(tb testing.TB, label string) string {
+	tb.Helper()
+	var r [6]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		tb.Fatal(err)
+	}
+	return "bench-" + label + "-" + hex.EncodeToString(r[:])
 }
 
 // benchStore opens a store of mode on a keyspace of the benchmark's own.
@@ -92,7 +106,7 @@ func BenchmarkAppend(b *testing.B) {
 			for _, batch := range []int{1, 10} {
 				for _, impl := range []string{"store", "gocql"} {
 					b.Run(fmt.Sprintf("batch=%d/impl=%s", batch, impl), func(b *testing.B) {
-						st := store.StreamID{Customer: "bench-append-" + impl + strconv.Itoa(batch), AggregateType: "DownloadAccount", AggregateID: "a"}
+						st := store.StreamID{Customer: uniqueCustomer(b, "append-"+impl), AggregateType: "DownloadAccount", AggregateID: "a"}
 						var version int64
 						b.ReportAllocs()
 						for b.Loop() {
@@ -237,4 +251,86 @@ func BenchmarkConformance(b *testing.B) {
 	b.Run("Append", func(b *testing.B) { storetest.BenchAppend(b, open) })
 	b.Run("Load", func(b *testing.B) { storetest.BenchLoad(b, open) })
 	b.Run("LatestSnapshot", func(b *testing.B) { storetest.BenchLatestSnapshot(b, open) })
+}
+
+// BenchmarkOverhead alternates a store call and the plain loop's call in
+// every iteration, so both see the same background load (the machine is
+// shared), and reports each side's mean time and their ratio; ns/op is the
+// pair's time.
+func BenchmarkOverhead(b *testing.B) {
+	ctx := context.Background()
+	report := func(b *testing.B, tStore, tRaw time.Duration, n int) {
+		b.ReportMetric(float64(tStore.Microseconds())/float64(n), "store-us/op")
+		b.ReportMetric(float64(tRaw.Microseconds())/float64(n), "gocql-us/op")
+		b.ReportMetric(float64(tStore)/float64(tRaw), "store/gocql")
+	}
+	for _, mode := range []Mode{ModeConditional, ModeUnconditional} {
+		b.Run("append/mode="+string(mode), func(b *testing.B) {
+			s := benchStore(b, mode)
+			for _, batch := range []int{1, 10} {
+				b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+					a := store.StreamID{Customer: uniqueCustomer(b, "ovh-store"), AggregateType: "DownloadAccount", AggregateID: "a"}
+					r := store.StreamID{Customer: uniqueCustomer(b, "ovh-gocql"), AggregateType: "DownloadAccount", AggregateID: "a"}
+					var version int64
+					var tStore, tRaw time.Duration
+					n := 0
+					for b.Loop() {
+						evs := benchRecords(int(version), batch)
+						t0 := time.Now()
+						if err := s.Append(ctx, store.AppendRequest{Stream: a, ExpectedVersion: uint64(version), Events: evs}); err != nil {
+							b.Fatalf("store append at %d: %v", version, err)
+						}
+						t1 := time.Now()
+						if err := rawAppend(ctx, s, r, version, evs); err != nil {
+							b.Fatalf("gocql append at %d: %v", version, err)
+						}
+						tStore += t1.Sub(t0)
+						tRaw += time.Since(t1)
+						version += int64(batch)
+						n++
+					}
+					report(b, tStore, tRaw, n)
+				})
+			}
+		})
+	}
+	b.Run("load", func(b *testing.B) {
+		s := benchStore(b, ModeConditional)
+		for _, n := range []int{100, 1_000, 10_000} {
+			st := store.StreamID{Customer: "ovh-load-" + strconv.Itoa(n), AggregateType: "DownloadAccount", AggregateID: "a"}
+			for i := 0; i < n; i += 100 {
+				if err := s.Append(ctx, store.AppendRequest{Stream: st, ExpectedVersion: uint64(i), Events: benchRecords(i, min(100, n-i))}); err != nil {
+					b.Fatalf("preload: %v", err)
+				}
+			}
+			if err := s.SaveSnapshot(ctx, store.Snapshot{Stream: st, Version: uint64(n - snapshotLag), Type: "DownloadAccount", SchemaVersion: 1, Codec: "json", Payload: make([]byte, 2048), CreatedAt: benchTime}); err != nil {
+				b.Fatalf("snapshot: %v", err)
+			}
+			for _, snap := range []bool{false, true} {
+				b.Run(fmt.Sprintf("history=%d/snapshot=%v", n, snap), func(b *testing.B) {
+					var tStore, tRaw time.Duration
+					loads := 0
+					for b.Loop() {
+						t0 := time.Now()
+						got1, err := storeLoad(ctx, s, st, snap)
+						if err != nil {
+							b.Fatalf("store load: %v", err)
+						}
+						t1 := time.Now()
+						got2, err := rawLoad(ctx, s, st, snap)
+						if err != nil {
+							b.Fatalf("gocql load: %v", err)
+						}
+						tStore += t1.Sub(t0)
+						tRaw += time.Since(t1)
+						if got1 != got2 {
+							b.Fatalf("store read %d events, the plain loop %d", got1, got2)
+						}
+						loads++
+					}
+					report(b, tStore, tRaw, loads)
+				})
+			}
+		}
+	})
 }
