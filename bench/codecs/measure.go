@@ -1,10 +1,12 @@
 package codecs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
@@ -252,9 +254,14 @@ func (c Cost) scale(f float64) Cost {
 	return Cost{Ns: c.Ns * f, Allocs: c.Allocs * f, AllocBytes: c.AllocBytes * f}
 }
 
-// meter times operations the way testing.B does: growing rounds until one
-// lasts the budget, allocations counted over that round.
+// meter times operations the way testing.B does, made robust against a
+// shared, noisy machine: it grows n until one round of n calls lasts a fifth
+// of the budget, then runs five such rounds and reports the median round
+// (time and allocations of that round), so one descheduled round cannot
+// skew a cell.
 type meter struct{ budget time.Duration }
+
+const meterRounds = 5
 
 // run calls op(i) for i cycling over [0, items) and returns the cost per
 // call. The first error stops it.
@@ -267,14 +274,13 @@ func (m meter) run(items int, op func(i int) error) (Cost, error) {
 			return Cost{}, err
 		}
 	}
-	n := items
-	var ms0, ms1 runtime.MemStats
-	for {
+	round := func(n int) (Cost, time.Duration, error) {
+		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
 		start := time.Now()
 		for i, j := 0, 0; i < n; i++ {
 			if err := op(j); err != nil {
-				return Cost{}, err
+				return Cost{}, 0, err
 			}
 			if j++; j == items {
 				j = 0
@@ -282,17 +288,36 @@ func (m meter) run(items int, op func(i int) error) (Cost, error) {
 		}
 		elapsed := time.Since(start)
 		runtime.ReadMemStats(&ms1)
-		if elapsed >= m.budget || n >= 1<<30 {
-			return Cost{
-				Ns:         float64(elapsed.Nanoseconds()) / float64(n),
-				Allocs:     float64(ms1.Mallocs-ms0.Mallocs) / float64(n),
-				AllocBytes: float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n),
-			}, nil
+		return Cost{
+			Ns:         float64(elapsed.Nanoseconds()) / float64(n),
+			Allocs:     float64(ms1.Mallocs-ms0.Mallocs) / float64(n),
+			AllocBytes: float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n),
+		}, elapsed, nil
+	}
+	target := m.budget / meterRounds
+	n := items
+	for {
+		_, elapsed, err := round(n)
+		if err != nil {
+			return Cost{}, err
 		}
-		// Aim 20% past the budget, growing at most 100x per round.
-		next := int(float64(n) * 1.2 * float64(m.budget) / float64(max(elapsed, time.Microsecond)))
+		if elapsed >= target || n >= 1<<30 {
+			break
+		}
+		// Aim 20% past the target, growing at most 100x per step.
+		next := int(float64(n) * 1.2 * float64(target) / float64(max(elapsed, time.Microsecond)))
 		n = min(max(next, n+1), 100*n)
 	}
+	costs := make([]Cost, meterRounds)
+	for i := range costs {
+		c, _, err := round(n)
+		if err != nil {
+			return Cost{}, err
+		}
+		costs[i] = c
+	}
+	slices.SortFunc(costs, func(a, b Cost) int { return cmp.Compare(a.Ns, b.Ns) })
+	return costs[meterRounds/2], nil
 }
 
 func (m meter) eventCost(c codec.Codec, typ string, events []Event) (EventCost, error) {
