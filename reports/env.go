@@ -66,3 +66,26 @@ func cpuModel(path string) string {
 	}
 	return ""
 }
+
+// Process records the harness's own resource use at the end of a run, so
+// that a long run can be checked for memory growth.
+type Process struct {
+	HeapAllocBytes uint64 `json:"heap_alloc_bytes"`
+	HeapSysBytes   uint64 `json:"heap_sys_bytes"`
+	SysBytes       uint64 `json:"sys_bytes"`
+	NumGC          uint32 `json:"num_gc"`
+	GCPauseTotalNs uint64 `json:"gc_pause_total_ns"`
+}
+
+// CollectProcess reads the Go runtime's memory statistics.
+func CollectProcess() *Process {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return &Process{
+		HeapAllocBytes: ms.HeapAlloc,
+		HeapSysBytes:   ms.HeapSys,
+		SysBytes:       ms.Sys,
+		NumGC:          ms.NumGC,
+		GCPauseTotalNs: ms.PauseTotalNs,
+	}
+}

@@ -29,7 +29,12 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	p("| CPU | %s, %d cores |\n", orDash(e.CPUModel), e.Cores)
 	p("| host | %s |\n", orDash(e.Hostname))
 	p("| backend | %s%s |\n", orDash(e.Backend), formatParams(e.BackendOptions))
-	p("| codec | %s |\n\n", orDash(e.Codec))
+	p("| codec | %s |\n", orDash(e.Codec))
+	if pr := r.Process; pr != nil {
+		p("| harness memory at end | heap %.1f MiB (of %.1f MiB reserved), %d GCs, %s total GC pause |\n",
+			float64(pr.HeapAllocBytes)/(1<<20), float64(pr.HeapSysBytes)/(1<<20), pr.NumGC, FormatNs(int64(pr.GCPauseTotalNs)))
+	}
+	p("\n")
 
 	if s := r.Sweep; s != nil {
 		writeSweepMarkdown(bw, s)

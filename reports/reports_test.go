@@ -39,6 +39,7 @@ func sampleResult(t *testing.T) *Result {
 	res.Finished = res.Started.Add(time.Minute)
 	res.Partial = true
 	res.PartialReason = "interrupted: context canceled"
+	res.Process = CollectProcess()
 	res.Runs = []Run{{
 		Name: "mixed", Mode: "open", Workers: 4, TargetRate: 100, AchievedRate: 99.5, Recorded: 5000,
 		StartLag: &lat,
@@ -266,7 +267,7 @@ func TestWriteDirAndSummaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Partial result", "| acquire | 5000 |", "| acquire | conflict | 3 |", "Fit: load time ≈", "| 100 | 10 |", "coordinated omission"} {
+	for _, want := range []string{"Partial result", "| acquire | 5000 |", "harness memory at end", "| acquire | conflict | 3 |", "Fit: load time ≈", "| 100 | 10 |", "coordinated omission"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("summary.md lacks %q", want)
 		}

@@ -41,6 +41,8 @@ type Result struct {
 	Codecs []CodecCell `json:"codecs,omitempty"`
 	// Files lists the other files written beside result.json (relative).
 	Files []string `json:"files,omitempty"`
+	// Process is the harness's own memory use when the run ended.
+	Process *Process `json:"process,omitempty"`
 }
 
 // New returns an empty Result of the current schema.

@@ -221,6 +221,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 
 	res.Finished = time.Now()
 	res.Environment.Finished = res.Finished
+	res.Process = reports.CollectProcess()
 	if runErr != nil && !res.Partial {
 		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
 	}
