@@ -144,3 +144,33 @@ func BenchmarkLongRunMemory(b *testing.B) {
 		b.ReportMetric(float64(nLong)/float64(max(nShort, 1)), "ops-ratio")
 	}
 }
+
+// BenchmarkRunnerWorkloadNoop is the generator and the recorder together:
+// the default workload's operation stream, one worker, a no-op target, in a
+// closed loop. Run with -cpu 1 for the one-core figure.
+func BenchmarkRunnerWorkloadNoop(b *testing.B) {
+	spec := workload.DefaultSpec()
+	w, err := workload.New(&spec, workload.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := w.NewStream(0, 1, uint64(b.N))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := NewRunner(Config{Workers: 1, Target: noop, Source: func(int) OpSource { return st }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	stats, err := r.Run(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if stats.Recorded() != int64(b.N) {
+		b.Fatalf("recorded %d, want %d", stats.Recorded(), b.N)
+	}
+	b.ReportMetric(float64(stats.Recorded())/b.Elapsed().Seconds(), "ops/s")
+}
