@@ -295,10 +295,13 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		s    sample
 	)
 	s.openLoop = sched != nil
+	// last is when the previous operation ended: the loop's end check needs
+	// no clock read of its own.
+	last := r.since()
 	for ctx.Err() == nil {
 		// In an open loop too: a target that cannot keep up must not stretch
 		// the run; the shortfall shows in the achieved rate.
-		if r.end > 0 && r.since() >= r.end {
+		if r.end > 0 && last >= r.end {
 			return nil
 		}
 		// The op is generated before waiting, so generation never adds lag.
@@ -324,6 +327,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		resp.Loads = resp.Loads[:0]
 		err := target.Do(ctx, &op, &resp)
 		end := r.since()
+		last = end
 		out := resp.Outcome
 		if err != nil {
 			if ctx.Err() != nil {
