@@ -535,7 +535,7 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 			if !ok {
 				break
 			}
-			if err := ctx.Err(); err != nil {
+			if err := s.check(ctx); err != nil {
 				yield(store.Record{}, err)
 				return
 			}
@@ -562,8 +562,8 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 			}
 		}
 		if err := it.Close(); err != nil {
-			if ctx.Err() != nil {
-				yield(store.Record{}, ctx.Err())
+			if cerr := s.check(ctx); cerr != nil {
+				yield(store.Record{}, cerr)
 				return
 			}
 			yield(store.Record{}, fmt.Errorf("cassandra: load %s after %d: %w", st, after, unavailable(err)))
@@ -876,7 +876,7 @@ func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[stor
 				if !ok {
 					break
 				}
-				if err := ctx.Err(); err != nil {
+				if err := s.check(ctx); err != nil {
 					_ = it.Close()
 					yield(store.Record{}, err)
 					return
@@ -894,8 +894,8 @@ func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[stor
 				}
 			}
 			if err := it.Close(); err != nil {
-				if ctx.Err() != nil {
-					yield(store.Record{}, ctx.Err())
+				if cerr := s.check(ctx); cerr != nil {
+					yield(store.Record{}, cerr)
 					return
 				}
 				yield(store.Record{}, fmt.Errorf("cassandra: audit load of %s: %w", st, unavailable(err)))
