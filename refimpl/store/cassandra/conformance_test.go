@@ -22,3 +22,29 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// TestConformanceUnconditional runs the suite's applicable subset against
+// the plain-writes mode. The skipped areas all expect a wrong expected
+// version to be refused, which this mode does not check by design.
+func TestConformanceUnconditional(t *testing.T) {
+	cfg := newKeyspace(t, nodeConfig(t))
+	cfg.Mode = ModeUnconditional
+	const why = "unconditional mode does not check expected versions (see docs/cassandra.md)"
+	storetest.Run(t, storetest.Harness{
+		Open: func(tb testing.TB) store.Store { return openStore(tb, cfg) },
+		Reopen: func(tb testing.TB, s store.Store) store.Store {
+			if err := s.Close(); err != nil {
+				tb.Fatalf("Close: %v", err)
+			}
+			return openStore(tb, cfg)
+		},
+		Skip: map[string]string{
+			"Conflict":          why,
+			"IdempotentRetry":   why + "; retries of the same request are covered by TestUnconditionalMode",
+			"MultiStreamAtomic": why,
+			"ConcurrentWriters": why,
+			"Archival":          why + " (its retry case expects a conflict)",
+			"Reopen":            why + " (it checks a conflict after reopening)",
+		},
+	})
+}
