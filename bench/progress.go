@@ -49,7 +49,7 @@ func NewProgress(ctx context.Context, out io.Writer, interactive bool, every tim
 		p.every = DefaultPlainEvery
 	}
 	if interactive {
-		p.bars = mpb.NewWithContext(ctx, mpb.WithOutput(out), mpb.WithWidth(40),
+		p.bars = mpb.NewWithContext(ctx, mpb.WithOutput(out),
 			mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
 	}
 	return p
@@ -97,7 +97,7 @@ func (p *Progress) Start(spec TaskSpec) *Task {
 	empty := ""
 	t.text.Store(&empty)
 	if p.bars != nil {
-		t.bar = p.bars.AddBar(t.barTotal(),
+		t.bar = p.bars.AddBar(t.barTotal(), mpb.BarWidth(24),
 			mpb.PrependDecorators(decor.Name(spec.Name, decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return *t.text.Load() })),
 		)
@@ -154,12 +154,14 @@ func (t *Task) update(final bool) {
 		eta = t.spec.Duration - el
 	}
 	eta = max(eta, 0)
-	line := fmt.Sprintf("%d %s  %.0f %s/s  errors %d  elapsed %s", done, t.spec.Unit, rate, t.spec.Unit, errs, el.Round(time.Second))
-	if !final && (t.spec.Total > 0 || t.spec.Duration > 0) {
-		line += "  ETA " + eta.Round(time.Second).String()
-	}
-	t.text.Store(&line)
+	withETA := !final && (t.spec.Total > 0 || t.spec.Duration > 0)
 	if t.bar != nil {
+		// Bars share a terminal line with the name and the bar: keep it short.
+		line := fmt.Sprintf("%s %s  %s/s  err %s  %s", compact(float64(done)), t.spec.Unit, compact(rate), compact(float64(errs)), el.Round(time.Second))
+		if withETA {
+			line += "  ETA " + eta.Round(time.Second).String()
+		}
+		t.text.Store(&line)
 		cur := done
 		if t.spec.Total <= 0 {
 			cur = el.Milliseconds()
@@ -181,6 +183,10 @@ func (t *Task) update(final bool) {
 		t.bar.SetCurrent(cur)
 		return
 	}
+	line := fmt.Sprintf("%d %s  %.0f %s/s  errors %d  elapsed %s", done, t.spec.Unit, rate, t.spec.Unit, errs, el.Round(time.Second))
+	if withETA {
+		line += "  ETA " + eta.Round(time.Second).String()
+	}
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	state := ""
@@ -188,6 +194,18 @@ func (t *Task) update(final bool) {
 		state = " done"
 	}
 	fmt.Fprintf(t.p.out, "[%s%s] %s\n", t.spec.Name, state, line)
+}
+
+// compact renders a count or rate with a k or M suffix.
+func compact(x float64) string {
+	switch {
+	case x < 10_000:
+		return fmt.Sprintf("%.0f", x)
+	case x < 1_000_000:
+		return fmt.Sprintf("%.1fk", x/1e3)
+	default:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	}
 }
 
 // Done ends the task, showing its final count. Safe on a nil Task and

@@ -81,9 +81,21 @@ func TestProgressBarsDoNotBlock(t *testing.T) {
 		t.Fatal("run with progress bars did not finish")
 	}
 	s := out.String()
-	for _, want := range []string{"noop warmup", "noop measure", "ops/s"} {
+	for _, want := range []string{"noop warmup", "noop measure", " ops ", "/s"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("bar output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestCompact(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{{0, "0"}, {9999, "9999"}, {12345, "12.3k"}, {2500000, "2.50M"}}
+	for _, tt := range tests {
+		if got := compact(tt.in); got != tt.want {
+			t.Errorf("compact(%g) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
