@@ -291,3 +291,21 @@ func TestTimedOutConditionalAppend(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledInFlight: a caller that cancels while the batch may be on the
+// wire gets an unknown outcome, never a success or a plain failure.
+func TestCancelledInFlight(t *testing.T) {
+	cfg := newKeyspace(t, nodeConfig(t))
+	s := openStore(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.execCAS = func(ctx context.Context, b *gocql.Batch, dest map[string]any) (bool, *gocql.Iter, error) {
+		cancel()
+		return false, nil, ctx.Err()
+	}
+	st := store.StreamID{Customer: "cancel", AggregateType: "T", AggregateID: "a"}
+	err := s.Append(ctx, store.AppendRequest{Stream: st, Events: []store.Record{{EventID: "e1", Type: "T"}}})
+	if !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("append cancelled in flight: %v, want ErrOutcomeUnknown and context.Canceled", err)
+	}
+}

@@ -22,6 +22,9 @@ import (
 // store.ErrUnavailable.
 var ErrOutcomeUnknown = errors.New("cassandra: outcome of a timed-out conditional append unknown")
 
+// readBackTimeout caps the read-back of a timed-out conditional append.
+const readBackTimeout = 10 * time.Second
+
 // casExecutor runs a conditional batch; it is the driver's MapExecCAS, and
 // tests replace it to inject the faults a single healthy node never shows.
 type casExecutor func(ctx context.Context, b *gocql.Batch, dest map[string]any) (applied bool, it *gocql.Iter, err error)
@@ -273,11 +276,14 @@ func (s *Store) appendConditional(ctx context.Context, reqs []store.AppendReques
 	first := map[string]any{}
 	applied, it, err := s.execCAS(ctx, b, first)
 	if err != nil {
-		if ctx.Err() != nil && !isTimeout(err) {
-			return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, err)
-		}
-		if isTimeout(err) || ctx.Err() != nil {
+		if isTimeout(err) {
 			return s.resolveTimeout(ctx, reqs, err)
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			// Cancelled while the batch may have been on the wire: no proof
+			// either way, and the caller asked not to wait for one.
+			return fmt.Errorf("cassandra: append to %s cancelled in flight (%v); retrying it is safe: %w: %w",
+				reqs[0].Stream, err, ErrOutcomeUnknown, cerr)
 		}
 		return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, classifyWrite(err))
 	}
@@ -451,7 +457,10 @@ func isTimeout(err error) bool {
 // proves a conflict (the batch can never apply). Anything else stays
 // unknown.
 func (s *Store) resolveTimeout(ctx context.Context, reqs []store.AppendRequest, cause error) error {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+	// The caller's own deadline may be what expired; the read-back gets a
+	// bounded budget of its own, since only it can turn "unknown" into an
+	// answer.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.cfg.Timeout, readBackTimeout))
 	defer cancel()
 	states := map[[2]string]*streamState{}
 	for _, r := range reqs {
