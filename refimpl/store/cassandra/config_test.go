@@ -109,3 +109,32 @@ func TestContactPoints(t *testing.T) {
 		t.Fatalf("contactPoints = %q, want %q", got, want)
 	}
 }
+
+func TestClusterConfig(t *testing.T) {
+	c := Config{
+		Hosts: []string{"a", "b:9142"}, LocalDC: "dc1", Username: "u", Password: "p",
+		TLS:             TLS{Enabled: true, CAFile: "ca.pem", ServerName: "cass.example"},
+		ReadConsistency: "ONE", SerialConsistency: "SERIAL", Timeout: 5 * time.Second, Retries: 3, PageSize: 50,
+	}.withDefaults()
+	cc := c.clusterConfig("ks")
+	switch {
+	case cc.Port != 9042 || cc.Keyspace != "ks" || len(cc.Hosts) != 2:
+		t.Fatalf("port %d keyspace %q hosts %v", cc.Port, cc.Keyspace, cc.Hosts)
+	case cc.Timeout != 5*time.Second || cc.ConnectTimeout != 10*time.Second || cc.MaxWaitSchemaAgreement != 2*time.Minute:
+		t.Fatalf("timeouts %v %v %v", cc.Timeout, cc.ConnectTimeout, cc.MaxWaitSchemaAgreement)
+	case cc.Consistency.String() != "ONE" || cc.SerialConsistency.String() != "SERIAL":
+		t.Fatalf("consistency %v serial %v", cc.Consistency, cc.SerialConsistency)
+	case cc.PageSize != 50:
+		t.Fatalf("page size %d", cc.PageSize)
+	case cc.SslOpts == nil || cc.SslOpts.CaPath != "ca.pem" || cc.SslOpts.ServerName != "cass.example" || !cc.SslOpts.EnableHostVerification:
+		t.Fatalf("TLS options %+v", cc.SslOpts)
+	case cc.Authenticator == nil:
+		t.Fatal("no authenticator with a username set")
+	case cc.PoolConfig.HostSelectionPolicy == nil:
+		t.Fatal("no host selection policy")
+	}
+	plain := Config{Hosts: []string{"a"}}.withDefaults().clusterConfig("")
+	if plain.SslOpts != nil || plain.Authenticator != nil {
+		t.Fatalf("TLS %v or authenticator %v without being asked", plain.SslOpts, plain.Authenticator)
+	}
+}
