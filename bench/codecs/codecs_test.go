@@ -113,6 +113,14 @@ func TestMeasureAndWriteDir(t *testing.T) {
 			}
 		}
 	}
+	if len(res.InSitu) != 2 {
+		t.Fatalf("in-situ rows %+v", res.InSitu)
+	}
+	for _, is := range res.InSitu {
+		if is.Events != len(c.Replay) || is.Loads < 3 || is.DecodeNs <= 0 || is.TotalNs < is.DecodeNs || is.StoredBytes < 10*is.Events {
+			t.Errorf("implausible in-situ load %+v", is)
+		}
+	}
 	if res.Flatbuf == nil || res.Flatbuf.ReadOneField.Ns <= 0 {
 		t.Errorf("no flatbuf field read: %+v", res.Flatbuf)
 	}
@@ -139,7 +147,7 @@ func TestMeasureAndWriteDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| flatbuf |", "| binary |", "DownloadGranted", "Schema evolution", "silent corruption", "read one field"} {
+	for _, want := range []string{"| flatbuf |", "| binary |", "DownloadGranted", "Schema evolution", "silent corruption", "read one field", "In-situ load"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("codecs.md lacks %q", want)
 		}
@@ -173,5 +181,29 @@ func TestMeasureRejectsUnknownCodec(t *testing.T) {
 	}
 	if _, err := BuildCorpus(context.Background(), CorpusOptions{Seed: 1, Customers: 1, Histories: []int{1}}); err == nil {
 		t.Fatal("BuildCorpus with a 1-event history succeeded")
+	}
+}
+
+// Every codec's stream loads through the harness's own service system, and
+// the stored size is that codec's.
+func TestInSituLoadEveryCodec(t *testing.T) {
+	c := testCorpus(t)
+	all, err := catalog.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := map[string]int{}
+	for _, cd := range all {
+		is, err := MeasureInSitu(context.Background(), cd, c, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", cd.ID(), err)
+		}
+		if is.Loads != 3 || is.Events != len(c.Replay) {
+			t.Errorf("%s: %+v", cd.ID(), is)
+		}
+		sizes[cd.ID()] = is.StoredBytes
+	}
+	if sizes["binary"] >= sizes["json"] || sizes["protobuf"] != sizes["vtproto"] {
+		t.Errorf("stored sizes %v: want binary < json and protobuf == vtproto", sizes)
 	}
 }

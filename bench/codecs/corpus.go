@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/esbench/esbench/bench"
 	"github.com/esbench/esbench/refimpl/codec"
@@ -77,6 +78,8 @@ type Corpus struct {
 	// ReplayID its customer.
 	Replay   []Event
 	ReplayID string
+	// replayStart is the workload's start, the simulated "now" of loads.
+	replayStart time.Time
 }
 
 // Types lists the event types present, most frequent first.
@@ -154,7 +157,7 @@ func BuildCorpus(ctx context.Context, opts CorpusOptions) (*Corpus, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Corpus{Options: opts}
+	c := &Corpus{Options: opts, replayStart: spec.Start}
 	for _, s := range streams {
 		idx := make([]int, len(s.events))
 		for i, e := range s.events {

@@ -133,6 +133,7 @@ type Results struct {
 	Snapshots    []SnapshotCost   `json:"snapshots"`
 	Batches      []BatchCost      `json:"batches"`
 	Flatbuf      *FieldRead       `json:"flatbuf_field_read,omitempty"`
+	InSitu       []InSitu         `json:"in_situ"`
 	Evolution    evolution.Matrix `json:"evolution"`
 }
 
@@ -192,6 +193,13 @@ func Measure(ctx context.Context, corpus *Corpus, opts Options) (*Results, error
 			}
 		}
 		res.Totals = append(res.Totals, total)
+		if len(corpus.Replay) > 0 {
+			is, err := MeasureInSitu(ctx, c, corpus, opts.Budget)
+			if err != nil {
+				return nil, err
+			}
+			res.InSitu = append(res.InSitu, is)
+		}
 		for _, s := range corpus.Snapshots {
 			sc, err := m.snapshotCost(c, s, zs)
 			if err != nil {

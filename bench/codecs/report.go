@@ -107,6 +107,15 @@ func (r *Results) snapshot(codecID, name string) (SnapshotCost, bool) {
 	return SnapshotCost{}, false
 }
 
+func (r *Results) inSitu(codecID string) (InSitu, bool) {
+	for _, is := range r.InSitu {
+		if is.Codec == codecID {
+			return is, true
+		}
+	}
+	return InSitu{}, false
+}
+
 func (r *Results) batch(codecID string) (BatchCost, bool) {
 	for _, b := range r.Batches {
 		if b.Codec == codecID {
@@ -129,7 +138,7 @@ func compressedBy(cs []Compressed, id string) (Compressed, bool) {
 func summaryRows(r *Results) (header []string, rows [][]string) {
 	snap := largestAccount(r)
 	header = []string{"codec", "enc ns/ev", "dec ns/ev", "enc allocs", "dec allocs", "B/ev", "batch zstd B/ev",
-		"replay ns/ev", "snap B " + snap, "snap zstd B", "snap enc µs", "snap dec µs"}
+		"replay ns/ev", "load ns/ev", "snap B " + snap, "snap zstd B", "snap enc µs", "snap dec µs"}
 	for _, t := range r.Totals {
 		row := []string{t.Codec, f0(t.Encode.Ns), f0(t.Decode.Ns), f1(t.Encode.Allocs), f1(t.Decode.Allocs), f1(t.BytesPerEvent)}
 		if b, ok := r.batch(t.Codec); ok {
@@ -142,6 +151,11 @@ func summaryRows(r *Results) (header []string, rows [][]string) {
 			row = append(row, "-")
 		}
 		row = append(row, f0(t.Replay.Ns))
+		if is, ok := r.inSitu(t.Codec); ok {
+			row = append(row, f0(is.TotalNs))
+		} else {
+			row = append(row, "-")
+		}
 		if s, ok := r.snapshot(t.Codec, snap); ok {
 			z := "-"
 			if c, ok := compressedBy(s.Compressed, "zstd"); ok {
@@ -197,12 +211,24 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 		r.Corpus.Seed, r.CorpusEvents, r.Corpus.Customers, r.ReplayEvents, time.Duration(r.BudgetNs))
 	b.WriteString("## Per event (corpus mix) and snapshots\n\n")
 	b.WriteString("ns and allocations per event are weighted by each type's share of the corpus; decode includes allocating " +
-		"the value; replay is decode through the registry plus Apply to the aggregate.\n\n")
+		"the value; replay is decode through the registry plus Apply to the aggregate; load is the same account " +
+		"loaded through the harness's service system (repository, registry, aggregate) from an in-memory store, " +
+		"no snapshots.\n\n")
 	header, rows := summaryRows(r)
 	mdTable(&b, header, rows)
 	if r.Flatbuf != nil {
 		fmt.Fprintf(&b, "\nFlatBuffers, DownloadGranted: read one field in place %.0f ns; decode everything %.0f ns "+
 			"(protobuf decode everything %.0f ns).\n", r.Flatbuf.ReadOneField.Ns, r.Flatbuf.DecodeAll.Ns, r.Flatbuf.ProtobufDecode.Ns)
+	}
+
+	if len(r.InSitu) > 0 {
+		fmt.Fprintf(&b, "\n## In-situ load of a %d-event account (ns per event, median of the loads)\n\n", r.InSitu[0].Events)
+		rows = nil
+		for _, is := range r.InSitu {
+			rows = append(rows, []string{is.Codec, fmt.Sprint(is.StoredBytes), fmt.Sprint(is.Loads), f0(is.TotalNs), f0(is.ReadNs),
+				f0(is.DecodeNs), f0(is.ApplyNs)})
+		}
+		mdTable(&b, []string{"codec", "stored bytes", "loads", "total", "event read", "decode", "apply"}, rows)
 	}
 
 	b.WriteString("\n## Corpus\n\n| type | events | share |\n|---|---|---|\n")
