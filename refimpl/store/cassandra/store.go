@@ -192,6 +192,23 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
 
+// fail maps a failed request: ErrClosed when the store was closed under
+// it, else as unavailable does.
+func (s *Store) fail(err error) error {
+	if s.closed.Load() && !errors.Is(err, store.ErrClosed) {
+		return fmt.Errorf("%w: %w", store.ErrClosed, err)
+	}
+	return unavailable(err)
+}
+
+// failWrite is fail for writes, whose oversized batches are the caller's.
+func (s *Store) failWrite(err error) error {
+	if s.closed.Load() {
+		return s.fail(err)
+	}
+	return classifyWrite(err)
+}
+
 func version64(v uint64, what string, st store.StreamID) (int64, error) {
 	if v > math.MaxInt64 {
 		return 0, fmt.Errorf("%w: %s %d of %s exceeds Cassandra's bigint", store.ErrInvalid, what, v, st)
@@ -239,7 +256,7 @@ func (s *Store) appendPlain(ctx context.Context, reqs []store.AppendRequest) err
 	}
 	markIdempotent(b)
 	if err := b.ExecContext(ctx); err != nil {
-		return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, classifyWrite(err))
+		return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, s.failWrite(err))
 	}
 	return nil
 }
@@ -285,7 +302,7 @@ func (s *Store) appendConditional(ctx context.Context, reqs []store.AppendReques
 			return fmt.Errorf("cassandra: append to %s cancelled in flight (%v); retrying it is safe: %w: %w",
 				reqs[0].Stream, err, ErrOutcomeUnknown, cerr)
 		}
-		return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, classifyWrite(err))
+		return fmt.Errorf("cassandra: append to %s: %w", reqs[0].Stream, s.failWrite(err))
 	}
 	if applied {
 		if it != nil {
@@ -303,7 +320,7 @@ func (s *Store) appendConditional(ctx context.Context, reqs []store.AppendReques
 			rows = append(rows, m)
 		}
 		if err := it.Close(); err != nil {
-			return fmt.Errorf("cassandra: reading the rows of a failed conditional append to %s: %w", reqs[0].Stream, unavailable(err))
+			return fmt.Errorf("cassandra: reading the rows of a failed conditional append to %s: %w", reqs[0].Stream, s.fail(err))
 		}
 	}
 	states := streamStates(rows)
@@ -345,7 +362,7 @@ func (s *Store) fillArchived(ctx context.Context, reqs []store.AppendRequest, st
 			}
 		}
 		if err := it.Close(); err != nil {
-			return fmt.Errorf("cassandra: append to %s: reading archived event ids: %w", r.Stream, unavailable(err))
+			return fmt.Errorf("cassandra: append to %s: reading archived event ids: %w", r.Stream, s.fail(err))
 		}
 	}
 	return nil
@@ -575,7 +592,7 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 				yield(store.Record{}, cerr)
 				return
 			}
-			yield(store.Record{}, fmt.Errorf("cassandra: load %s after %d: %w", st, after, unavailable(err)))
+			yield(store.Record{}, fmt.Errorf("cassandra: load %s after %d: %w", st, after, s.fail(err)))
 			return
 		}
 		if !checked {
@@ -607,7 +624,7 @@ func (s *Store) marker(ctx context.Context, st store.StreamID) (head, archived i
 		return 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("cassandra: reading the marker row of %s: %w", st, unavailable(err))
+		return 0, 0, fmt.Errorf("cassandra: reading the marker row of %s: %w", st, s.fail(err))
 	}
 	if h != nil {
 		head = *h
@@ -667,7 +684,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	err := s.sess.Query(s.q.saveSnap, st.Customer, st.AggregateType, st.AggregateID, int64(sn.Version), sn.Type, int(sn.SchemaVersion), sn.Codec, sn.Payload, sn.CreatedAt).
 		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec()
 	if err != nil {
-		return fmt.Errorf("cassandra: save snapshot of %s at %d: %w", st, sn.Version, classifyWrite(err))
+		return fmt.Errorf("cassandra: save snapshot of %s at %d: %w", st, sn.Version, s.failWrite(err))
 	}
 	return nil
 }
@@ -695,7 +712,7 @@ func (s *Store) LatestSnapshot(ctx context.Context, st store.StreamID, atOrBelow
 		return store.Snapshot{}, false, nil
 	}
 	if err != nil {
-		return store.Snapshot{}, false, fmt.Errorf("cassandra: latest snapshot of %s: %w", st, unavailable(err))
+		return store.Snapshot{}, false, fmt.Errorf("cassandra: latest snapshot of %s: %w", st, s.fail(err))
 	}
 	sn.Version = uint64(v)
 	sn.SchemaVersion = uint16(sv)
@@ -718,7 +735,7 @@ func (s *Store) TrimSnapshots(ctx context.Context, st store.StreamID, keep int) 
 	if keep == 0 {
 		if err := s.sess.Query(s.q.deleteSnaps, st.Customer, st.AggregateType, st.AggregateID).
 			WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
-			return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, unavailable(err))
+			return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, s.fail(err))
 		}
 		return nil
 	}
@@ -730,14 +747,14 @@ func (s *Store) TrimSnapshots(ctx context.Context, st store.StreamID, keep int) 
 		cut = v
 	}
 	if err := it.Close(); err != nil {
-		return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, unavailable(err))
+		return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, s.fail(err))
 	}
 	if n <= int64(keep) {
 		return nil
 	}
 	if err := s.sess.Query(s.q.deleteSnapsUpTo, st.Customer, st.AggregateType, st.AggregateID, cut).
 		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
-		return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, unavailable(err))
+		return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, s.fail(err))
 	}
 	return nil
 }
@@ -767,7 +784,7 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("cassandra: archive %s: oldest snapshot: %w", st, unavailable(err))
+		return 0, fmt.Errorf("cassandra: archive %s: oldest snapshot: %w", st, s.fail(err))
 	}
 	_, archived, err := s.marker(ctx, st)
 	if err != nil {
@@ -787,7 +804,7 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 		}
 		markIdempotent(b)
 		if err := b.ExecContext(ctx); err != nil {
-			return fmt.Errorf("cassandra: archive %s: copy: %w", st, unavailable(err))
+			return fmt.Errorf("cassandra: archive %s: copy: %w", st, s.fail(err))
 		}
 		b = s.newArchiveBatch(ctx)
 		size = 0
@@ -810,7 +827,7 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 		}
 	}
 	if err := it.Close(); err != nil {
-		return 0, fmt.Errorf("cassandra: archive %s: read: %w", st, unavailable(err))
+		return 0, fmt.Errorf("cassandra: archive %s: read: %w", st, s.fail(err))
 	}
 	if err := flush(); err != nil {
 		return 0, err
@@ -825,18 +842,18 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 			// writing it outside Paxos could be lost to a concurrent append.
 			applied, err := q.Consistency(s.writeCL).SerialConsistency(s.serialCL).MapScanCAS(map[string]any{})
 			if err != nil {
-				return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, unavailable(err))
+				return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, s.fail(err))
 			}
 			if !applied {
 				return 0, fmt.Errorf("cassandra: archive %s: the stream's head row is missing: %w", st, store.ErrUnavailable)
 			}
 		} else if err := q.Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
-			return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, unavailable(err))
+			return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, s.fail(err))
 		}
 	}
 	if err := s.sess.Query(s.q.deleteHot, st.Customer, st.AggregateType, st.AggregateID, highest).
 		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
-		return 0, fmt.Errorf("cassandra: archive %s: delete from the hot table: %w", st, unavailable(err))
+		return 0, fmt.Errorf("cassandra: archive %s: delete from the hot table: %w", st, s.fail(err))
 	}
 	return moved, nil
 }
@@ -907,7 +924,7 @@ func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[stor
 					yield(store.Record{}, cerr)
 					return
 				}
-				yield(store.Record{}, fmt.Errorf("cassandra: audit load of %s: %w", st, unavailable(err)))
+				yield(store.Record{}, fmt.Errorf("cassandra: audit load of %s: %w", st, s.fail(err)))
 				return
 			}
 		}
