@@ -27,13 +27,13 @@ import (
 // same corpus.
 type CorpusOptions struct {
 	// Seed seeds the workload generator.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Customers is how many customers of the default workload's population
 	// have their preloaded histories turned into the event corpus.
-	Customers int
+	Customers int `json:"customers"`
 	// Histories are the account history lengths (in events) whose snapshots
 	// the corpus holds.
-	Histories []int
+	Histories []int `json:"histories"`
 }
 
 // DefaultCorpusOptions is the corpus of esbench codecs and of the Go
