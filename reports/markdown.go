@@ -37,7 +37,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	p("\n")
 
 	if s := r.Sweep; s != nil {
-		writeSweepMarkdown(bw, s)
+		writeSweepMarkdown(bw, r.Experiment, s)
 	}
 	if b := r.BreakEven; b != nil {
 		p("## Snapshot break-even\n\n")
@@ -129,17 +129,25 @@ func writeReplayMarkdown(bw *bufio.Writer, rp *ReplayReport) {
 	p("\n%s\n\n", fitLine(rp.Fit))
 }
 
-func writeSweepMarkdown(bw *bufio.Writer, s *Sweep) {
+func writeSweepMarkdown(bw *bufio.Writer, experiment string, s *Sweep) {
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
-	p("## Snapshot-interval sweep\n\nReplay target: p99 ≤ %s.\n\n", FormatNs(s.TargetP99Ns))
+	title := "Snapshot-interval sweep"
+	if experiment != "sweep" {
+		title = "Replay against history length"
+	}
+	p("## %s\n\nReplay target: p99 ≤ %s.\n\n", title, FormatNs(s.TargetP99Ns))
 	p("| history | interval | replay p50 | replay p99 | replay p99.9 | append p99 | bytes/stream | write amp. |\n")
 	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	for _, c := range s.Cells {
+	for _, c := range SortedCells(s.Cells) {
 		p("| %d | %s | %s | %s | %s | %s | %.0f | %.2f |\n", c.History, IntervalName(c.Interval),
 			FormatNs(c.ReplayP50Ns), FormatNs(c.ReplayP99Ns), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns),
 			c.BytesPerStrm, c.WriteAmplification)
 	}
-	p("\n| history | recommended interval | |\n|--:|--:|---|\n")
+	p("\n")
+	if len(s.Recommendations) == 0 {
+		return
+	}
+	p("| history | recommended interval | |\n|--:|--:|---|\n")
 	for _, rec := range s.Recommendations {
 		mark := ""
 		if !rec.Met {
@@ -148,6 +156,19 @@ func writeSweepMarkdown(bw *bufio.Writer, s *Sweep) {
 		p("| %d | %s%s | %s |\n", rec.History, IntervalName(rec.Interval), mark, rec.Reason)
 	}
 	p("\n")
+}
+
+// SortedCells returns the cells ordered by history length, then interval
+// ("none" first).
+func SortedCells(cells []SweepCell) []SweepCell {
+	out := slices.Clone(cells)
+	slices.SortStableFunc(out, func(a, b SweepCell) int {
+		if a.History != b.History {
+			return a.History - b.History
+		}
+		return a.Interval - b.Interval
+	})
+	return out
 }
 
 func runLine(run *Run) string {

@@ -226,6 +226,18 @@ func TestRecommend(t *testing.T) {
 	}
 }
 
+func TestSortedCells(t *testing.T) {
+	cells := []SweepCell{{History: 100, Interval: 10}, {History: 10, Interval: 50}, {History: 100, Interval: 0}, {History: 10, Interval: 0}}
+	got := SortedCells(cells)
+	want := []SweepCell{{History: 10, Interval: 0}, {History: 10, Interval: 50}, {History: 100, Interval: 0}, {History: 100, Interval: 10}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if cells[0].History != 100 {
+		t.Error("SortedCells reordered its input")
+	}
+}
+
 func TestComputeBreakEven(t *testing.T) {
 	tests := []struct {
 		name          string
