@@ -146,36 +146,60 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
-	setPreloadProgress(&cfg, srcs, int64(e.Workload.ShardSize()))
+	setPreloadProgress(&cfg, srcs, e.historyEvents(nil))
 	_, err := e.measure(ctx, res, cfg, params)
 	return err
 }
 
-// customerCounter publishes how many customers its preloader has begun, so
-// progress can count customers (whose number is known in advance) rather
-// than operations (whose number is not) without racing the worker.
+// customerCounter publishes how many account events its preloader has
+// generated, so progress can count against a total known in advance (the
+// customers' history lengths) without racing the worker. Every preload
+// operation but a playback is one account event.
 type customerCounter struct {
-	p       *workload.Preloader
-	started atomic.Int64
+	p      *workload.Preloader
+	events atomic.Int64
 }
 
 // Next yields the preloader's next operation.
 func (c *customerCounter) Next(op *workload.Op) bool {
 	ok := c.p.Next(op)
-	c.started.Store(int64(c.p.Started()))
+	if ok && op.Kind != workload.OpPlayback {
+		c.events.Add(1)
+	}
 	return ok
 }
 
-func setPreloadProgress(cfg *Config, srcs []*customerCounter, customers int64) {
-	cfg.ExpectedOps = customers
-	cfg.ProgressUnit = "customers"
+func setPreloadProgress(cfg *Config, srcs []*customerCounter, events int64) {
+	cfg.ExpectedOps = events
+	cfg.ProgressUnit = "events"
 	cfg.ProgressCount = func() (int64, int64) {
 		var n int64
 		for _, s := range srcs {
-			n += s.started.Load()
+			n += s.events.Load()
 		}
 		return n, 0
 	}
+}
+
+// historyEvents sums the history lengths of ids, or of the whole shard when
+// ids is nil (0, meaning unknown, for shards too large to walk quickly).
+func (e *Experiment) historyEvents(ids []uint64) int64 {
+	pop := e.Workload.Population()
+	var n int64
+	if ids != nil {
+		for _, id := range ids {
+			n += int64(pop.Customer(id).HistoryLen)
+		}
+		return n
+	}
+	if e.Workload.ShardSize() > 2_000_000 {
+		return 0
+	}
+	e.Workload.ShardCustomers(func(id uint64) bool {
+		n += int64(pop.Customer(id).HistoryLen)
+		return true
+	})
+	return n
 }
 
 // mixed is the mixed service load: preload, then the measured mix at the
@@ -384,7 +408,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
 	pcfg.SeriesName = byHistory
-	setPreloadProgress(&pcfg, srcs, int64(len(all)))
+	setPreloadProgress(&pcfg, srcs, e.historyEvents(all))
 	pst, err := e.measure(ctx, res, pcfg, params)
 	if err != nil || ctx.Err() != nil {
 		return reports.LinearFit{}, err
