@@ -201,3 +201,29 @@ func CheckAppend(reqs []AppendRequest) error {
 	}
 	return nil
 }
+
+// CheckSnapshot validates a snapshot the same way in every backend: a valid
+// stream, a version above 0 and a type.
+func CheckSnapshot(sn Snapshot) error {
+	if err := sn.Stream.Validate(); err != nil {
+		return err
+	}
+	if sn.Version == 0 {
+		return fmt.Errorf("%w: snapshot of %s at version 0", ErrInvalid, sn.Stream)
+	}
+	if sn.Type == "" {
+		return fmt.Errorf("%w: snapshot of %s at version %d has no type", ErrInvalid, sn.Stream, sn.Version)
+	}
+	return nil
+}
+
+// CheckTrim validates a TrimSnapshots call the same way in every backend.
+func CheckTrim(stream StreamID, keep int) error {
+	if err := stream.Validate(); err != nil {
+		return err
+	}
+	if keep < 0 {
+		return fmt.Errorf("%w: keep %d snapshots of %s", ErrInvalid, keep, stream)
+	}
+	return nil
+}

@@ -659,14 +659,8 @@ func scanRecord(it *gocql.Iter) (store.Record, bool) {
 // --- snapshots ---
 
 func checkSnapshot(sn store.Snapshot) error {
-	if err := sn.Stream.Validate(); err != nil {
+	if err := store.CheckSnapshot(sn); err != nil {
 		return err
-	}
-	if sn.Version == 0 {
-		return fmt.Errorf("%w: snapshot of %s at version 0", store.ErrInvalid, sn.Stream)
-	}
-	if sn.Type == "" {
-		return fmt.Errorf("%w: snapshot of %s at version %d has no type", store.ErrInvalid, sn.Stream, sn.Version)
 	}
 	_, err := version64(sn.Version, "snapshot version", sn.Stream)
 	return err

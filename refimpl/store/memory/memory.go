@@ -245,25 +245,12 @@ func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record
 	return out, nil
 }
 
-func checkSnapshot(sn store.Snapshot) error {
-	if err := sn.Stream.Validate(); err != nil {
-		return err
-	}
-	if sn.Version == 0 {
-		return fmt.Errorf("%w: snapshot of %s at version 0", store.ErrInvalid, sn.Stream)
-	}
-	if sn.Type == "" {
-		return fmt.Errorf("%w: snapshot of %s at version %d has no type", store.ErrInvalid, sn.Stream, sn.Version)
-	}
-	return nil
-}
-
 // SaveSnapshot implements store.SnapshotStore.
 func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkSnapshot(sn); err != nil {
+	if err := store.CheckSnapshot(sn); err != nil {
 		return err
 	}
 	p, err := s.partition(sn.Stream.Customer, true)
@@ -327,11 +314,8 @@ func (s *Store) TrimSnapshots(ctx context.Context, id store.StreamID, keep int) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := id.Validate(); err != nil {
+	if err := store.CheckTrim(id, keep); err != nil {
 		return err
-	}
-	if keep < 0 {
-		return fmt.Errorf("%w: keep %d snapshots of %s", store.ErrInvalid, keep, id)
 	}
 	p, err := s.partition(id.Customer, false)
 	if err != nil || p == nil {

@@ -179,16 +179,3 @@ func (l logger) Fatalf(format string, args ...any) {
 	l.l.Error(msg, "component", "pebble")
 	panic("pebble store: " + msg)
 }
-
-func checkSnapshot(sn store.Snapshot) error {
-	if err := sn.Stream.Validate(); err != nil {
-		return err
-	}
-	if sn.Version == 0 {
-		return fmt.Errorf("%w: snapshot of %s at version 0", store.ErrInvalid, sn.Stream)
-	}
-	if sn.Type == "" {
-		return fmt.Errorf("%w: snapshot of %s at version %d has no type", store.ErrInvalid, sn.Stream, sn.Version)
-	}
-	return nil
-}

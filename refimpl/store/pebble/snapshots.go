@@ -16,7 +16,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkSnapshot(sn); err != nil {
+	if err := store.CheckSnapshot(sn); err != nil {
 		return err
 	}
 	if err := s.enter(); err != nil {
@@ -83,11 +83,8 @@ func (s *Store) TrimSnapshots(ctx context.Context, id store.StreamID, keep int) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := id.Validate(); err != nil {
+	if err := store.CheckTrim(id, keep); err != nil {
 		return err
-	}
-	if keep < 0 {
-		return fmt.Errorf("%w: keep %d snapshots of %s", store.ErrInvalid, keep, id)
 	}
 	if err := s.enter(); err != nil {
 		return err
