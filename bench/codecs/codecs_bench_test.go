@@ -20,7 +20,7 @@ import (
 
 func benchCodecs(b *testing.B) []codec.Codec {
 	b.Helper()
-	cs, err := catalog.All()
+	cs, err := catalog.Base()
 	if err != nil {
 		b.Fatal(err)
 	}

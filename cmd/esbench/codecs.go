@@ -28,7 +28,9 @@ compressed sizes of snapshots and event batches, and the replay cost per
 event. It prints a table and writes a results directory: codecs.json,
 codecs.md, evolution.md and evolution.json (the schema evolution matrix).
 
-Codecs: ` + strings.Join(catalog.IDs(), ", ") + `. Compressors: ` + strings.Join(compress.IDs()[1:], ", ") + `.`,
+Codecs: ` + strings.Join(catalog.IDs(), ", ") + `; each also behind a compressor as
+<codec>+` + strings.Join(catalog.Compressors(), "|") + ` (what --codec of esbench run can name). Compressors
+measured on snapshots and batches: ` + strings.Join(compress.IDs()[1:], ", ") + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Budget <= 0 || opts.Budget > time.Minute {

@@ -12,19 +12,38 @@ import (
 )
 
 func TestAllMatchesIDs(t *testing.T) {
+	base, err := Base()
+	if err != nil {
+		t.Fatal(err)
+	}
 	all, err := All()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, c := range all {
+	for _, c := range base {
 		got = append(got, c.ID())
 	}
 	if !slices.Equal(got, IDs()) {
-		t.Fatalf("All() ids %v, IDs() %v", got, IDs())
+		t.Fatalf("Base() ids %v, IDs() %v", got, IDs())
 	}
 	if len(got) < 9 {
 		t.Fatalf("only %d codecs", len(got))
+	}
+	got = got[:0]
+	for _, c := range all {
+		got = append(got, c.ID())
+		if !Known(c.ID()) {
+			t.Errorf("Known(%q) = false", c.ID())
+		}
+	}
+	if want := append(IDs(), CompressedIDs()...); !slices.Equal(got, want) {
+		t.Fatalf("All() ids %v, want %v", got, want)
+	}
+	for _, id := range []string{"", "thrift", "msgp+brotli", "zstd", "msgp+zstd+zstd"} {
+		if Known(id) {
+			t.Errorf("Known(%q) = true", id)
+		}
 	}
 }
 
@@ -41,6 +60,9 @@ func TestSelect(t *testing.T) {
 	}
 	if cs, err := Select(nil); err != nil || len(cs) != len(IDs()) {
 		t.Fatalf("Select(nil) = %d codecs, %v", len(cs), err)
+	}
+	if cs, err := Select([]string{"cbor+zstd"}); err != nil || len(cs) != 1 || cs[0].ID() != "cbor+zstd" {
+		t.Fatalf("Select(cbor+zstd) = %v, %v", cs, err)
 	}
 }
 
