@@ -24,12 +24,13 @@ histories of the default workload, executed by the reference service) plus
 account snapshots of several history lengths, checks that every codec
 round-trips all of it, then measures per codec and event type: encode and
 decode ns per event, allocations, bytes per event, snapshot size and time,
-compressed sizes of snapshots and event batches, and the replay cost per
-event. It prints a table and writes a results directory: codecs.json,
+compressed sizes of snapshots and event batches, the replay cost per event
+and the in-situ cost of loading an account through the harness's service
+system. It prints a table and writes a results directory: codecs.json,
 codecs.md, evolution.md and evolution.json (the schema evolution matrix).
 
 Codecs: ` + strings.Join(catalog.IDs(), ", ") + `; each also behind a compressor as
-<codec>+` + strings.Join(catalog.Compressors(), "|") + ` (what --codec of esbench run can name). Compressors
+<codec>+` + strings.Join(catalog.Compressors(), "|") + ` (envelopes written so decode anywhere). Compressors
 measured on snapshots and batches: ` + strings.Join(compress.IDs()[1:], ", ") + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
