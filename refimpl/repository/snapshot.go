@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/domain"
@@ -37,33 +38,16 @@ func (r *Repository) writeSnapshot(ctx context.Context, job snapshotJob) bool {
 }
 
 func (r *Repository) saveSnapshot(ctx context.Context, job snapshotJob) error {
-	for _, rec := range job.recs {
-		v, err := r.reg.Decode(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
-		if err != nil {
-			return decodeError(job.stream, rec, err)
-		}
-		ev, ok := v.(domain.Event)
-		if !ok {
-			return decodeError(job.stream, rec, fmt.Errorf("%w: decoded %T is not a domain event", codec.ErrUnknownType, v))
-		}
-		if err := job.agg.Apply(rec.Version, ev); err != nil {
-			return fmt.Errorf("apply version %d (%s): %w", rec.Version, rec.Type, err)
-		}
+	if err := r.applyRecords(job.stream, job.agg, job.recs); err != nil {
+		return err
 	}
-	env, err := r.reg.Encode(r.opts.Codec, job.agg.SnapshotState())
-	if err != nil {
-		return fmt.Errorf("encode snapshot at version %d: %w", job.agg.Version(), err)
-	}
-	snap := store.Snapshot{
-		Stream:        job.stream,
-		Version:       job.agg.Version(),
-		Type:          env.Type,
-		SchemaVersion: env.SchemaVersion,
-		Codec:         env.Codec,
-		Payload:       env.Payload,
-	}
+	var createdAt time.Time
 	if len(job.recs) > 0 {
-		snap.CreatedAt = job.recs[len(job.recs)-1].RecordedAt
+		createdAt = job.recs[len(job.recs)-1].RecordedAt
+	}
+	snap, err := r.snapshotOf(job.stream, job.agg, createdAt)
+	if err != nil {
+		return err
 	}
 	if err := r.st.SaveSnapshot(ctx, snap); err != nil {
 		return fmt.Errorf("save snapshot at version %d: %w", snap.Version, err)
@@ -72,6 +56,42 @@ func (r *Repository) saveSnapshot(ctx context.Context, job snapshotJob) error {
 		return fmt.Errorf("trim snapshots to %d: %w", r.opts.KeepSnapshots, err)
 	}
 	return nil
+}
+
+// applyRecords decodes recs and applies them to agg, so agg becomes exactly
+// what a replay of the stored records builds.
+func (r *Repository) applyRecords(stream store.StreamID, agg domain.Aggregate, recs []store.Record) error {
+	for _, rec := range recs {
+		v, err := r.reg.Decode(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
+		if err != nil {
+			return decodeError(stream, rec, err)
+		}
+		ev, ok := v.(domain.Event)
+		if !ok {
+			return decodeError(stream, rec, fmt.Errorf("%w: decoded %T is not a domain event", codec.ErrUnknownType, v))
+		}
+		if err := agg.Apply(rec.Version, ev); err != nil {
+			return fmt.Errorf("apply version %d (%s): %w", rec.Version, rec.Type, err)
+		}
+	}
+	return nil
+}
+
+// snapshotOf encodes agg's state as the snapshot of stream at its version.
+func (r *Repository) snapshotOf(stream store.StreamID, agg domain.Snapshotter, createdAt time.Time) (store.Snapshot, error) {
+	env, err := r.reg.Encode(r.opts.Codec, agg.SnapshotState())
+	if err != nil {
+		return store.Snapshot{}, fmt.Errorf("encode snapshot at version %d: %w", agg.Version(), err)
+	}
+	return store.Snapshot{
+		Stream:        stream,
+		Version:       agg.Version(),
+		Type:          env.Type,
+		SchemaVersion: env.SchemaVersion,
+		Codec:         env.Codec,
+		Payload:       env.Payload,
+		CreatedAt:     createdAt,
+	}, nil
 }
 
 // snapshotWorker writes snapshots off the command path: one goroutine fed by
