@@ -9,7 +9,7 @@ BENCH   ?= .
 BENCHTIME ?= 1x
 COUNT   ?= 1
 
-.PHONY: build test unit-test bench run lint cassandra-up cassandra-down cassandra-status
+.PHONY: fuzz build test unit-test bench run lint cassandra-up cassandra-down cassandra-status
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/esbench
@@ -44,3 +44,7 @@ cassandra-down:
 
 cassandra-status:
 	scripts/cassandra.sh status
+
+## fuzz: a short run of every decoder's fuzz target (FUZZTIME each, default 3s).
+fuzz:
+	scripts/fuzz-short.sh $(or $(FUZZTIME),3s)

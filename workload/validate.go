@@ -269,7 +269,7 @@ func (s *Spec) Validate() error {
 	if _, err := repository.ParseSnapshotPolicy(s.Service.Snapshot); err != nil {
 		v.add("service.snapshot", err.Error())
 	}
-	if !slices.Contains(catalog.IDs(), s.Service.Codec) {
+	if !catalog.Known(s.Service.Codec) {
 		v.oneOf("service.codec", s.Service.Codec, catalog.IDs()...)
 	}
 

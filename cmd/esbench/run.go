@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -79,7 +80,7 @@ the run and still writes the results, marked partial.`,
 	fs.IntVar(&o.workers, "workers", 0, "override the number of workers")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the seed")
 	fs.StringVar(&o.shard, "shard", "", "drive shard i/n of the customer space")
-	fs.StringVar(&o.codec, "codec", "", "override the event codec ("+fmt.Sprint(catalog.IDs())+")")
+	fs.StringVar(&o.codec, "codec", "", "override the event codec ("+fmt.Sprint(catalog.IDs())+", each also as CODEC+zstd|s2|lz4)")
 	fs.StringVar(&o.snapshot, "snapshot", "", "override the snapshot policy (none, every:N, load:events>N,time>D)")
 	fs.StringVar(&o.mode, "mode", "", "override the arrival mode (open or closed)")
 	fs.Uint64Var(&o.operations, "operations", 0, "override the number of measured operations")
@@ -94,9 +95,18 @@ the run and still writes the results, marked partial.`,
 	return cmd
 }
 
-// applyOverrides writes the flags given on the command line into spec.
-func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) {
-	ch := cmd.Flags().Changed
+// applyOverrides writes the flags given on the command line into spec and
+// returns the names of those flags, so a validation error can say the bad
+// value came from the command line rather than from the file.
+func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) []string {
+	var given []string
+	ch := func(name string) bool {
+		if cmd.Flags().Changed(name) {
+			given = append(given, "--"+name)
+			return true
+		}
+		return false
+	}
 	if ch("duration") {
 		spec.Duration = o.duration
 	}
@@ -131,6 +141,7 @@ func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) {
 	if ch("customers") {
 		spec.Population.Customers = o.customers
 	}
+	return given
 }
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
@@ -139,7 +150,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if err != nil {
 		return err
 	}
-	o.applyOverrides(cmd, spec)
+	overrides := o.applyOverrides(cmd, spec)
 	wopts := workload.Options{LicenseID: domain.LicenseIDFor}
 	if o.store.kind == storeCassandra || o.store.dataDir != "" {
 		// A persistent store may hold an earlier run's requests: salt the ids
@@ -148,6 +159,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	w, err := workload.New(spec, wopts)
 	if err != nil {
+		if len(overrides) > 0 {
+			return fmt.Errorf("%w\n(the workload was checked after the command-line overrides %s)", err, strings.Join(overrides, ", "))
+		}
 		return err
 	}
 	codecs, err := catalog.All()
