@@ -130,7 +130,8 @@ func (e *Experiment) open(ctx context.Context, cfg SystemConfig) (System, error)
 	return sys, nil
 }
 
-// preload writes every customer's history of the shard through the target.
+// preload writes every customer's history of the shard through the target,
+// in bulk when the system can (BulkPreloader).
 func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys System, name string, params map[string]string) error {
 	spec := e.Workload.Spec()
 	workers := max(spec.Preload.Workers, 1)
@@ -146,6 +147,9 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
+	if err := bulkPreload(&cfg, sys, srcs); err != nil {
+		return err
+	}
 	setPreloadProgress(&cfg, srcs, e.historyEvents(nil))
 	_, err := e.measure(ctx, res, cfg, params)
 	return err
@@ -408,6 +412,11 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
 	pcfg.SeriesName = byHistory
+	// With a bulk preloader each recorded operation is one batched append,
+	// whose service time the cells' append p99 summarises (see bulkWorker).
+	if err := bulkPreload(&pcfg, sys, srcs); err != nil {
+		return reports.LinearFit{}, err
+	}
 	setPreloadProgress(&pcfg, srcs, e.historyEvents(all))
 	pst, err := e.measure(ctx, res, pcfg, params)
 	if err != nil || ctx.Err() != nil {

@@ -34,7 +34,11 @@ func (w *Workload) Schedule() *Schedule {
 	}
 	s := &Schedule{poisson: a.Process == ProcessPoisson, seed: w.spec.Seed ^ uint64(w.shard.Index)<<40}
 	if len(a.Stages) == 0 {
-		s.end = w.spec.Total()
+		// A run bounded by its operation count (no duration) has no end:
+		// cutting the schedule at the warmup would leave nothing measured.
+		if w.spec.Duration > 0 {
+			s.end = w.spec.Total()
+		}
 		s.stages = []rampStage{{dur: s.end, r0: a.Rate, r1: a.Rate}}
 		if s.end == 0 {
 			s.stages[0].dur = math.MaxInt64
