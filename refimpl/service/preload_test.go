@@ -397,3 +397,56 @@ func TestPreloadRefuses(t *testing.T) {
 		t.Errorf("after a failed flush %d events pending, want 1", p.Pending())
 	}
 }
+
+// BenchmarkPreload writes one customer's random history of 1,000 commands
+// on the memory store, one at a time through the Service and in bulk
+// (flushing every 100 events), without snapshots: the one-at-a-time cost
+// grows with the square of the history, the bulk cost linearly.
+func BenchmarkPreload(b *testing.B) {
+	const n = 1000
+	ctx := context.Background()
+	reg := domain.NewRegistry()
+	hist := randomHistory(rand.New(rand.NewPCG(1, 2)), "c", n)
+	newSvc := func(b *testing.B) (*Service, *clock) {
+		repo, err := repository.New(memory.New(), reg, repository.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		clk := &clock{now: start}
+		s, err := New(repo, Options{Now: clk.Now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, clk
+	}
+	b.Run("one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			s, clk := newSvc(b)
+			for _, h := range hist {
+				oneByOne(ctx, s, clk, h) //nolint:errcheck // refused commands are part of the history
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "commands/s")
+	})
+	b.Run("bulk", func(b *testing.B) {
+		for b.Loop() {
+			s, _ := newSvc(b)
+			p, err := s.NewPreload("c")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, h := range hist {
+				inBulk(p, h) //nolint:errcheck // refused commands are part of the history
+				if p.Pending() >= 100 {
+					if _, err := p.Flush(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if _, err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "commands/s")
+	})
+}
