@@ -32,6 +32,15 @@
 // Warmup: operations whose intended start lies before the warmup boundary
 // are executed and counted in progress but not recorded.
 //
+// Preload: systems that implement BulkPreloader (the reference service
+// does) write preload histories in bulk: each history operation is decided
+// by the real domain rules on the customer's aggregates kept in memory, and
+// the events are appended PreloadBatch at a time, one customer's streams
+// atomically, with snapshots exactly where one-at-a-time commands would have
+// written them. Each recorded preload operation is one such append, so a
+// sweep cell's append p99 is the p99 of those appends (events plus due
+// snapshots) for its history length and interval.
+//
 // Cancellation: when the context ends, workers stop, in-flight operations cut
 // short by the cancellation are not recorded, and Run returns everything
 // measured so far marked partial.
