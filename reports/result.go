@@ -206,16 +206,16 @@ type SweepCell struct {
 	Interval int `json:"interval"`
 	History  int `json:"history"`
 	// Run names the Run holding the cell's full measurements.
-	Run          string  `json:"run"`
-	ReplayP50Ns  int64   `json:"replay_p50_ns"`
-	ReplayP99Ns  int64   `json:"replay_p99_ns"`
-	ReplayP999Ns int64   `json:"replay_p999_ns"`
+	Run          string `json:"run"`
+	ReplayP50Ns  int64  `json:"replay_p50_ns"`
+	ReplayP99Ns  int64  `json:"replay_p99_ns"`
+	ReplayP999Ns int64  `json:"replay_p999_ns"`
 	// AppendP99Ns is the 99th percentile service time of the preload's
 	// appends to this history length's customers: each one atomic append of
 	// up to bench.PreloadBatch events of one customer's history, plus the
 	// snapshots the interval calls for in them (of one preload command when
 	// the system cannot preload in bulk).
-	AppendP99Ns int64 `json:"append_p99_ns"`
+	AppendP99Ns  int64   `json:"append_p99_ns"`
 	BytesPerStrm float64 `json:"bytes_per_stream"`
 	// WriteAmplification is bytes stored (events plus snapshots) over event
 	// bytes alone.
