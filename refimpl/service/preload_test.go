@@ -423,7 +423,7 @@ func BenchmarkPreload(b *testing.B) {
 		for b.Loop() {
 			s, clk := newSvc(b)
 			for _, h := range hist {
-				oneByOne(ctx, s, clk, h) //nolint:errcheck // refused commands are part of the history
+				_, _ = oneByOne(ctx, s, clk, h) // refused commands are part of the history
 			}
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "commands/s")
@@ -436,7 +436,7 @@ func BenchmarkPreload(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, h := range hist {
-				inBulk(p, h) //nolint:errcheck // refused commands are part of the history
+				_, _ = inBulk(p, h) // refused commands are part of the history
 				if p.Pending() >= 100 {
 					if _, err := p.Flush(ctx); err != nil {
 						b.Fatal(err)
