@@ -229,7 +229,7 @@ func DefaultSpec() Spec {
 		Shard:      "0/1",
 		Start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Population: PopulationSpec{
-			Customers: 3000,
+			Customers: 20000,
 			Chooser:   ChooserZipf,
 			Skew:      1.1,
 			Plans:     PlanWeights{Basic: 30, Standard: 50, Premium: 20},
