@@ -75,8 +75,10 @@ type Spec struct {
 	// Duration is the measured time after warmup (0 with Operations set:
 	// run until that many measured operations).
 	Duration time.Duration `yaml:"duration"`
-	// Operations, when non-zero, stops the measured phase after this many
-	// operations (across all workers of this shard).
+	// Operations, when non-zero, stops the run after this many operations
+	// across all workers of this shard. The count includes the warmup's
+	// operations (warmup is time-based), so with a warmup fewer are measured;
+	// the result reports how many were.
 	Operations uint64 `yaml:"operations"`
 
 	Preload PreloadSpec `yaml:"preload"`

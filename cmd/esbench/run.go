@@ -83,7 +83,7 @@ the run and still writes the results, marked partial.`,
 	fs.StringVar(&o.codec, "codec", "", "override the event codec ("+fmt.Sprint(catalog.IDs())+", each also as CODEC+zstd|s2|lz4)")
 	fs.StringVar(&o.snapshot, "snapshot", "", "override the snapshot policy (none, every:N, load:events>N,time>D)")
 	fs.StringVar(&o.mode, "mode", "", "override the arrival mode (open or closed)")
-	fs.Uint64Var(&o.operations, "operations", 0, "override the number of measured operations")
+	fs.Uint64Var(&o.operations, "operations", 0, "override the number of operations to run, warmup included")
 	fs.Uint64Var(&o.customers, "customers", 0, "override the population size")
 	fs.DurationVar(&o.interval, "interval", bench.DefaultInterval, "histogram interval of the .hlog files")
 	fs.DurationVar(&o.late, "late", bench.DefaultLateThreshold, "start lag above which an open-loop operation counts as late")
