@@ -41,6 +41,21 @@
 // sweep cell's append p99 is the p99 of those appends (events plus due
 // snapshots) for its history length and interval.
 //
+// Replay study and sweep histories: the customers of a history group of
+// length L do not all get exactly L events. With snapshots every N events a
+// load replays the history's length mod N events after the latest
+// snapshot, which for equal lengths is one value for the whole group (0 for
+// every N dividing L, making a long interval look as cheap as a short one),
+// while real accounts sit anywhere between two snapshots. So each group's
+// lengths are spread, one stratum per customer, over S consecutive values
+// centred on L (L-S/2 .. L-S/2+S-1, mean about L), S being the least common
+// multiple of the intervals up to L, capped at L (see studySpread and
+// workload.Population.SpreadHistories): the tails are then uniform over
+// [0, N), mean (N-1)/2, for every interval N up to L. The same lengths are
+// used for every interval, and the sweep's note lists the ranges. The
+// presets' groups 10, 100, 1,000 and 10,000 under intervals up to 1,000 get
+// 5..14, 50..149, 500..1,499 and 9,500..10,499.
+//
 // Cancellation: when the context ends, workers stop, in-flight operations cut
 // short by the cancellation are not recorded, and Run returns everything
 // measured so far marked partial.

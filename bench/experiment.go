@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -315,11 +316,28 @@ func intervalPolicy(iv string) (policy string, n int, err error) {
 // interval a fresh system is preloaded with customers of each history
 // length, every customer is loaded once to warm caches, then loads are
 // measured, each history length as its own series ("hN").
+//
+// A group's histories are spread around its length (see studySpread and
+// workload.SpreadHistories), the same in every configuration, so that the
+// events a load replays after the latest snapshot are spread over the
+// interval as they are for real accounts, instead of all being the group
+// length mod the interval (0 for every interval dividing it).
 func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 	spec := e.Workload.Spec()
 	sw := spec.Sweep
+	var intervals []int
+	for _, iv := range sw.Intervals {
+		_, n, err := intervalPolicy(iv)
+		if err != nil {
+			return err
+		}
+		intervals = append(intervals, n)
+	}
+	pop := e.Workload.Population()
 	groups := make([][]uint64, len(sw.Histories))
 	var all []uint64
+	lengths := map[uint64]int{}
+	var ranges []string
 	for i, h := range sw.Histories {
 		ids := e.Workload.CustomersWithHistory(h, sw.Customers)
 		if len(ids) == 0 {
@@ -327,8 +345,16 @@ func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 		}
 		groups[i] = ids
 		all = append(all, ids...)
+		spread := studySpread(h, intervals)
+		for j, l := range pop.SpreadHistories(ids, spread) {
+			lengths[ids[j]] = l
+		}
+		if spread > 1 {
+			ranges = append(ranges, fmt.Sprintf("%d: %d..%d", h, h-spread/2, h-spread/2+spread-1))
+		} else {
+			ranges = append(ranges, fmt.Sprintf("%d: %d", h, h))
+		}
 	}
-	pop := e.Workload.Population()
 	names := map[int]string{}
 	for _, h := range sw.Histories {
 		names[h] = "h" + strconv.Itoa(h)
@@ -339,19 +365,20 @@ func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 		}
 		return "hother"
 	}
-	sweep := &reports.Sweep{TargetP99Ns: int64(sw.ReplayTarget)}
+	sweep := &reports.Sweep{TargetP99Ns: int64(sw.ReplayTarget), Note: "histories " + strings.Join(ranges, ", ") +
+		" events, spread so that the events a load replays after the latest snapshot are uniform over the interval"}
 	fits := map[int]reports.LinearFit{}
-	for _, iv := range sw.Intervals {
-		policy, n, err := intervalPolicy(iv)
-		if err != nil {
-			return err
+	for i, iv := range sw.Intervals {
+		policy, n := "none", intervals[i]
+		if n > 0 {
+			policy = "every:" + iv
 		}
 		cfgName := "snapshots=" + iv
 		sys, err := e.open(ctx, SystemConfig{Name: cfgName, Snapshot: policy, Codec: spec.Service.Codec})
 		if err != nil {
 			return err
 		}
-		fit, err := e.studyConfig(ctx, res, sys, cfgName, n, policy, groups, all, byHistory, sweep)
+		fit, err := e.studyConfig(ctx, res, sys, cfgName, n, policy, groups, all, lengths, byHistory, sweep)
 		if cerr := sys.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("bench: closing %s: %w", cfgName, cerr)
 		}
@@ -386,8 +413,47 @@ func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 	return nil
 }
 
+// studySpread is how widely the histories of the group of length h are
+// spread (0: all exactly h), given the study's snapshot intervals (0 for
+// none). Lengths over a multiple of an interval N have tails uniform over
+// [0, N), so the spread is the least common multiple of the intervals up to
+// h. It never exceeds h, which keeps the group's lengths within h/2..3h/2;
+// when the multiple would, it is the largest interval up to h and the other
+// intervals' tails are only roughly uniform. Intervals above h need no
+// spread: an account that short has no snapshot yet and replays its whole
+// history.
+func studySpread(h int, intervals []int) int {
+	spread, largest := 1, 0
+	for _, n := range intervals {
+		if n <= 0 || n > h {
+			continue
+		}
+		largest = max(largest, n)
+		if spread > 0 {
+			spread = spread / gcd(spread, n) * n
+			if spread > h {
+				spread = 0
+			}
+		}
+	}
+	if spread == 0 {
+		return largest
+	}
+	if largest == 0 {
+		return 0
+	}
+	return spread
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys System, cfgName string, interval int,
-	policy string, groups [][]uint64, all []uint64, byHistory func(*workload.Op) string, sweep *reports.Sweep,
+	policy string, groups [][]uint64, all []uint64, lengths map[uint64]int, byHistory func(*workload.Op) string, sweep *reports.Sweep,
 ) (reports.LinearFit, error) {
 	spec := e.Workload.Spec()
 	sw := spec.Sweep
@@ -398,10 +464,12 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	srcs := make([]*customerCounter, workers)
 	for i := range srcs {
 		var ids []uint64
+		var ls []int
 		for j := i; j < len(all); j += workers {
 			ids = append(ids, all[j])
+			ls = append(ls, lengths[all[j]])
 		}
-		p, err := e.Workload.PreloadCustomers(ids)
+		p, err := e.Workload.PreloadHistories(ids, ls)
 		if err != nil {
 			return reports.LinearFit{}, err
 		}
@@ -417,7 +485,11 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	if err := bulkPreload(&pcfg, sys, srcs); err != nil {
 		return reports.LinearFit{}, err
 	}
-	setPreloadProgress(&pcfg, srcs, e.historyEvents(all))
+	var events int64
+	for _, l := range lengths {
+		events += int64(l)
+	}
+	setPreloadProgress(&pcfg, srcs, events)
 	pst, err := e.measure(ctx, res, pcfg, params)
 	if err != nil || ctx.Err() != nil {
 		return reports.LinearFit{}, err

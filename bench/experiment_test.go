@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,7 +129,22 @@ func TestReplayStudy(t *testing.T) {
 	spec.Preload.Workers = 2
 	spec.Service.Snapshot = "none"
 	spec.Sweep = workload.SweepSpec{Intervals: []string{"none", "10"}, Histories: []int{10, 120}, Customers: 2, Replays: 30, ReplayTarget: time.Second}
-	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	w := newWorkload(t, spec)
+	// Histories are spread over the interval around 10 and 120: the loads
+	// of the customers left below 10 events find no snapshot.
+	var wantFromSnapshot int64
+	for _, h := range spec.Sweep.Histories {
+		ids := w.CustomersWithHistory(h, 2)
+		for _, l := range w.Population().SpreadHistories(ids, studySpread(h, []int{0, 10})) {
+			if l >= 10 {
+				wantFromSnapshot += 15
+			}
+		}
+	}
+	if wantFromSnapshot < 30 || wantFromSnapshot == 60 {
+		t.Fatalf("%d loads from a snapshot expected: want the 120 group's 30 and some, not all, of the 10 group's", wantFromSnapshot)
+	}
+	exp := &Experiment{Workload: w, Factory: memoryFactory(t), Classify: ClassifyServiceError}
 	res := reports.New(spec.Experiment)
 	if err := exp.Run(context.Background(), res); err != nil {
 		t.Fatal(err)
@@ -160,8 +177,8 @@ func TestReplayStudy(t *testing.T) {
 		if run.Params["snapshot"] == "none" && run.Replay.FromSnapshot != 0 {
 			t.Errorf("%s: %d loads from snapshots without snapshots", run.Name, run.Replay.FromSnapshot)
 		}
-		if run.Params["snapshot"] == "every:10" && run.Replay.FromSnapshot != 60 {
-			t.Errorf("%s: %d of 60 loads from a snapshot, want all", run.Name, run.Replay.FromSnapshot)
+		if run.Params["snapshot"] == "every:10" && run.Replay.FromSnapshot != wantFromSnapshot {
+			t.Errorf("%s: %d of 60 loads from a snapshot, want the %d of customers with 10 events or more", run.Name, run.Replay.FromSnapshot, wantFromSnapshot)
 		}
 	}
 	if loadRuns != 2 {
@@ -169,6 +186,90 @@ func TestReplayStudy(t *testing.T) {
 	}
 	if res.BreakEven == nil || !res.BreakEven.Without.OK || !res.BreakEven.OK || res.BreakEven.Events < 0 {
 		t.Errorf("break-even: %+v", res.BreakEven)
+	}
+}
+
+// TestStudyReplayTail: in a sweep, the events a load replays after the
+// latest snapshot are spread over the interval, as for accounts at random
+// points between two snapshots: for histories of at least the interval N
+// their mean is about (N-1)/2. Group lengths that are multiples of every
+// interval (the presets' 1,000 and 10,000) used to make every tail 0.
+func TestStudyReplayTail(t *testing.T) {
+	spec := workload.DefaultSpec()
+	spec.Name = "tail-test"
+	spec.Experiment = workload.ExperimentSweep
+	spec.Population.Customers = 20
+	spec.Population.Chooser = workload.ChooserUniform
+	spec.Population.History = workload.HistorySpec{Distribution: workload.HistoryGroups, Lengths: []int{200, 400}, Span: 30 * 24 * time.Hour}
+	spec.Mix = workload.MixSpec{Load: 1}
+	spec.Arrival = workload.ArrivalSpec{Mode: workload.ModeClosed, Process: workload.ProcessConstant, Workers: 2}
+	spec.Warmup = 0
+	spec.Duration = 30 * time.Second
+	spec.Preload.Workers = 2
+	spec.Service.Snapshot = "none"
+	spec.Sweep = workload.SweepSpec{Intervals: []string{"none", "20", "100"}, Histories: []int{200, 400}, Customers: 10, Replays: 40, ReplayTarget: time.Second}
+	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	res := reports.New(spec.Experiment)
+	if err := exp.Run(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, run := range res.Runs {
+		if run.Params["phase"] != "load" {
+			continue
+		}
+		rp := run.Replay
+		if rp == nil || rp.Loads != 80 {
+			t.Fatalf("%s: replay %+v, want 80 loads", run.Name, rp)
+		}
+		mean := float64(rp.Replayed) / float64(rp.Loads)
+		pol := run.Params["snapshot"]
+		seen[pol] = true
+		switch pol {
+		case "none":
+			// Whole histories, centred on the groups' 200 and 400.
+			if rp.FromSnapshot != 0 || mean < 285 || mean > 315 {
+				t.Errorf("%s: mean %.1f events replayed, %d from a snapshot; want about 300, none", run.Name, mean, rp.FromSnapshot)
+			}
+		case "every:20", "every:100":
+			n, _ := strconv.Atoi(pol[len("every:"):])
+			want := float64(n-1) / 2
+			if rp.FromSnapshot != rp.Loads || mean < 0.8*want || mean > 1.2*want {
+				t.Errorf("%s: mean %.1f events replayed after the snapshot, %d of %d loads from one; want about %.1f, all",
+					run.Name, mean, rp.FromSnapshot, rp.Loads, want)
+			}
+		default:
+			t.Errorf("unexpected load run %s (%s)", run.Name, pol)
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("load runs of %v, want none, every:20 and every:100", seen)
+	}
+	if res.Sweep == nil || !strings.Contains(res.Sweep.Note, "200: 150..249") || !strings.Contains(res.Sweep.Note, "400: 350..449") {
+		t.Errorf("sweep note %q, want the histories' ranges", res.Sweep.Note)
+	}
+}
+
+func TestStudySpread(t *testing.T) {
+	tests := []struct {
+		history   int
+		intervals []int
+		want      int
+	}{
+		{10000, []int{0, 10, 50, 100, 500, 1000}, 1000},
+		{1000, []int{0, 10, 50, 100, 500, 1000}, 1000},
+		{100, []int{0, 10, 50, 100, 500, 1000}, 100},
+		{10, []int{0, 10, 50, 100, 500, 1000}, 10},
+		{10, []int{0, 100}, 0},
+		{1000, []int{0, 100}, 100},
+		{1000, []int{0}, 0},
+		{100, []int{30, 40}, 40}, // the multiple, 120, would exceed the history
+		{1000, []int{30, 40}, 120},
+	}
+	for _, tt := range tests {
+		if got := studySpread(tt.history, tt.intervals); got != tt.want {
+			t.Errorf("studySpread(%d, %v) = %d, want %d", tt.history, tt.intervals, got, tt.want)
+		}
 	}
 }
 

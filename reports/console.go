@@ -49,6 +49,9 @@ func WriteConsole(w io.Writer, r *Result) error {
 	}
 	if s := r.Sweep; s != nil {
 		p("\nreplay by history length and snapshot interval (target p99 %s)\n", FormatNs(s.TargetP99Ns))
+		if s.Note != "" {
+			p("%s\n", s.Note)
+		}
 		p("history\tinterval\treplay p50\treplay p99\treplay p99.9\tappend p99\tbytes/stream\twrite amp\t\n")
 		for _, c := range SortedCells(s.Cells) {
 			p("%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.2f\t\n", c.History, IntervalName(c.Interval), FormatNs(c.ReplayP50Ns),

@@ -509,6 +509,7 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
 {{with .Sweep}}
 <h2 id="sweep">Snapshot-interval sweep</h2>
 <p>Replay target: p99 ≤ {{ns .S.TargetP99Ns}}.</p>
+{{if .S.Note}}<p class="muted">{{.S.Note}}.</p>{{end}}
 <div class="charts">
 {{range .Charts}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div></figure>{{end}}
 </div>

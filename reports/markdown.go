@@ -136,6 +136,9 @@ func writeSweepMarkdown(bw *bufio.Writer, experiment string, s *Sweep) {
 		title = "Replay against history length"
 	}
 	p("## %s\n\nReplay target: p99 ≤ %s.\n\n", title, FormatNs(s.TargetP99Ns))
+	if s.Note != "" {
+		p("%s.\n\n", s.Note)
+	}
 	p("| history | interval | replay p50 | replay p99 | replay p99.9 | append p99 | bytes/stream | write amp. |\n")
 	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range SortedCells(s.Cells) {

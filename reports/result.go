@@ -172,16 +172,18 @@ type BreakEven struct {
 }
 
 // ComputeBreakEven returns the events at which a from-scratch replay (fit
-// without) costs as much as a snapshot load with no tail (intercept of
-// with). When the snapshot loads all replayed the same tail, so their own
-// line is undetermined, their intercept is estimated with the replay cost
-// per event of the from-scratch fit.
+// without) costs as much as a snapshot load with no tail. That cost is the
+// snapshot loads' mean time less their mean tail at the from-scratch fit's
+// cost per event: their own line spans at most one snapshot interval of
+// tails, too narrow to pin its intercept against the spread in snapshot
+// sizes, and is undetermined when every tail is equal. Only a with fit that
+// lacks its means is taken at its intercept.
 func ComputeBreakEven(without, with LinearFit) (events float64, ok bool) {
 	if !without.OK || without.B <= 0 || with.N == 0 {
 		return 0, false
 	}
 	withA := with.A
-	if !with.OK {
+	if !with.OK || with.MeanY > 0 {
 		withA = with.MeanY - without.B*with.MeanX
 	}
 	ev := (withA - without.A) / without.B
@@ -195,7 +197,9 @@ func ComputeBreakEven(without, with LinearFit) (events float64, ok bool) {
 // length, and the interval recommended per history length.
 type Sweep struct {
 	// TargetP99Ns is the replay p99 the recommendation must meet.
-	TargetP99Ns     int64            `json:"target_p99_ns"`
+	TargetP99Ns int64 `json:"target_p99_ns"`
+	// Note says how the measured histories were made (their spread).
+	Note            string           `json:"note,omitempty"`
 	Cells           []SweepCell      `json:"cells"`
 	Recommendations []Recommendation `json:"recommendations"`
 }

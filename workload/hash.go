@@ -36,6 +36,7 @@ const (
 	saltPreload
 	saltPermute
 	saltRun
+	saltSpread
 )
 
 // normal turns two uniforms into a standard normal draw (Box–Muller).

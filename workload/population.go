@@ -136,6 +136,35 @@ func (p *Population) historyLen(id uint64) int {
 	return min(max(n, h.Min), h.Max)
 }
 
+// SpreadHistories gives the customers of one history group, ids (all of
+// one HistoryLen L, as CustomersWithHistory lists them), history lengths
+// spread over the spread consecutive values centred on L, L-spread/2 ..
+// L-spread/2+spread-1, so their mean stays about L. A replay study needs
+// this: with snapshots every N events a load replays length mod N events,
+// which is 0 for every customer of a group whose L is a multiple of N,
+// while real accounts sit anywhere between two snapshots. When spread is a
+// multiple of N the tails are uniform over [0, N).
+//
+// The range is cut into len(ids) equal strata and customer j gets a point
+// of stratum j drawn from (seed, id), so even a handful of customers covers
+// the range evenly. No length is below the customer's minimum (opening plus
+// device registrations). A spread of 0 or 1 leaves every length L.
+func (p *Population) SpreadHistories(ids []uint64, spread int) []int {
+	out := make([]int, len(ids))
+	k := float64(len(ids))
+	for j, id := range ids {
+		c := p.Customer(id)
+		if spread <= 1 {
+			out[j] = c.HistoryLen
+			continue
+		}
+		u := unit(hash3(p.seed, id, saltSpread))
+		off := min(int((float64(j)+u)*float64(spread)/k), spread-1)
+		out[j] = max(c.HistoryLen-spread/2+off, 1+c.Devices)
+	}
+	return out
+}
+
 // Rank is the customer's activity rank (0 = most active).
 func (p *Population) Rank(id uint64) uint64 {
 	switch p.chooser {

@@ -26,8 +26,10 @@ const preloadPlaybackRate = 0.3
 type Preloader struct {
 	w    *Workload
 	part part
-	// ids, when set, lists the customers to generate instead of part.
-	ids  []uint64
+	// ids, when set, lists the customers to generate instead of part;
+	// lengths, when set, their history lengths (see PreloadHistories).
+	ids     []uint64
+	lengths []int
 	next uint64
 	src  rand.PCG
 
@@ -75,6 +77,27 @@ func (w *Workload) PreloadCustomers(ids []uint64) (*Preloader, error) {
 	return w.newPreloader(part{}, ids), nil
 }
 
+// PreloadHistories is PreloadCustomers writing lengths[i] account events
+// for ids[i] instead of its HistoryLen (at least the opening and device
+// registrations), for example the lengths SpreadHistories gave a replay
+// study's history group. Customer() reports the length written.
+func (w *Workload) PreloadHistories(ids []uint64, lengths []int) (*Preloader, error) {
+	if len(lengths) != len(ids) {
+		return nil, fmt.Errorf("workload: %d history lengths for %d customers", len(lengths), len(ids))
+	}
+	for i, l := range lengths {
+		if l < 1 {
+			return nil, fmt.Errorf("workload: history length %d for customer %d is not positive", l, ids[i])
+		}
+	}
+	p, err := w.PreloadCustomers(ids)
+	if err != nil {
+		return nil, err
+	}
+	p.lengths = lengths
+	return p, nil
+}
+
 func (w *Workload) newPreloader(pt part, ids []uint64) *Preloader {
 	p := &Preloader{
 		w:          w,
@@ -117,6 +140,9 @@ func (p *Preloader) Next(op *Op) bool {
 		}
 		p.next++
 		p.start(id)
+		if p.lengths != nil {
+			p.cur.HistoryLen = max(p.lengths[p.next-1], 1+p.cur.Devices)
+		}
 	}
 	*op = Op{Customer: p.cur.Num, CustomerID: p.curID}
 	p.buf = append(append(append(p.buf[:0], p.prefix...), p.curID...), '.')

@@ -198,3 +198,108 @@ func TestGroupsSpreadOverShards(t *testing.T) {
 		}
 	}
 }
+
+// TestSpreadHistories: a history group's spread lengths stay centred on the
+// group length, cover the range one stratum per customer, give tails mod
+// any interval dividing the spread that are uniform, and the preloader
+// writes exactly those lengths, each a valid history.
+func TestSpreadHistories(t *testing.T) {
+	tests := []struct {
+		name      string
+		length    int
+		customers int
+		spread    int
+	}{
+		{"no spread", 100, 4, 0},
+		{"one customer per value", 100, 100, 100},
+		{"few customers", 1000, 5, 1000},
+		{"long history, narrow spread", 3000, 10, 100},
+		{"short history clamped to its devices", 4, 6, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := New(smallSpec(t, func(s *Spec) {
+				s.Population.Customers = uint64(2 * tt.customers)
+				s.Population.Plans = PlanWeights{Standard: 1}
+				s.Population.History = HistorySpec{Distribution: HistoryGroups, Lengths: []int{tt.length, tt.length + 1}, Span: s.Population.History.Span}
+			}), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := w.CustomersWithHistory(tt.length, tt.customers)
+			if len(ids) != tt.customers {
+				t.Fatalf("%d customers of history %d, want %d", len(ids), tt.length, tt.customers)
+			}
+			ls := w.Population().SpreadHistories(ids, tt.spread)
+			lo := tt.length - tt.spread/2
+			sum := 0
+			for j, l := range ls {
+				c := w.Population().Customer(ids[j])
+				if want := max(lo, 1+c.Devices); l < want || l > max(lo+tt.spread-1, want) {
+					t.Errorf("customer %d: length %d outside %d..%d", ids[j], l, want, lo+tt.spread-1)
+				}
+				// Customer j lies in the j-th of len(ids) equal strata (of
+				// whole lengths when the spread is a multiple of them).
+				if s := tt.spread; s > 1 && s%len(ids) == 0 && l > 1+c.Devices {
+					if st := (l - lo) * len(ids) / s; st != j {
+						t.Errorf("customer %d (of %d): length %d in stratum %d", j, len(ids), l, st)
+					}
+				}
+				sum += l
+			}
+			if mean := float64(sum) / float64(len(ls)); tt.length > 10 && (mean < float64(tt.length)-float64(tt.spread)/10-1 || mean > float64(tt.length)+float64(tt.spread)/10) {
+				t.Errorf("mean length %.1f, want about %d", mean, tt.length)
+			}
+			if tt.customers == tt.spread {
+				// One customer per value: every tail mod 10 equally often.
+				var tails [10]int
+				for _, l := range ls {
+					tails[l%10]++
+				}
+				for r, n := range tails {
+					if n != tt.customers/10 {
+						t.Errorf("%d customers with tail %d mod 10, want %d", n, r, tt.customers/10)
+					}
+				}
+			}
+
+			p, err := w.PreloadHistories(ids, ls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm := newSim(t)
+			var op Op
+			for p.Next(&op) {
+				d, err := sm.exec(&op, op.At)
+				checkValid(t, &op, d, err)
+				if p.Customer().HistoryLen != ls[p.Started()-1] {
+					t.Fatalf("customer %s: Customer().HistoryLen %d, want %d", op.CustomerID, p.Customer().HistoryLen, ls[p.Started()-1])
+				}
+			}
+			for j, id := range ids {
+				if v := sm.customer(CustomerID(id)).acc.Version(); v != uint64(ls[j]) {
+					t.Errorf("customer %d: %d account events, want %d", id, v, ls[j])
+				}
+			}
+		})
+	}
+}
+
+func TestPreloadHistoriesBadInput(t *testing.T) {
+	w, err := New(smallSpec(t, nil), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		ids []uint64
+		ls  []int
+	}{
+		"fewer lengths":     {[]uint64{1, 2}, []int{10}},
+		"zero length":       {[]uint64{1}, []int{0}},
+		"outside customers": {[]uint64{1 << 40}, []int{10}},
+	} {
+		if _, err := w.PreloadHistories(c.ids, c.ls); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
