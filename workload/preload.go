@@ -30,8 +30,8 @@ type Preloader struct {
 	// lengths, when set, their history lengths (see PreloadHistories).
 	ids     []uint64
 	lengths []int
-	next uint64
-	src  rand.PCG
+	next    uint64
+	src     rand.PCG
 
 	cur     Customer
 	curID   string
