@@ -83,7 +83,10 @@ type workerRecorder struct {
 	// Progress counters, read by the progress display and never locked.
 	done atomic.Int64
 	errs atomic.Int64
-	_    [40]byte // keep neighbouring workers' counters off this cache line
+	// missed counts measured-period operations the schedule intended before
+	// the end of the run that the worker never started (it was behind).
+	missed atomic.Int64
+	_      [40]byte // keep neighbouring workers' counters off this cache line
 }
 
 func newWorkerRecorder() *workerRecorder {

@@ -123,6 +123,11 @@ type Stats struct {
 	Late int64
 	// Executed counts every operation run, warmup included.
 	Executed int64
+	// Missed counts operations the open-loop schedule intended inside the
+	// measured period that were never started because their worker was still
+	// behind when the run ended. They have no latency to record; a non-zero
+	// count means the corrected percentiles understate the backlog.
+	Missed int64
 	// Replay is nil when no operation reported loads.
 	Replay *ReplayStats
 	// Partial is set when the run was stopped before it finished.
@@ -302,6 +307,9 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		// In an open loop too: a target that cannot keep up must not stretch
 		// the run; the shortfall shows in the achieved rate.
 		if r.end > 0 && last >= r.end {
+			if sched != nil {
+				rec.missed.Add(r.countMissed(sched))
+			}
 			return nil
 		}
 		// The op is generated before waiting, so generation never adds lag.
@@ -360,6 +368,23 @@ func (r *Runner) work(ctx context.Context, id int) error {
 	return nil
 }
 
+// countMissed drains the rest of a worker's schedule when the run ends with
+// the worker behind it: operations intended inside the measured period but
+// never started would otherwise vanish from the results, hiding exactly the
+// stall that coordinated-omission correction exists to show.
+func (r *Runner) countMissed(sched Schedule) int64 {
+	var n int64
+	for {
+		off, ok := sched.Next()
+		if !ok || off >= r.end {
+			return n
+		}
+		if off >= r.warmup {
+			n++
+		}
+	}
+}
+
 // waitUntil blocks until the run offset off, sleeping while far from it and
 // yielding in a loop for the last SpinSlack. It returns false if ctx ends.
 func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, off time.Duration) bool {
@@ -403,6 +428,9 @@ func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
 		st.Lag = col.lagCum
 	}
 	st.Executed, _ = r.Completed()
+	for _, w := range r.workers {
+		st.Missed += w.missed.Load()
+	}
 	for _, s := range col.cum {
 		if s.Corrected.TotalCount() > 0 {
 			st.Series = append(st.Series, s)

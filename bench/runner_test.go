@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -438,5 +439,44 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := NewRunner(ok); err != nil {
 		t.Errorf("valid config rejected: %v", err)
+	}
+}
+
+// TestMissedAtEnd stalls the target past the end of a timed open-loop run:
+// the operations scheduled during the stall never start, and they must be
+// counted as missed rather than vanish from the result.
+func TestMissedAtEnd(t *testing.T) {
+	const gap = 2 * time.Millisecond
+	target := TargetFunc(func(_ context.Context, op *workload.Op, _ *Response) error {
+		if op.Seq == 10 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return nil
+	})
+	r, err := NewRunner(Config{
+		Workers:  1,
+		Duration: 100 * time.Millisecond,
+		Target:   target,
+		Source:   func(int) OpSource { return &seqSource{kind: workload.OpCheck, n: -1} },
+		Schedule: func(int) Schedule { return &fixedRate{gap: gap, n: -1} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 50 ops fit in 100 ms; 11 ran before the stall ended the run's window.
+	recorded := findSeries(st, workload.OpCheck, OutcomeOK).Corrected.TotalCount()
+	if st.Missed < 30 || recorded+st.Missed != 50 {
+		t.Fatalf("recorded %d + missed %d, want 50 scheduled with most of them missed", recorded, st.Missed)
+	}
+	run, err := st.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Missed != st.Missed || len(reports.Warnings(&run)) == 0 {
+		t.Fatalf("report: missed %d, warnings %v", run.Missed, reports.Warnings(&run))
 	}
 }

@@ -185,6 +185,9 @@ func runLine(run *Run) string {
 	fmt.Fprintf(&b, ", %d errors", run.Errors)
 	if run.Mode == "open" {
 		fmt.Fprintf(&b, ", %d late (start lag > %s)", run.Late, FormatNs(run.LateThresholdNs))
+		if run.Missed > 0 {
+			fmt.Fprintf(&b, ", %d scheduled but never started", run.Missed)
+		}
 		if l := run.StartLag; l != nil && l.Count > 0 {
 			fmt.Fprintf(&b, ", start lag p50 %s p99 %s max %s", FormatNs(l.P50Ns), FormatNs(l.P99Ns), FormatNs(l.MaxNs))
 		}
@@ -202,6 +205,10 @@ func Warnings(run *Run) []string {
 	if run.Mode == "open" && run.Recorded > 0 && float64(run.Late) > 0.01*float64(run.Recorded) {
 		out = append(out, fmt.Sprintf("%.1f%% of operations started more than %s late: the system under test (or this machine) "+
 			"did not keep up with the schedule, and corrected latencies include the queueing", 100*float64(run.Late)/float64(run.Recorded), FormatNs(run.LateThresholdNs)))
+	}
+	if run.Missed > 0 {
+		out = append(out, fmt.Sprintf("%d scheduled operations never started before the run ended: they have no latency, so the "+
+			"corrected percentiles understate the backlog", run.Missed))
 	}
 	return out
 }

@@ -76,7 +76,11 @@ type Run struct {
 	Errors   int64 `json:"errors"`
 	// Late counts measured operations whose start lagged the schedule by
 	// more than LateThresholdNs.
-	Late            int64    `json:"late"`
+	Late int64 `json:"late"`
+	// Missed counts operations scheduled inside the measured period that
+	// never started because their worker was still behind when the run
+	// ended (open loop only).
+	Missed          int64    `json:"missed,omitempty"`
 	LateThresholdNs int64    `json:"late_threshold_ns"`
 	StartLag        *Latency `json:"start_lag,omitempty"`
 	// Operations holds per-operation statistics, sorted by name.
