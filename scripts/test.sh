@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 # which run in the second step together with the integration tests.
 integration=(./refimpl/store/cassandra/...)
 
+# CI runs on a fresh machine: the HTML report's browser test needs Chromium.
+scripts/chromium.sh ensure
+export ESBENCH_REQUIRE_BROWSER=1
+
 echo "== unit tests"
 mapfile -t integration_pkgs < <(go list "${integration[@]}")
 mapfile -t unit_pkgs < <(go list ./... | grep -vxF -f <(printf '%s\n' "${integration_pkgs[@]}"))
