@@ -43,6 +43,8 @@ type Result struct {
 	Files []string `json:"files,omitempty"`
 	// Process is the harness's own memory use when the run ended.
 	Process *Process `json:"process,omitempty"`
+	// Merged is set on a result combined from shards by Merge.
+	Merged *Merged `json:"merged,omitempty"`
 }
 
 // New returns an empty Result of the current schema.

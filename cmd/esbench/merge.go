@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/reports"
+)
+
+func newMergeCmd() *cobra.Command {
+	var (
+		out          string
+		allowPartial bool
+	)
+	cmd := &cobra.Command{
+		Use:   "merge DIR...",
+		Short: "Combine the result directories of shards run on several machines into one result",
+		Long: `merge reads the result.json of each shard (esbench run --shard i/n on each
+machine), checks they ran the same workload with distinct shards of one n,
+merges their latency histograms (never averaging percentiles), sums counts,
+errors and late operations, and writes a new result directory (result.json,
+summary.md) under --out. Rates are the summed counts over the longest shard
+window, since shards run concurrently. Interval logs (.hlog) are not merged:
+read them in the shard directories.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var ins []reports.MergeInput
+			for _, dir := range args {
+				path := dir
+				if st, err := os.Stat(dir); err == nil && st.IsDir() {
+					path = filepath.Join(dir, reports.ResultFile)
+				}
+				res, err := reports.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				ins = append(ins, reports.MergeInput{Source: dir, Result: res})
+			}
+			res, err := reports.Merge(ins, reports.MergeOptions{AllowPartial: allowPartial})
+			if err != nil {
+				return err
+			}
+			dir, err := reports.NewRunDir(out, res.Experiment+"-merged", res.Started)
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteDir(dir, res); err != nil {
+				return err
+			}
+			stdout := cmd.OutOrStdout()
+			if err := reports.WriteConsole(stdout, res); err != nil {
+				return err
+			}
+			for _, n := range res.Merged.Notes {
+				fmt.Fprintf(stdout, "note: %s\n", n)
+			}
+			fmt.Fprintf(stdout, "\nmerged %d shards: %s\n", len(res.Merged.Shards), dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "results", "directory under which the merged result directory is created")
+	cmd.Flags().BoolVar(&allowPartial, "allow-partial", false, "merge shard results marked partial (the merged result is partial)")
+	return cmd
+}
