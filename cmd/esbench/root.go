@@ -44,6 +44,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newCodecsCmd())
 	root.AddCommand(newMergeCmd())
+	root.AddCommand(newCompareCmd())
 	return root
 }
 

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/workload"
+)
+
+// Exit codes of `esbench compare`, for CI scripts.
+const (
+	// exitComparePass: every threshold held.
+	exitComparePass = 0
+	// exitCompareFailure: bad usage, an unreadable result, a malformed
+	// threshold or one naming an unknown metric.
+	exitCompareFailure = 1
+	// exitCompareRegression: the comparison ran and a threshold failed.
+	exitCompareRegression = 3
+)
+
+// errRegression is returned (in an exitError) when a threshold failed.
+var errRegression = errors.New("regression: a threshold failed")
+
+type compareOptions struct {
+	thresholds      []string
+	workloadFile    string
+	out             string
+	failWithinNoise bool
+}
+
+func newCompareCmd() *cobra.Command {
+	var o compareOptions
+	cmd := &cobra.Command{
+		Use:   "compare BASE NEW",
+		Short: "Compare a run with a baseline; exit 3 on a threshold regression",
+		Long: fmt.Sprintf(`compare reads two results (result directories or result.json files) and
+prints, as Markdown for a CI comment, the metrics side by side with their
+change and whether it lies within run-to-run noise (estimated from the .hlog
+interval logs), then checks thresholds:
+
+  --threshold 'replay.p99 < 5ms'              absolute limit on NEW
+  --threshold 'acquire.p99 regression < 10%%'  change against BASE, worse direction
+  --threshold 'acquire.error_rate < 1%%'
+
+Thresholds come from --threshold (repeatable) and from the thresholds list of
+a workload file (--workload). Metric names: <op>.p50|p90|p99|p999|p9999|max|mean
+(corrected latency; <op>.service.<stat> for service time; <op>.<outcome>.<stat>),
+<op>.error_rate|throughput|count, replay.<stat> (replay total), phase.<name>.<stat>,
+sweep[history=H,interval=I].replay_p50|replay_p99|replay_p999|append_p99|bytes_per_stream|write_amp;
+with several runs also run[<name>].<metric>. STAT(OP), as in p99(acquire), is accepted.
+
+Exit codes: %d every threshold held; %d a threshold failed (regression);
+%d usage error, unreadable result, malformed threshold or unknown metric.`,
+			exitComparePass, exitCompareRegression, exitCompareFailure),
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0], args[1])
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a check such as 'replay.p99 < 5ms' or 'acquire.p99 regression < 10%' (repeatable)")
+	fs.StringVar(&o.workloadFile, "workload", "", "also check the thresholds list of this workload file or preset")
+	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
+	fs.BoolVar(&o.failWithinNoise, "fail-within-noise", false, "fail a relative threshold even when the change is within the noise band")
+	return cmd
+}
+
+func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error {
+	texts := append([]string(nil), o.thresholds...)
+	if o.workloadFile != "" {
+		spec, err := workload.Load(o.workloadFile)
+		if err != nil {
+			return err
+		}
+		texts = append(texts, spec.Thresholds...)
+	}
+	var ths []reports.Threshold
+	var errs []error
+	for _, t := range texts {
+		th, err := reports.ParseThreshold(t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ths = append(ths, th)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	base, err := reports.LoadResult(basePath)
+	if err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
+	cur, err := reports.LoadResult(newPath)
+	if err != nil {
+		return fmt.Errorf("new: %w", err)
+	}
+	c, err := reports.Compare(base, cur, ths, reports.CompareOptions{FailWithinNoise: o.failWithinNoise})
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	if err := reports.WriteCompareMarkdown(&sb, c); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprint(cmd.OutOrStdout(), sb.String()); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(sb.String()), 0o644); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	if c.Regressed {
+		var failed []string
+		for _, ch := range c.Checks {
+			if ch.Failed {
+				failed = append(failed, ch.Threshold.Text)
+			}
+		}
+		return &exitError{code: exitCompareRegression, err: fmt.Errorf("%w: %s", errRegression, strings.Join(failed, "; "))}
+	}
+	return nil
+}

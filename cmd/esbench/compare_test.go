@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCompareCommand compares two real result directories made in-process
+// by `esbench run` of the tiny workload on the memory store.
+func TestCompareCommand(t *testing.T) {
+	tiny := writeTiny(t)
+	var dirs [2]string
+	for i := range dirs {
+		out := filepath.Join(t.TempDir(), "results")
+		if stdout, err := runCLI(t, "run", tiny, "--store", "memory", "--out", out, "--progress", "none"); err != nil {
+			t.Fatalf("run: %v\n%s", err, stdout)
+		}
+		dirs[i] = resultDir(t, out)
+	}
+	base, cur := dirs[0], dirs[1]
+	wl := filepath.Join(t.TempDir(), "thresholds.yaml")
+	if err := os.WriteFile(wl, []byte(strings.Replace(tinyWorkload, "name: tiny\n", "name: tiny\nthresholds: [\"p99(acquire) < 1ns\"]\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(t.TempDir(), "compare.md")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		// want are strings the output or error must hold.
+		want []string
+	}{
+		{name: "pass", args: []string{base, cur, "--threshold", "acquire.p99 < 10s", "--threshold", "replay.p99 < 10s", "--threshold", "check.error_rate <= 100%", "--out", report},
+			wantCode: exitComparePass, want: []string{"# esbench compare: **pass**", "| `acquire.p99 < 10s` |", "## Operations"}},
+		{name: "result.json files", args: []string{filepath.Join(base, "result.json"), filepath.Join(cur, "result.json"), "--threshold", "acquire.p50 < 10s"},
+			wantCode: exitComparePass, want: []string{"**pass**"}},
+		{name: "absolute regression", args: []string{base, cur, "--threshold", "acquire.p50 < 1ns", "--threshold", "check.p99 < 10s"},
+			wantCode: exitCompareRegression, want: []string{"**REGRESSION**", "acquire.p50 < 1ns"}},
+		{name: "relative regression strict", args: []string{cur, cur, "--threshold", "acquire.p99 regression < 0%", "--fail-within-noise"},
+			wantCode: exitCompareRegression, want: []string{"acquire.p99 regression < 0%"}},
+		{name: "workload thresholds", args: []string{base, cur, "--workload", wl},
+			wantCode: exitCompareRegression, want: []string{"p99(acquire) < 1ns"}},
+		{name: "unknown metric", args: []string{base, cur, "--threshold", "acquire.p9 < 5ms"},
+			wantCode: exitCompareFailure, want: []string{"unknown metric", `"acquire.p9"`, "acquire.p99"}},
+		{name: "malformed threshold", args: []string{base, cur, "--threshold", "acquire.p99 is fast"},
+			wantCode: exitCompareFailure, want: []string{"malformed threshold", `"acquire.p99 is fast"`}},
+		{name: "missing result", args: []string{base, filepath.Join(t.TempDir(), "nope"), "--threshold", "acquire.p99 < 5ms"},
+			wantCode: exitCompareFailure, want: []string{"new:", "nope"}},
+		{name: "one argument", args: []string{base}, wantCode: exitCompareFailure, want: []string{"accepts 2 arg(s)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runCLI(t, append([]string{"compare"}, tt.args...)...)
+			code := exitComparePass
+			if err != nil {
+				code = exitCode(err)
+				out += "\n" + err.Error()
+			}
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d:\n%s", code, tt.wantCode, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	md, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "# esbench compare: **pass**") || !strings.Contains(string(md), "within noise") {
+		t.Errorf("--out file is not the report:\n%s", md)
+	}
+}
