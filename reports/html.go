@@ -178,7 +178,7 @@ func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 // latencyUnit picks the unit a chart of latencies up to maxNs reads best in.
 func latencyUnit(maxNs float64) (string, float64) {
 	switch {
-	case maxNs < 10e3:
+	case maxNs < 1e6:
 		return "µs", 1e3
 	case maxNs < 10e9:
 		return "ms", 1e6
@@ -548,22 +548,29 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
   var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
   function pct(x) {
     var p = 100 * (1 - 1 / x);
-    return (p >= 99 ? p.toPrecision(Math.max(2, Math.round(Math.log10(x)) + 1)) : p.toFixed(0)) + "%";
+    // x = 10^k is the percentile with k nines: 90%, 99%, 99.9%, ...
+    return (p >= 99 ? p.toPrecision(Math.max(2, Math.round(Math.log10(x)))) : p.toFixed(0)) + "%";
   }
   function isPow10(v) {
     var e = Math.log10(v);
     return Math.abs(e - Math.round(e)) < 1e-9;
   }
+  // is125 says whether v is 1, 2 or 5 times a power of ten: the ticks a log
+  // axis labels, so each decade reads without crowding.
+  function is125(v) {
+    var m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+    return [1, 2, 5].some(function (k) { return Math.abs(m - k) < 1e-6; });
+  }
   function axis(type, label) {
-    var a = { title: { display: true, text: label } };
+    var a = { title: { display: true, text: label, font: { weight: "bold" } }, ticks: { maxRotation: 0 } };
     if (type === "percentile") {
       a.type = "logarithmic";
       a.min = 1;
-      a.ticks = { autoSkip: false, callback: function (v) { return isPow10(v) ? pct(v) : ""; } };
+      a.ticks = { autoSkip: false, maxRotation: 0, callback: function (v) { return isPow10(v) ? pct(v) : ""; } };
     } else {
       a.type = type;
       if (type === "logarithmic") {
-        a.ticks = { callback: function (v) { return isPow10(v) || String(v).charAt(0) === "5" || String(v).charAt(0) === "2" ? Number(v).toLocaleString() : ""; } };
+        a.ticks = { autoSkip: false, maxRotation: 0, callback: function (v) { return v > 0 && is125(v) ? Number(v).toLocaleString("en-US", { maximumSignificantDigits: 3 }) : ""; } };
       }
     }
     return a;
@@ -582,6 +589,10 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
         spanGaps: true
       };
       if (d.type) { ds.type = d.type; }
+      // Legend keys look like what they stand for: a box for bars, a dot
+      // for scattered points, a (dashed) line for lines.
+      var kind = d.type || spec.kind;
+      ds.pointStyle = kind === "bar" ? "rect" : kind === "scatter" && !d.showLine ? "circle" : "line";
       if (d.dashed) { ds.borderDash = [6, 4]; }
       if (d.showLine) { ds.showLine = true; }
       return ds;
@@ -592,7 +603,7 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
       maintainAspectRatio: false,
       parsing: spec.kind === "bar" ? undefined : false,
       interaction: { mode: "nearest", intersect: false },
-      plugins: { title: { display: true, text: spec.title, font: { size: 14 } }, legend: { position: "bottom" } },
+      plugins: { title: { display: true, text: spec.title, font: { size: 14 } }, legend: { position: "bottom", labels: { usePointStyle: true, pointStyleWidth: 28 } } },
       scales: { x: axis(spec.xScale, spec.xLabel), y: axis(spec.yScale, spec.yLabel) }
     };
     if (spec.xScale === "percentile") {
