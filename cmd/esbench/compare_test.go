@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/esbench/esbench/reports"
 )
 
 // TestCompareCommand compares two real result directories made in-process
@@ -20,6 +24,28 @@ func TestCompareCommand(t *testing.T) {
 		dirs[i] = resultDir(t, out)
 	}
 	base, cur := dirs[0], dirs[1]
+	// The run also wrote its CSV exports, listed among its files.
+	for _, f := range []string{reports.OpsCSVFile, reports.SweepCSVFile} {
+		fh, err := os.Open(filepath.Join(base, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(fh).ReadAll()
+		fh.Close()
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("%s: %v (%d rows)", f, err, len(rows))
+		}
+		if f == reports.OpsCSVFile && len(rows) < 3 {
+			t.Errorf("ops.csv has no operation rows: %v", rows)
+		}
+	}
+	res, err := reports.ReadFile(filepath.Join(base, reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Files, reports.OpsCSVFile) || !slices.Contains(res.Files, reports.SweepCSVFile) {
+		t.Errorf("result files %v do not list the CSVs", res.Files)
+	}
 	wl := filepath.Join(t.TempDir(), "thresholds.yaml")
 	if err := os.WriteFile(wl, []byte(strings.Replace(tinyWorkload, "name: tiny\n", "name: tiny\nthresholds: [\"p99(acquire) < 1ns\"]\n", 1)), 0o644); err != nil {
 		t.Fatal(err)

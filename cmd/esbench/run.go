@@ -240,12 +240,16 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
 	}
 	var closeErrs []error
+	res.Files = append(res.Files, reports.OpsCSVFile, reports.SweepCSVFile)
 	for _, h := range hlogs {
 		closeErrs = append(closeErrs, h.Close())
 		res.Files = append(res.Files, h.Files()...)
 	}
 	res.Files = append([]string{reports.ResultFile, reports.SummaryFile, "workload.yaml"}, res.Files...)
 	if err := reports.WriteDir(dir, res); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := reports.WriteCSVs(dir, res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	if err := reports.WriteConsole(stdout, res); err != nil {
