@@ -76,13 +76,18 @@ const (
 	SummaryFile = "summary.md"
 )
 
-// WriteDir writes result.json and summary.md into dir, each through a
-// temporary file so a reader never sees half a file.
+// WriteDir writes result.json, summary.md and report.html into dir, each
+// through a temporary file so a reader never sees half a file. The HTML
+// report draws its over-time charts from the .hlog files already in dir, so
+// close the interval logs first.
 func WriteDir(dir string, r *Result) error {
 	if err := writeAtomic(filepath.Join(dir, ResultFile), func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error { return WriteMarkdown(w, r) })
+	if err := writeAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error { return WriteMarkdown(w, r) }); err != nil {
+		return err
+	}
+	return WriteHTMLDir(dir, r)
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {

@@ -295,7 +295,7 @@ func TestWriteDirAndSummaries(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
+	if len(entries) != 3 {
 		t.Errorf("directory holds %d entries (temporary files left?)", len(entries))
 	}
 }

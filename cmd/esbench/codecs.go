@@ -27,7 +27,8 @@ decode ns per event, allocations, bytes per event, snapshot size and time,
 compressed sizes of snapshots and event batches, the replay cost per event
 and the in-situ cost of loading an account through the harness's service
 system. It prints a table and writes a results directory: codecs.json,
-codecs.md, evolution.md and evolution.json (the schema evolution matrix).
+codecs.md, evolution.md and evolution.json (the schema evolution matrix), and
+report.html (the codec matrix charts).
 
 Codecs: ` + strings.Join(catalog.IDs(), ", ") + `; each also behind a compressor as
 <codec>+` + strings.Join(catalog.Compressors(), "|") + ` (envelopes written so decode anywhere). Compressors
@@ -58,6 +59,9 @@ measured on snapshots and batches: ` + strings.Join(compress.IDs()[1:], ", ") + 
 				return nil
 			}
 			if err := codecs.WriteDir(out, res); err != nil {
+				return err
+			}
+			if err := writeCodecsHTML(out, res, start, time.Now()); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "results written to %s\n", out)

@@ -42,7 +42,7 @@ func TestCodecsCommand(t *testing.T) {
 	if len(res.Totals) != 2 || res.Totals[0].Codec != "binary" || res.Corpus.Customers != 5 || len(res.Corpus.Histories) != 2 {
 		t.Errorf("codecs.json: %+v", res)
 	}
-	for _, f := range []string{"codecs.md", "evolution.md", "evolution.json"} {
+	for _, f := range []string{"codecs.md", "evolution.md", "evolution.json", "report.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("results directory lacks %s: %v", f, err)
 		}

@@ -43,6 +43,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newSchemaCmd())
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newCodecsCmd())
+	root.AddCommand(newReportCmd())
 	root.AddCommand(newMergeCmd())
 	root.AddCommand(newCompareCmd())
 	return root

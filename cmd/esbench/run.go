@@ -59,7 +59,7 @@ func newRunCmd() *cobra.Command {
 		Short: "Run a workload and write its results (default: the default preset on a temporary pebble store)",
 		Long: `run executes a workload — a built-in preset (` + fmt.Sprint(workload.Presets()) + `) or a YAML
 workload file — against the reference service, shows progress, prints a
-summary table and writes a result directory: result.json, summary.md,
+summary table and writes a result directory: result.json, summary.md, report.html,
 workload.yaml and HdrHistogram interval logs (.hlog). Ctrl-C or SIGTERM stops
 the run and still writes the results, marked partial.`,
 		Args: cobra.MaximumNArgs(1),
@@ -245,7 +245,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		closeErrs = append(closeErrs, h.Close())
 		res.Files = append(res.Files, h.Files()...)
 	}
-	res.Files = append([]string{reports.ResultFile, reports.SummaryFile, "workload.yaml"}, res.Files...)
+	res.Files = append([]string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, "workload.yaml"}, res.Files...)
 	if err := reports.WriteDir(dir, res); err != nil {
 		return errors.Join(runErr, err)
 	}
