@@ -45,6 +45,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newCodecsCmd())
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newMergeCmd())
+	root.AddCommand(newPlanCmd())
 	root.AddCommand(newCompareCmd())
 	return root
 }

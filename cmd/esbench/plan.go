@@ -1,0 +1,87 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esbench/esbench/reports"
+)
+
+func newPlanCmd() *cobra.Command {
+	vals := map[string]*float64{}
+	var codec string
+	cmd := &cobra.Command{
+		Use:   "plan RESULT_DIR",
+		Short: "Project storage, Cassandra nodes and replay latency for a target load from a measured run",
+		Long: `plan reads a measured result (a result directory or its result.json) and
+projects, for the target given by flags, events and bytes per day, storage over
+the retention (events plus snapshots), the Cassandra nodes needed and the
+expected replay latency. It prints a Markdown table of every input with its
+source (flag, assumed default, or the measurement it came from), the
+assumptions, and the outputs with their formulas. See docs/plan.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				path = filepath.Join(path, reports.ResultFile)
+			}
+			res, err := reports.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			in := reports.DefaultPlanInputs()
+			for _, i := range planInputs(&in) {
+				name := i.Flag[2:]
+				if cmd.Flags().Changed(name) {
+					i.Set(*vals[name])
+				}
+			}
+			if cmd.Flags().Changed("codec") {
+				in.Codec, in.CodecSource = codec, reports.SourceFlag
+			}
+			in.Measure(res, path)
+			p, err := reports.ComputePlan(in)
+			if err != nil {
+				return err
+			}
+			return p.WriteMarkdown(cmd.OutOrStdout())
+		},
+	}
+	help := map[string]string{
+		"customers":         "customers (one event stream each); required",
+		"active-share":      "share of customers active per day, (0, 1]",
+		"ops-per-active":    "operations per second per active customer (or --total-ops)",
+		"total-ops":         "total operations per second (or --ops-per-active)",
+		"retention-days":    "days events are kept",
+		"replication":       "Cassandra replication factor",
+		"snapshot-interval": "events between snapshots, 0 for none (default: the sweep's recommendation, if the result is a sweep)",
+		"per-node-ops":      "replica writes per second one Cassandra node sustains (default is an assumption: measure yours)",
+		"headroom":          "share of node capacity kept free, [0, 1)",
+		"writes-per-op":     "appends (Cassandra batches) per operation",
+		"events-per-op":     "events appended per operation",
+		"bytes-per-event":   "stored bytes per event (default: measured from the result)",
+		"snapshot-bytes":    "bytes per snapshot (default: measured from a sweep cell at the interval)",
+	}
+	defaults := reports.DefaultPlanInputs()
+	for _, i := range planInputs(&defaults) {
+		name := i.Flag[2:]
+		v := new(float64)
+		vals[name] = v
+		def := 0.0
+		if i.Source == reports.SourceDefault {
+			def = i.Value
+		}
+		cmd.Flags().Float64Var(v, name, def, help[name])
+	}
+	cmd.Flags().StringVar(&codec, "codec", "", "event codec of the plan (default: the measured run's)")
+	return cmd
+}
+
+// planInputs lists the numeric inputs that flags set.
+func planInputs(in *reports.PlanInputs) []*reports.Input {
+	return []*reports.Input{&in.Customers, &in.ActiveShare, &in.OpsPerActive, &in.TotalOps, &in.RetentionDays,
+		&in.Replication, &in.SnapshotInterval, &in.PerNodeOps, &in.Headroom, &in.WritesPerOp, &in.EventsPerOp,
+		&in.BytesPerEvent, &in.SnapshotBytes}
+}

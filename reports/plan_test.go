@@ -1,0 +1,186 @@
+package reports
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+// handInputs is the worked example below, every input given by flag.
+func handInputs() PlanInputs {
+	in := DefaultPlanInputs()
+	in.Customers.Set(1_000_000)
+	in.ActiveShare.Set(0.1)
+	in.OpsPerActive.Set(0.01)
+	in.RetentionDays.Set(30)
+	in.Replication.Set(3)
+	in.SnapshotInterval.Set(100)
+	in.PerNodeOps.Set(1000)
+	in.Headroom.Set(0.25)
+	in.WritesPerOp.Set(1)
+	in.EventsPerOp.Set(1)
+	in.BytesPerEvent.Set(200)
+	in.SnapshotBytes.Set(1000)
+	in.Fit = &LinearFit{A: 50_000, B: 1_000, OK: true, N: 10}
+	in.FitSource = "test"
+	return in
+}
+
+// TestPlanHandWorked checks ComputePlan against this example, worked by
+// hand:
+//
+//	active         = 1,000,000 × 0.1                     = 100,000
+//	ops/s          = 100,000 × 0.01                      = 1,000
+//	events/day     = 1,000 × 86,400 × 1                  = 86,400,000
+//	bytes/day      = 86,400,000 × 200 B × 3              = 51,840,000,000 B
+//	events/stream  = 86,400,000 × 30 ÷ 1,000,000         = 2,592
+//	event storage  = 51,840,000,000 × 30                 = 1,555,200,000,000 B
+//	snapshots/strm = ⌊2,592 ÷ 100⌋                       = 25
+//	snap storage   = 1,000,000 × 25 × 1,000 B × 3        = 75,000,000,000 B
+//	total storage  = 1,555,200,000,000 + 75,000,000,000  = 1,630,200,000,000 B
+//	replica writes = (1,000 × 1 + 1,000 ÷ 100) × 3       = 3,030 /s
+//	nodes          = ⌈3,030 ÷ (1,000 × 0.75)⌉ = ⌈4.04⌉   = 5 (≥ RF 3)
+//	replay mean    = 50,000 + 1,000 × 50                 = 100,000 ns
+//	replay p99     = 50,000 + 1,000 × 99                 = 149,000 ns
+func TestPlanHandWorked(t *testing.T) {
+	p, err := ComputePlan(handInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"active", p.ActiveCustomers, 100_000},
+		{"ops/s", p.OpsPerSec, 1_000},
+		{"events/day", p.EventsPerDay, 86_400_000},
+		{"bytes/day", p.BytesPerDay, 51_840_000_000},
+		{"events/stream", p.EventsPerStream, 2_592},
+		{"event storage", p.EventBytesTotal, 1_555_200_000_000},
+		{"snapshots/stream", p.SnapshotsPerStream, 25},
+		{"snapshot storage", p.SnapshotBytesTotal, 75_000_000_000},
+		{"storage", p.StorageBytes, 1_630_200_000_000},
+		{"replica writes", p.ReplicaWritesPerSec, 3_030},
+		{"nodes", float64(p.Nodes), 5},
+		{"replay mean", p.ReplayMeanNs, 100_000},
+		{"replay p99", p.ReplayP99FitNs, 149_000},
+	} {
+		if math.Abs(c.got-c.want) > 1e-9*math.Abs(c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := p.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{"| customers (--customers) | 1000000 | flag |", "| Cassandra nodes | 5 |", "1.63 TB", "| replay p99 (fit) | 149.0µs |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestPlanTotalOpsAndNodeFloor: with total ops/s given, the active share
+// does not matter, and a light load still needs RF nodes.
+//
+//	ops/s = 10; replica writes = (10 × 2 + 10 × 1 ÷ 100) × 3 = 60.3;
+//	⌈60.3 ÷ (1,000 × 0.75)⌉ = 1, floored at RF = 3.
+func TestPlanTotalOpsAndNodeFloor(t *testing.T) {
+	in := handInputs()
+	in.OpsPerActive = Input{Flag: "--ops-per-active"}
+	in.TotalOps.Set(10)
+	in.WritesPerOp.Set(2)
+	p, err := ComputePlan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.OpsPerSec != 10 || math.Abs(p.ReplicaWritesPerSec-60.3) > 1e-9 || p.Nodes != 3 {
+		t.Errorf("ops %v writes %v nodes %d, want 10, 60.3, 3", p.OpsPerSec, p.ReplicaWritesPerSec, p.Nodes)
+	}
+}
+
+func TestPlanBadInputs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*PlanInputs)
+		flag string
+	}{
+		{"zero per-node throughput", func(in *PlanInputs) { in.PerNodeOps.Set(0) }, "--per-node-ops"},
+		{"negative customers", func(in *PlanInputs) { in.Customers.Set(-5) }, "--customers"},
+		{"missing customers", func(in *PlanInputs) { in.Customers = Input{Flag: "--customers"} }, "--customers"},
+		{"active share above 1", func(in *PlanInputs) { in.ActiveShare.Set(1.5) }, "--active-share"},
+		{"headroom 1", func(in *PlanInputs) { in.Headroom.Set(1) }, "--headroom"},
+		{"negative interval", func(in *PlanInputs) { in.SnapshotInterval.Set(-1) }, "--snapshot-interval"},
+		{"replication 0", func(in *PlanInputs) { in.Replication.Set(0) }, "--replication"},
+		{"NaN retention", func(in *PlanInputs) { in.RetentionDays.Set(math.NaN()) }, "--retention-days"},
+		{"both loads", func(in *PlanInputs) { in.TotalOps.Set(5) }, "--total-ops"},
+		{"no load", func(in *PlanInputs) { in.OpsPerActive = Input{Flag: "--ops-per-active"} }, "--ops-per-active"},
+		{"missing bytes per event", func(in *PlanInputs) { in.BytesPerEvent = Input{Flag: "--bytes-per-event"} }, "--bytes-per-event"},
+		{"missing snapshot bytes", func(in *PlanInputs) { in.SnapshotBytes = Input{Flag: "--snapshot-bytes"} }, "--snapshot-bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := handInputs()
+			tc.edit(&in)
+			_, err := ComputePlan(in)
+			if err == nil || !errors.Is(err, ErrPlanInput) || !strings.Contains(err.Error(), tc.flag) {
+				t.Fatalf("error %v, want ErrPlanInput naming %s", err, tc.flag)
+			}
+		})
+	}
+}
+
+// TestPlanMeasure takes bytes/event, snapshot size, replay fit and cell
+// from a sweep-like result:
+//
+//	bytes/event    = 60,000 B/stream ÷ 300 events (cell h=300,i=none) = 200
+//	snapshot bytes = (1.5 − 1) × 200 × 100 (cell h=300,i=100)          = 10,000
+func TestPlanMeasure(t *testing.T) {
+	res := New("sweep")
+	res.Environment.Codec = "json"
+	res.Sweep = &Sweep{Cells: []SweepCell{
+		{Interval: 0, History: 300, BytesPerStrm: 60_000, WriteAmplification: 1, ReplayP99Ns: 900_000},
+		{Interval: 100, History: 30, BytesPerStrm: 7_000, WriteAmplification: 1.2, ReplayP99Ns: 110_000},
+		{Interval: 100, History: 300, BytesPerStrm: 70_000, WriteAmplification: 1.5, ReplayP99Ns: 120_000},
+	}}
+	res.Runs = []Run{
+		{Name: "snapshots=none", Params: map[string]string{"snapshot": "none"}, Replay: &ReplayReport{FromSnapshot: 5, Fit: LinearFit{A: 1, B: 2, OK: true}}},
+		{Name: "snapshots=100", Params: map[string]string{"snapshot": "every:100"}, Replay: &ReplayReport{FromSnapshot: 5, Fit: LinearFit{A: 40_000, B: 500, OK: true}}},
+	}
+	in := handInputs()
+	in.BytesPerEvent = Input{Flag: "--bytes-per-event"}
+	in.SnapshotBytes = Input{Flag: "--snapshot-bytes"}
+	in.Fit = nil
+	in.Measure(res, "result.json")
+	if in.BytesPerEvent.Value != 200 || !strings.Contains(in.BytesPerEvent.Source, "h=300,i=none") {
+		t.Errorf("bytes/event %+v", in.BytesPerEvent)
+	}
+	if in.SnapshotBytes.Value != 10_000 || !strings.Contains(in.SnapshotBytes.Source, "h=300,i=100") {
+		t.Errorf("snapshot bytes %+v", in.SnapshotBytes)
+	}
+	if in.Fit == nil || in.Fit.A != 40_000 || !strings.Contains(in.FitSource, "snapshots=100") {
+		t.Fatalf("fit %+v from %q", in.Fit, in.FitSource)
+	}
+	p, err := ComputePlan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2,592 events/stream: the h=300 cell is nearer than h=30.
+	if p.ReplayCell == nil || p.ReplayCell.History != 300 || p.ReplayP99CellNs != 120_000 {
+		t.Errorf("replay cell %+v", p.ReplayCell)
+	}
+	if p.ReplayP99FitNs != 40_000+500*99 {
+		t.Errorf("fit p99 %v", p.ReplayP99FitNs)
+	}
+
+	// Another codec than the one measured: nothing measured applies.
+	other := handInputs()
+	other.BytesPerEvent = Input{Flag: "--bytes-per-event"}
+	other.Codec, other.CodecSource = "protobuf", SourceFlag
+	other.Measure(res, "result.json")
+	if _, err := ComputePlan(other); err == nil || !strings.Contains(err.Error(), "--bytes-per-event") {
+		t.Errorf("plan for an unmeasured codec: %v", err)
+	}
+}
