@@ -143,7 +143,9 @@ func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 		if spec != nil {
 			hr.Spectrum = add(*spec)
 		}
-		if l := FindIntervalLog(logs, run.Name, "corrected"); l != nil && len(l.Ops) > 0 {
+		// A single interval (a run shorter than the log interval, such as a
+		// quick preload) is one invisible point, not a trend: no chart.
+		if l := FindIntervalLog(logs, run.Name, "corrected"); l != nil && maxIntervals(l) >= 2 {
 			for _, c := range overTimeCharts(run.Name, l) {
 				hr.OverTime = append(hr.OverTime, *add(c))
 			}
@@ -250,6 +252,15 @@ func round4(v float64) float64 {
 	}
 	mag := math.Pow(10, 4-math.Ceil(math.Log10(math.Abs(v))))
 	return math.Round(v*mag) / mag
+}
+
+// maxIntervals returns the most intervals any operation of l has.
+func maxIntervals(l *IntervalLog) int {
+	n := 0
+	for _, ivs := range l.Ops {
+		n = max(n, len(ivs))
+	}
+	return n
 }
 
 // overTimeCharts draws throughput and p99 per interval for each operation.

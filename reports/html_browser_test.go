@@ -197,9 +197,11 @@ func loadPage(t *testing.T, browser context.Context, path string, screenshot boo
 	return res
 }
 
+type chartWant struct{ typ, xScale, yScale string }
+
 // fixtureCharts are the charts the fixture report must draw, by title, with
 // the y axis each needs: latencies spanning decades read on a log axis.
-var fixtureCharts = map[string]struct{ typ, xScale, yScale string }{
+var fixtureCharts = map[string]chartWant{
 	"Latency by percentile — mixed":               {"line", "logarithmic", "logarithmic"},
 	"Throughput over time — mixed":                {"line", "linear", "linear"},
 	"p99 latency over time — mixed":               {"line", "linear", "logarithmic"},
@@ -212,7 +214,7 @@ var fixtureCharts = map[string]struct{ typ, xScale, yScale string }{
 
 // pageProblems lists everything wrong with a loaded report: browser errors,
 // outside requests, and charts that are missing, unlabelled or blank.
-func pageProblems(r *pageRun) []string {
+func pageProblems(r *pageRun, want map[string]chartWant) []string {
 	var out []string
 	for _, e := range r.Errors {
 		out = append(out, "browser error: "+e)
@@ -248,12 +250,12 @@ func pageProblems(r *pageRun) []string {
 		if c.Width < 300 || c.Height < 200 || c.Painted < c.Width*c.Height/50 {
 			out = append(out, fmt.Sprintf("chart %q: %dx%d canvas with %d painted pixels", c.Title, c.Width, c.Height, c.Painted))
 		}
-		if want, ok := fixtureCharts[c.Title]; ok && (c.Type != want.typ || c.XScale != want.xScale || c.YScale != want.yScale) {
+		if want, ok := want[c.Title]; ok && (c.Type != want.typ || c.XScale != want.xScale || c.YScale != want.yScale) {
 			out = append(out, fmt.Sprintf("chart %q: %s chart with %s x and %s y axes, want %s, %s, %s",
 				c.Title, c.Type, c.XScale, c.YScale, want.typ, want.xScale, want.yScale))
 		}
 	}
-	for title := range fixtureCharts {
+	for title := range want {
 		if !seen[title] {
 			out = append(out, fmt.Sprintf("chart %q not drawn", title))
 		}
@@ -280,7 +282,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if problems := pageProblems(r); len(problems) > 0 {
+	if problems := pageProblems(r, fixtureCharts); len(problems) > 0 {
 		t.Fatalf("report.html in Chromium:\n%s", strings.Join(problems, "\n"))
 	}
 	if r.State.Expected != len(fixtureCharts) {
@@ -321,7 +323,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			if err := os.WriteFile(p, broken, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			problems := pageProblems(loadPage(t, browser, p, false))
+			problems := pageProblems(loadPage(t, browser, p, false), fixtureCharts)
 			if !slices.ContainsFunc(problems, func(s string) bool { return strings.Contains(s, tt.want) }) {
 				t.Errorf("problem %q not detected; reported:\n%s", tt.want, strings.Join(problems, "\n"))
 			}
@@ -337,5 +339,90 @@ func inject(html string) func([]byte) []byte {
 			return p
 		}
 		return slices.Concat(p[:i], []byte(html+"\n"), p[i:])
+	}
+}
+
+// TestHTMLInBrowserSparse renders results that hold only some of the
+// sections: every chart the page declares must still draw, without errors.
+func TestHTMLInBrowserSparse(t *testing.T) {
+	browser := newBrowser(t)
+	full := fixtureResult(t)
+	opsOnly := *full
+	opsOnly.Runs = []Run{full.Runs[0]}
+	opsOnly.Runs[0].Replay = nil
+	opsOnly.Sweep, opsOnly.Codecs, opsOnly.BreakEven = nil, nil, nil
+	codecsOnly := *New("codecs")
+	codecsOnly.Codecs = full.Codecs
+	tests := []struct {
+		name   string
+		res    *Result
+		charts map[string]chartWant
+	}{
+		{"operations without interval logs", &opsOnly, map[string]chartWant{"Latency by percentile — mixed": fixtureCharts["Latency by percentile — mixed"]}},
+		{"codec matrix only", &codecsOnly, map[string]chartWant{"Codec cost per event": fixtureCharts["Codec cost per event"], "Codec size per event": fixtureCharts["Codec size per event"]}},
+		{"nothing to chart", New("mixed"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteHTMLDir(dir, tt.res); err != nil {
+				t.Fatal(err)
+			}
+			r := loadPage(t, browser, filepath.Join(dir, HTMLFile), false)
+			if problems := pageProblems(r, tt.charts); len(problems) > 0 {
+				t.Errorf("report.html in Chromium:\n%s", strings.Join(problems, "\n"))
+			}
+			if r.State.Expected != len(tt.charts) {
+				t.Errorf("page declares %d charts, want %d", r.State.Expected, len(tt.charts))
+			}
+		})
+	}
+}
+
+// TestHTMLInBrowserFile checks any report.html named by
+// ESBENCH_REPORT_CHECK (say, of a real run) and screenshots it to
+// ESBENCH_REPORT_SCREENSHOT: a development aid, skipped by default.
+func TestHTMLInBrowserFile(t *testing.T) {
+	page := os.Getenv("ESBENCH_REPORT_CHECK")
+	if page == "" {
+		t.Skip("set ESBENCH_REPORT_CHECK to a report.html to check it")
+	}
+	abs, err := filepath.Abs(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := os.Getenv("ESBENCH_REPORT_SCREENSHOT")
+	r := loadPage(t, newBrowser(t), abs, shot != "")
+	if shot != "" {
+		if err := os.WriteFile(shot, r.Shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if problems := pageProblems(r, nil); len(problems) > 0 {
+		t.Errorf("%s in Chromium:\n%s", page, strings.Join(problems, "\n"))
+	}
+	if r.State.Expected == 0 {
+		t.Errorf("%s declares no charts", page)
+	}
+}
+
+// A run shorter than one log interval has a single point per operation:
+// no over-time charts for it, since a lone point draws as nothing.
+func TestHTMLOverTimeNeedsTwoIntervals(t *testing.T) {
+	res := fixtureResult(t)
+	for _, tt := range []struct {
+		intervals, want int
+	}{{0, 0}, {1, 0}, {2, 2}} {
+		l := &IntervalLog{File: "mixed.corrected.hlog", Prefix: "mixed.", Metric: "corrected", Ops: map[string][]OpInterval{}}
+		for i := range tt.intervals {
+			l.Ops["acquire"] = append(l.Ops["acquire"], OpInterval{StartS: float64(i), DurS: 1, Count: 100, P50Ns: 1e5, P99Ns: 1e6, MaxNs: 2e6})
+		}
+		page, err := buildPage(res, []*IntervalLog{l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(page.Runs[0].OverTime); got != tt.want {
+			t.Errorf("%d intervals: %d over-time charts, want %d", tt.intervals, got, tt.want)
+		}
 	}
 }
