@@ -210,7 +210,6 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
 		out.BreakEven = &be
 	}
 	out.Merged = m
-	out.Files = []string{ResultFile, SummaryFile}
 	return out, nil
 }
 

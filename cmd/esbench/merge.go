@@ -22,7 +22,7 @@ func newMergeCmd() *cobra.Command {
 machine), checks they ran the same workload with distinct shards of one n,
 merges their latency histograms (never averaging percentiles), sums counts,
 errors and late operations, and writes a new result directory (result.json,
-summary.md) under --out. Rates are the summed counts over the longest shard
+summary.md, report.html, ops.csv, sweep.csv) under --out. Rates are the summed counts over the longest shard
 window, since shards run concurrently. Interval logs (.hlog) are not merged:
 read them in the shard directories.`,
 		Args: cobra.MinimumNArgs(2),
@@ -47,7 +47,13 @@ read them in the shard directories.`,
 			if err != nil {
 				return err
 			}
+			// The same writers as a run's directory, so every tool reading
+			// one reads the other.
+			res.Files = []string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, reports.OpsCSVFile, reports.SweepCSVFile}
 			if err := reports.WriteDir(dir, res); err != nil {
+				return err
+			}
+			if err := reports.WriteCSVs(dir, res); err != nil {
 				return err
 			}
 			stdout := cmd.OutOrStdout()

@@ -48,7 +48,7 @@ func TestMergeShardsOfRealRun(t *testing.T) {
 		t.Fatalf("merge: %v\n%s", err, stdout)
 	}
 	mdir := resultDir(t, out)
-	for _, f := range []string{reports.ResultFile, reports.SummaryFile} {
+	for _, f := range []string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, reports.OpsCSVFile} {
 		if _, err := os.Stat(filepath.Join(mdir, f)); err != nil {
 			t.Errorf("merged directory lacks %s: %v", f, err)
 		}
