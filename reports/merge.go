@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -659,4 +662,124 @@ func findOp(r *Run, name string) *OpStats {
 		}
 	}
 	return nil
+}
+
+// MergeHlogs merges the interval logs (.hlog) the shard directories have in
+// common into dst, and returns the names written. Intervals are aligned by
+// their offset from each shard log's first interval (shards start at
+// slightly different times on different machines), in steps of the first
+// log's interval length; histograms of one tag in one step are merged.
+// Logs missing from some shard are skipped and returned in skipped.
+func MergeHlogs(dst string, srcs []string) (written, skipped []string, err error) {
+	counts := map[string]int{}
+	for _, dir := range srcs {
+		ms, err := filepath.Glob(filepath.Join(dir, "*.hlog"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reports: %w", err)
+		}
+		for _, m := range ms {
+			counts[filepath.Base(m)]++
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		if counts[name] != len(srcs) {
+			skipped = append(skipped, name)
+			continue
+		}
+		if err := mergeHlog(filepath.Join(dst, name), srcs, name); err != nil {
+			return written, skipped, err
+		}
+		written = append(written, name)
+	}
+	return written, skipped, nil
+}
+
+func mergeHlog(dst string, srcs []string, name string) error {
+	type key struct {
+		tag  string
+		step int64
+	}
+	merged := map[key]*hdr.Histogram{}
+	var ivMs, base int64 = 0, -1
+	for _, dir := range srcs {
+		path := filepath.Join(dir, name)
+		hs, err := readHlog(path)
+		if err != nil {
+			return err
+		}
+		if len(hs) == 0 {
+			continue
+		}
+		origin := hs[0].StartTimeMs()
+		for _, h := range hs {
+			origin = min(origin, h.StartTimeMs())
+		}
+		if base < 0 || origin < base {
+			base = origin
+		}
+		if ivMs == 0 {
+			ivMs = max(hs[0].EndTimeMs()-hs[0].StartTimeMs(), 1)
+		}
+		for _, h := range hs {
+			k := key{h.Tag(), int64(math.Round(float64(h.StartTimeMs()-origin) / float64(ivMs)))}
+			m := merged[k]
+			if m == nil {
+				m = hdr.New(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+				merged[k] = m
+			}
+			if dropped := m.Merge(h); dropped > 0 {
+				return fmt.Errorf("reports: %s: merging interval %s dropped %d values", path, h.Tag(), dropped)
+			}
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(merged), func(a, b key) int {
+		if a.step != b.step {
+			return int(a.step - b.step)
+		}
+		return strings.Compare(a.tag, b.tag)
+	})
+	return writeAtomic(dst, func(w io.Writer) error {
+		lw := hdr.NewHistogramLogWriter(w)
+		base = max(base, 0)
+		lw.SetBaseTime(base)
+		err := errors.Join(
+			lw.OutputLogFormatVersion(),
+			lw.OutputComment(fmt.Sprintf("[esbench merged interval log of %d shards; latency in nanoseconds; tags are <operation>.<outcome>]", len(srcs))),
+			lw.OutputStartTime(base),
+			lw.OutputBaseTime(base),
+			lw.OutputLegend(),
+		)
+		for _, k := range keys {
+			h := merged[k]
+			h.SetStartTimeMs(base + k.step*ivMs)
+			h.SetEndTimeMs(base + (k.step+1)*ivMs)
+			h.SetTag(k.tag)
+			err = errors.Join(err, lw.OutputIntervalHistogram(h))
+		}
+		if err != nil {
+			return fmt.Errorf("reports: writing %s: %w", dst, err)
+		}
+		return nil
+	})
+}
+
+// readHlog reads every interval histogram of an interval log.
+func readHlog(path string) ([]*hdr.Histogram, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	defer f.Close()
+	rd := hdr.NewHistogramLogReader(f)
+	var out []*hdr.Histogram
+	for {
+		h, err := rd.NextIntervalHistogram()
+		if err != nil {
+			return nil, fmt.Errorf("reports: reading %s: %w", path, err)
+		}
+		if h == nil {
+			return out, nil
+		}
+		out = append(out, h)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,5 +267,69 @@ func TestMergeLatenciesNeedsHistogram(t *testing.T) {
 	l, err := MergeLatencies(Latency{}, Latency{})
 	if err != nil || l.Count != 0 {
 		t.Fatalf("empty latencies: %+v %v", l, err)
+	}
+}
+
+// writeLog writes an interval log whose intervals of ivMs start at origin
+// + k·ivMs + skew, each holding value v recorded k+1 times.
+func writeLog(t *testing.T, path string, origin, skew, ivMs int64, v int64, steps int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lw := hdr.NewHistogramLogWriter(f)
+	lw.SetBaseTime(origin)
+	if err := errors.Join(lw.OutputStartTime(origin), lw.OutputBaseTime(origin), lw.OutputLegend()); err != nil {
+		t.Fatal(err)
+	}
+	for k := range steps {
+		h := newHist()
+		_ = h.RecordValues(v, int64(k+1))
+		h.SetTag("read.ok")
+		start := origin + int64(k)*ivMs + skew
+		h.SetStartTimeMs(start)
+		h.SetEndTimeMs(start + ivMs)
+		if err := lw.OutputIntervalHistogram(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMergeHlogsAligns merges two shard logs that started 2.3 s apart (and
+// whose intervals jitter by up to 40 ms): interval k of one meets interval
+// k of the other, so the merged interval k holds k+1 values of each.
+func TestMergeHlogsAligns(t *testing.T) {
+	a, b, dst := t.TempDir(), t.TempDir(), t.TempDir()
+	writeLog(t, filepath.Join(a, "run.corrected.hlog"), 1_700_000_000_000, 0, 1000, 1000, 4)
+	writeLog(t, filepath.Join(b, "run.corrected.hlog"), 1_700_000_002_300, 40, 1000, 5000, 4)
+	writeLog(t, filepath.Join(b, "only-b.hlog"), 1_700_000_000_000, 0, 1000, 7, 1)
+	written, skipped, err := MergeHlogs(dst, []string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(written, []string{"run.corrected.hlog"}) || !slices.Equal(skipped, []string{"only-b.hlog"}) {
+		t.Fatalf("written %v skipped %v", written, skipped)
+	}
+	hs, err := readHlog(filepath.Join(dst, "run.corrected.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 4 {
+		t.Fatalf("%d merged intervals, want 4", len(hs))
+	}
+	for k, h := range hs {
+		n := int64(k + 1)
+		// Half the values at 1000 and half at 5000: the lower quartile is
+		// 1000 and the upper 5000 only if both shards' interval k met.
+		lo, hi := h.ValueAtQuantile(25), h.ValueAtQuantile(75)
+		if h.TotalCount() != 2*n || !h.ValuesAreEquivalent(lo, 1000) || !h.ValuesAreEquivalent(hi, 5000) {
+			t.Errorf("interval %d: %d values, quartiles %d and %d; want %d values, quartiles 1000 and 5000",
+				k, h.TotalCount(), lo, hi, 2*n)
+		}
+		if want := int64(1_700_000_000_000) + int64(k)*1000; h.StartTimeMs() != want || h.Tag() != "read.ok" {
+			t.Errorf("interval %d starts %d tag %q, want %d read.ok", k, h.StartTimeMs(), h.Tag(), want)
+		}
 	}
 }

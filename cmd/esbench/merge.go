@@ -22,17 +22,20 @@ func newMergeCmd() *cobra.Command {
 machine), checks they ran the same workload with distinct shards of one n,
 merges their latency histograms (never averaging percentiles), sums counts,
 errors and late operations, and writes a new result directory (result.json,
-summary.md, report.html, ops.csv, sweep.csv) under --out. Rates are the summed counts over the longest shard
-window, since shards run concurrently. Interval logs (.hlog) are not merged:
-read them in the shard directories.`,
+summary.md, report.html, ops.csv, sweep.csv and the interval logs .hlog the
+shards have in common, intervals aligned by their offset from each shard's
+first interval) under --out. Rates are the summed counts over the longest
+shard window, since shards run concurrently.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ins []reports.MergeInput
+			var dirs []string
 			for _, dir := range args {
 				path := dir
 				if st, err := os.Stat(dir); err == nil && st.IsDir() {
 					path = filepath.Join(dir, reports.ResultFile)
 				}
+				dirs = append(dirs, filepath.Dir(path))
 				res, err := reports.ReadFile(path)
 				if err != nil {
 					return err
@@ -50,6 +53,14 @@ read them in the shard directories.`,
 			// The same writers as a run's directory, so every tool reading
 			// one reads the other.
 			res.Files = []string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, reports.OpsCSVFile, reports.SweepCSVFile}
+			hlogs, skipped, err := reports.MergeHlogs(dir, dirs)
+			if err != nil {
+				return err
+			}
+			res.Files = append(res.Files, hlogs...)
+			for _, s := range skipped {
+				res.Merged.Notes = append(res.Merged.Notes, "interval log "+s+" is missing from some shards and was not merged")
+			}
 			if err := reports.WriteDir(dir, res); err != nil {
 				return err
 			}

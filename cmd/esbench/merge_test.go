@@ -1,10 +1,13 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/esbench/esbench/reports"
 )
@@ -51,6 +54,25 @@ func TestMergeShardsOfRealRun(t *testing.T) {
 	for _, f := range []string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, reports.OpsCSVFile} {
 		if _, err := os.Stat(filepath.Join(mdir, f)); err != nil {
 			t.Errorf("merged directory lacks %s: %v", f, err)
+		}
+	}
+	// Every interval log is merged: per tag, the merged log holds the sum
+	// of the shards' values.
+	logs, _ := filepath.Glob(filepath.Join(dirs[0], "*.hlog"))
+	if len(logs) == 0 {
+		t.Fatal("the shard wrote no interval logs")
+	}
+	for _, l := range logs {
+		name := filepath.Base(l)
+		want := map[string]int64{}
+		for _, d := range dirs {
+			for tag, n := range hlogCounts(t, filepath.Join(d, name)) {
+				want[tag] += n
+			}
+		}
+		got := hlogCounts(t, filepath.Join(mdir, name))
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: merged counts by tag %v, shards sum %v", name, got, want)
 		}
 	}
 	m, err := reports.ReadFile(filepath.Join(mdir, reports.ResultFile))
@@ -142,5 +164,27 @@ func TestMergeShardsOfRealRun(t *testing.T) {
 				t.Errorf("a refused merge created %s", out)
 			}
 		})
+	}
+}
+
+// hlogCounts totals an interval log's values by tag.
+func hlogCounts(t *testing.T, path string) map[string]int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := hdr.NewHistogramLogReader(f)
+	out := map[string]int64{}
+	for {
+		h, err := rd.NextIntervalHistogram()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if h == nil {
+			return out
+		}
+		out[h.Tag()] += h.TotalCount()
 	}
 }
