@@ -103,3 +103,18 @@ func TestCompareCommand(t *testing.T) {
 		t.Errorf("--out file is not the report:\n%s", md)
 	}
 }
+
+// TestCompareCommittedBaseline checks that the committed CI workload's
+// thresholds parse and name metrics the committed baseline has: compared
+// with itself it must pass.
+func TestCompareCommittedBaseline(t *testing.T) {
+	base := filepath.Join("..", "..", "bench", "baseline", "result")
+	wl := filepath.Join("..", "..", "bench", "baseline", "ci.yaml")
+	out, err := runCLI(t, "compare", base, base, "--workload", wl)
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
+	}
+	if !strings.Contains(out, "**pass**") || !strings.Contains(out, "`acquire.service.p99 regression < 100%`") {
+		t.Errorf("report lacks the verdict or the workload's thresholds:\n%s", out)
+	}
+}
