@@ -389,7 +389,8 @@ const (
 type Row struct {
 	Name      string
 	Base, New *Metric
-	// Delta is (new-base)/base; NaN when base is zero or missing.
+	// Delta is (new-base)/base; ±Inf when only base is zero, NaN when a
+	// side is missing.
 	Delta float64
 	// Band is the noise band (NoiseBand); 0 when unknown.
 	Band    float64
@@ -532,14 +533,19 @@ func makeRow(name string, b, n *Metric) Row {
 		r.Verdict = VerdictGone
 		return r
 	}
-	if b.Value != 0 {
+	switch {
+	case b.Value != 0:
 		r.Delta = (n.Value - b.Value) / b.Value
-	} else if n.Value == 0 {
+	case n.Value == 0:
 		r.Delta = 0
+	default:
+		// From nothing to something (errors appearing) is an unbounded
+		// change, which no relative limit lets through.
+		r.Delta = math.Inf(int(math.Copysign(1, n.Value)))
 	}
 	r.Band = NoiseBand(*b, *n)
 	switch {
-	case r.Delta == 0 || (math.IsNaN(r.Delta) && b.Value == n.Value):
+	case r.Delta == 0:
 		r.Verdict = VerdictSame
 	case r.Band > 0 && math.Abs(r.Delta) <= r.Band:
 		r.Verdict = VerdictWithinNoise
@@ -766,8 +772,13 @@ func cellValue(m *Metric) string {
 }
 
 func formatDelta(d float64) string {
-	if math.IsNaN(d) {
+	switch {
+	case math.IsNaN(d):
 		return "–"
+	case math.IsInf(d, 1):
+		return "+∞"
+	case math.IsInf(d, -1):
+		return "−∞"
 	}
 	return fmt.Sprintf("%+.1f%%", d*100)
 }

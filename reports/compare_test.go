@@ -182,6 +182,10 @@ func TestCompareThresholds(t *testing.T) {
 		{name: "error rate", cur: cmpFixture{scale: 1, jitter: 0.01, errs: 200},
 			thresholds:    []string{"acquire.error_rate < 1%", "check.error_rate < 1%"},
 			wantRegressed: true, wantChecks: []string{VerdictRegression, VerdictPass}},
+		// Errors appearing where there were none is an unbounded change.
+		{name: "error rate from zero", cur: cmpFixture{scale: 1, jitter: 0.01, errs: 2},
+			thresholds:    []string{"acquire.error_rate regression < 1000%", "acquire.error_rate < 1%"},
+			wantRegressed: true, wantChecks: []string{VerdictRegression, VerdictPass}, wantRow: "acquire.error_rate", wantRowVerdict: VerdictWorse},
 		{name: "throughput is better higher", cur: cmpFixture{scale: 1, jitter: 0.01},
 			thresholds: []string{"check.throughput >= 200", "check.throughput regression < 1%"},
 			wantChecks: []string{VerdictPass, VerdictPass}},
