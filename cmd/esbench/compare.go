@@ -53,6 +53,9 @@ a workload file (--workload). Metric names: <op>.p50|p90|p99|p999|p9999|max|mean
 <op>.error_rate|throughput|count, replay.<stat> (replay total), phase.<name>.<stat>,
 sweep[history=H,interval=I].replay_p50|replay_p99|replay_p999|append_p99|bytes_per_stream|write_amp;
 with several runs also run[<name>].<metric>. STAT(OP), as in p99(acquire), is accepted.
+A relative threshold exceeded by a change within the noise band passes, marked
+"within noise" (--fail-within-noise fails it); the report's footnote states the
+rule. A threshold naming a metric the runs lack is an error, not a pass.
 
 Exit codes: %d every threshold held; %d a threshold failed (regression);
 %d usage error, unreadable result, malformed threshold or unknown metric.`,
