@@ -369,6 +369,7 @@ func mergeRuns(rs []*Run) (Run, []string, error) {
 		out.Recorded += r.Recorded
 		out.Errors += r.Errors
 		out.Late += r.Late
+		out.Missed += r.Missed
 		out.MeasuredNs = max(out.MeasuredNs, r.MeasuredNs)
 		out.WarmupNs = max(out.WarmupNs, r.WarmupNs)
 		if r.Partial {
