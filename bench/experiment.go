@@ -151,7 +151,7 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 	if err := bulkPreload(&cfg, sys, srcs); err != nil {
 		return err
 	}
-	setPreloadProgress(&cfg, srcs, e.historyEvents(nil))
+	setPreloadProgress(&cfg, srcs, e.shardHistoryEvents())
 	_, err := e.measure(ctx, res, cfg, params)
 	return err
 }
@@ -186,17 +186,11 @@ func setPreloadProgress(cfg *Config, srcs []*customerCounter, events int64) {
 	}
 }
 
-// historyEvents sums the history lengths of ids, or of the whole shard when
-// ids is nil (0, meaning unknown, for shards too large to walk quickly).
-func (e *Experiment) historyEvents(ids []uint64) int64 {
+// shardHistoryEvents sums the history lengths of the shard's customers (0,
+// meaning unknown, for shards too large to walk quickly).
+func (e *Experiment) shardHistoryEvents() int64 {
 	pop := e.Workload.Population()
 	var n int64
-	if ids != nil {
-		for _, id := range ids {
-			n += int64(pop.Customer(id).HistoryLen)
-		}
-		return n
-	}
 	if e.Workload.ShardSize() > 2_000_000 {
 		return 0
 	}
