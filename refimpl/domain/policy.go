@@ -54,7 +54,7 @@ type Policy struct {
 	FallbackLicense time.Duration
 }
 
-// DefaultPolicy returns the rules of DESIGN.md §2 as policy version 1.
+// DefaultPolicy returns the rules of docs/design.md §2 as policy version 1.
 func DefaultPolicy() Policy {
 	return Policy{
 		Version:                1,

@@ -12,7 +12,7 @@ func TestDefaultPolicy(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatalf("default policy invalid: %v", err)
 	}
-	// The defaults of DESIGN.md §2.
+	// The defaults of docs/design.md §2.
 	want := map[string]int{PlanBasic: 1, PlanStandard: 2, PlanPremium: 4}
 	if len(p.DevicesPerPlan) != len(want) {
 		t.Fatalf("plans = %v", p.DevicesPerPlan)

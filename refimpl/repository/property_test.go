@@ -150,7 +150,7 @@ func (h *history) step() {
 	}
 }
 
-// TestSnapshotPlusTailEqualsFullReplay is the property of DESIGN.md §2: on
+// TestSnapshotPlusTailEqualsFullReplay is the property of docs/design.md §3: on
 // random histories, under random snapshot policies and mixed codecs, the
 // state folded from the latest snapshot plus the tail deep-equals the state
 // of a full replay, for every stream and at checkpoints along the way.

@@ -2,7 +2,7 @@
 // it takes the download-licensing commands, loads the aggregates they need
 // through the repository, applies the domain rules and appends the events
 // the decision produced. When the store fails or misses its deadline it
-// answers with the permissive fallback of DESIGN.md §2 (allow, with a short
+// answers with the permissive fallback of docs/design.md §6 (allow, with a short
 // license, marked as a fallback) and counts it.
 //
 // How failures are answered:
