@@ -9,6 +9,7 @@
 #   scripts/cassandra.sh status   say whether it runs and whether CQL answers
 #   scripts/cassandra.sh ping     exit 0 if a node answers CQL on the port
 #   scripts/cassandra.sh logs     print the tail of the node's log
+#   scripts/cassandra.sh jars     only resolve the jars (no node is started)
 #   scripts/cassandra.sh clean    stop it and delete its data and jars
 #
 # Environment (defaults in brackets):
@@ -212,7 +213,6 @@ jvm_args() {
 		-Dcassandra-foreground=yes
 		-Dcassandra.skip_wait_for_gossip_to_settle=0
 		-Dcassandra.superuser_setup_delay_ms=0
-		-Dcassandra.unsafesystem=true
 	)
 	if [[ -n $jamm ]]; then
 		args+=(-javaagent:"$jamm")
@@ -350,6 +350,7 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 ping) cql_ping ;;
+jars) resolve_jars ;;
 logs) show_log "${2:-80}" 2>&1 ;;
 clean)
 	cmd_down
@@ -357,7 +358,7 @@ clean)
 	say "removed $run and $lib"
 	;;
 *)
-	echo "usage: $0 up|down|status|ping|logs [N]|clean" >&2
+	echo "usage: $0 up|down|status|ping|jars|logs [N]|clean" >&2
 	exit 2
 	;;
 esac
