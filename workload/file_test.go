@@ -58,6 +58,10 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"integer out of range", "seed: 99999999999999999999999\n", 1, "seed", "want an integer in [0, 2^64)"},
 		{"more workers than customers", "population:\n  customers: 10\narrival:\n  workers: 11\n", 4, "arrival.workers", "11 workers need at least as many customers per shard"},
 		{"no duration nor operations", "duration: 0s\n", 1, "duration", "needs a duration > 0 or operations > 0"},
+		{"malformed threshold", "thresholds:\n  - acquire.p99 < 5ms\n  - acquire.p99 is fast\n", 3, "thresholds[1]", `malformed threshold "acquire.p99 is fast"`},
+		{"threshold limit not a value", "thresholds:\n  - replay.p99 < soon\n", 2, "thresholds[0]", `limit "soon"`},
+		{"regression limit not a percentage", "thresholds:\n  - acquire.p99 regression < 5ms\n", 2, "thresholds[0]", "a regression limit is a percentage"},
+		{"empty threshold", "thresholds:\n  - \"\"\n", 2, "thresholds[0]", "must not be empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

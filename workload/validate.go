@@ -12,6 +12,7 @@ import (
 
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/repository"
+	"github.com/esbench/esbench/thresholds"
 )
 
 // Limits of the model.
@@ -320,8 +321,11 @@ func (s *Spec) Validate() error {
 		}
 	}
 	for i, t := range s.Thresholds {
+		field := fmt.Sprintf("thresholds[%d]", i)
 		if strings.TrimSpace(t) == "" {
-			v.add(fmt.Sprintf("thresholds[%d]", i), "must not be empty")
+			v.add(field, "must not be empty")
+		} else if _, err := thresholds.Parse(t); err != nil {
+			v.add(field, err.Error())
 		}
 	}
 	if len(v.errs) > 0 {

@@ -8,7 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/reports/compare"
+	"github.com/esbench/esbench/thresholds"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -82,33 +83,24 @@ func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error
 		}
 		texts = append(texts, spec.Thresholds...)
 	}
-	var ths []reports.Threshold
-	var errs []error
-	for _, t := range texts {
-		th, err := reports.ParseThreshold(t)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ths = append(ths, th)
-	}
-	if err := errors.Join(errs...); err != nil {
+	ths, err := thresholds.ParseAll(texts)
+	if err != nil {
 		return err
 	}
-	base, err := reports.LoadResult(basePath)
+	base, err := compare.LoadResult(basePath)
 	if err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
-	cur, err := reports.LoadResult(newPath)
+	cur, err := compare.LoadResult(newPath)
 	if err != nil {
 		return fmt.Errorf("new: %w", err)
 	}
-	c, err := reports.Compare(base, cur, ths, reports.CompareOptions{FailWithinNoise: o.failWithinNoise})
+	c, err := compare.Compare(base, cur, ths, thresholds.Options{FailWithinNoise: o.failWithinNoise})
 	if err != nil {
 		return err
 	}
 	var sb strings.Builder
-	if err := reports.WriteCompareMarkdown(&sb, c); err != nil {
+	if err := compare.WriteMarkdown(&sb, c); err != nil {
 		return err
 	}
 	if _, err := fmt.Fprint(cmd.OutOrStdout(), sb.String()); err != nil {
@@ -120,12 +112,7 @@ func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error
 		}
 	}
 	if c.Regressed {
-		var failed []string
-		for _, ch := range c.Checks {
-			if ch.Failed {
-				failed = append(failed, ch.Threshold.Text)
-			}
-		}
+		failed := thresholds.Failed(c.Checks)
 		return &exitError{code: exitCompareRegression, err: fmt.Errorf("%w: %s", errRegression, strings.Join(failed, "; "))}
 	}
 	return nil
