@@ -30,11 +30,21 @@ func Presets() []string {
 
 // Preset parses the built-in workload name.
 func Preset(name string) (*Spec, error) {
+	data, err := PresetYAML(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse("preset "+name+".yaml", data)
+}
+
+// PresetYAML returns the built-in workload file name as shipped, comments
+// included, so a user of the binary alone has a file to copy and edit.
+func PresetYAML(name string) ([]byte, error) {
 	data, err := presetFS.ReadFile("presets/" + name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("%w %q (built in: %s)", ErrUnknownPreset, name, strings.Join(Presets(), ", "))
 	}
-	return Parse("preset "+name+".yaml", data)
+	return data, nil
 }
 
 // Load resolves a workload argument: a built-in preset name, or else a file

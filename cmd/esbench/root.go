@@ -47,6 +47,8 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newMergeCmd())
 	root.AddCommand(newPlanCmd())
 	root.AddCommand(newCompareCmd())
+	root.AddCommand(newPresetsCmd())
+	root.AddCommand(newValidateCmd())
 	return root
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -146,31 +145,15 @@ func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) []s
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	spec, err := workload.Load(name)
-	if err != nil {
-		return err
-	}
-	overrides := o.applyOverrides(cmd, spec)
 	wopts := workload.Options{LicenseID: domain.LicenseIDFor}
 	if o.store.kind == storeCassandra || o.store.dataDir != "" {
 		// A persistent store may hold an earlier run's requests: salt the ids
 		// so this run's operations are new requests, not idempotent retries.
 		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	w, err := workload.New(spec, wopts)
-	if err != nil {
-		if len(overrides) > 0 {
-			return fmt.Errorf("%w\n(the workload was checked after the command-line overrides %s)", err, strings.Join(overrides, ", "))
-		}
-		return err
-	}
-	codecs, err := catalog.All()
+	spec, w, reg, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
 	if err != nil {
 		return err
-	}
-	reg := domain.NewRegistry(codecs...)
-	if _, err := reg.Codec(spec.Service.Codec); err != nil {
-		return fmt.Errorf("service.codec: %w", err)
 	}
 	if o.progress != "auto" && o.progress != "bars" && o.progress != "lines" && o.progress != "none" {
 		return fmt.Errorf("--progress %q: must be auto, bars, lines or none", o.progress)
