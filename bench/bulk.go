@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/esbench/esbench/refimpl/domain"
-	"github.com/esbench/esbench/refimpl/service"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -20,32 +18,6 @@ const PreloadBatch = 100
 // OpPreloadAppend is the series kind of a bulk preload append in the mixed
 // experiment's preload run.
 const OpPreloadAppend workload.OpKind = "append"
-
-// BulkPreloader is implemented by systems that can write preload histories
-// in bulk: deciding each history operation on the customer's aggregates
-// kept in memory and appending many operations' events at once, instead of
-// re-loading the account for every operation (O(n²) for a history of n
-// events without snapshots). The experiments use it when the system has it.
-type BulkPreloader interface {
-	// BulkWriter returns preload worker i's writer.
-	BulkWriter(worker int) (BulkWriter, error)
-}
-
-// BulkWriter writes one worker's preload histories, one customer at a time.
-type BulkWriter interface {
-	// Add decides one history operation in memory. An operation for another
-	// customer than the pending events' starts that customer afresh, so the
-	// caller flushes before moving on.
-	Add(op *workload.Op) error
-	// Pending is the number of events decided and not yet appended.
-	Pending() int
-	// Flush appends the pending events in one atomic append and writes the
-	// snapshots the policy calls for in them.
-	Flush(ctx context.Context) error
-	// Discard drops the pending events and the current customer, after a
-	// Flush failed.
-	Discard()
-}
 
 // bulkWorker feeds a preload worker's history operations to its bulk
 // writer and turns each flush into one operation of the run, so the run
@@ -151,71 +123,4 @@ func bulkPreload(cfg *Config, sys System, srcs []*customerCounter) error {
 	cfg.TargetFor = func(i int) Target { return ws[i] }
 	cfg.Source = func(i int) OpSource { return ws[i] }
 	return nil
-}
-
-// BulkWriter returns a bulk preload writer on the service.
-func (s *ServiceSystem) BulkWriter(int) (BulkWriter, error) {
-	svc, err := service.New(s.repo, service.Options{Logger: s.opts.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	return &serviceBulk{svc: svc}, nil
-}
-
-// serviceBulk is a BulkWriter on the reference service's Preload.
-type serviceBulk struct {
-	svc *service.Service
-	p   *service.Preload
-}
-
-func (b *serviceBulk) Pending() int {
-	if b.p == nil {
-		return 0
-	}
-	return b.p.Pending()
-}
-
-func (b *serviceBulk) Flush(ctx context.Context) error {
-	if b.p == nil {
-		return nil
-	}
-	_, err := b.p.Flush(ctx)
-	return err
-}
-
-func (b *serviceBulk) Discard() { b.p = nil }
-
-// Add decides op at its own time, op.At.
-func (b *serviceBulk) Add(op *workload.Op) error {
-	if op.At.IsZero() {
-		return fmt.Errorf("bench: preload operation %s %s has no time", op.Kind, op.RequestID)
-	}
-	if b.p == nil || b.p.Customer() != op.CustomerID {
-		p, err := b.svc.NewPreload(op.CustomerID)
-		if err != nil {
-			return err
-		}
-		b.p = p
-	}
-	var err error
-	switch op.Kind {
-	case workload.OpOpenAccount:
-		_, err = b.p.OpenAccount(domain.OpenAccount{RequestID: op.RequestID, CustomerID: op.CustomerID, Plan: op.Plan}, op.At)
-	case workload.OpRegisterDevice:
-		_, err = b.p.RegisterDevice(domain.RegisterDevice{RequestID: op.RequestID, CustomerID: op.CustomerID, DeviceID: op.DeviceID}, op.At)
-	case workload.OpRemoveDevice:
-		_, err = b.p.RemoveDevice(domain.RemoveDevice{RequestID: op.RequestID, CustomerID: op.CustomerID, DeviceID: op.DeviceID}, op.At)
-	case workload.OpAcquire:
-		_, err = b.p.AcquireLicense(domain.AcquireLicense{RequestID: op.RequestID, CustomerID: op.CustomerID,
-			DeviceID: op.DeviceID, TitleID: op.TitleID, StudioID: op.StudioID, Restricted: op.Restricted}, op.At)
-	case workload.OpRenew:
-		_, err = b.p.RenewLicense(domain.RenewLicense{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID}, op.At)
-	case workload.OpRelease:
-		_, err = b.p.ReleaseLicense(domain.ReleaseLicense{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID}, op.At)
-	case workload.OpPlayback:
-		_, err = b.p.StartPlayback(domain.StartPlayback{RequestID: op.RequestID, CustomerID: op.CustomerID, LicenseID: op.LicenseID}, op.At)
-	default:
-		err = fmt.Errorf("bench: operation kind %q is not a preload history operation", op.Kind)
-	}
-	return err
 }

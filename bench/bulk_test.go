@@ -10,6 +10,7 @@ import (
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -46,7 +47,7 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 	for _, bulk := range []bool{false, true} {
 		st := memory.New()
 		stores[bulk] = st
-		sys, err := NewServiceSystem(st, ServiceOptions{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
+		sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 		if !bulk {
 			target = oneAtATime{sys}
 		}
-		exp := &Experiment{Workload: w, Classify: ClassifyServiceError}
+		exp := &Experiment{Workload: w, Classify: inproc.Classify}
 		res := reports.New(spec.Experiment)
 		if err := exp.preload(ctx, res, target, "preload", nil); err != nil {
 			t.Fatal(err)

@@ -12,39 +12,9 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/workload"
 )
-
-// SystemConfig is how one configuration of the system under test is set up.
-type SystemConfig struct {
-	// Name labels the configuration ("snapshots=100").
-	Name string
-	// Snapshot is the snapshot policy ("none", "every:N", ...).
-	Snapshot string
-	// Codec is the event codec id.
-	Codec string
-}
-
-// System is one set-up system under test.
-type System interface {
-	// Target returns worker i's target; each worker gets its own so a
-	// target may keep per-worker state.
-	Target(worker int) Target
-	Close() error
-}
-
-// Storage is what a configuration stored for a set of customers.
-type Storage struct {
-	Streams int64
-	// EventBytes and SnapshotBytes are stored now; SnapshotBytesWritten
-	// includes snapshots since trimmed.
-	EventBytes, SnapshotBytes, SnapshotBytesWritten int64
-}
-
-// StorageReporter is implemented by systems that can measure their storage.
-type StorageReporter interface {
-	Storage(ctx context.Context, customers []string) (Storage, error)
-}
 
 // Factory sets up a fresh system for one configuration.
 type Factory func(ctx context.Context, cfg SystemConfig) (System, error)
@@ -59,7 +29,9 @@ type Experiment struct {
 	Hlog func(run string, start time.Time) IntervalSink
 	// Interval, LateThreshold and SpinSlack are passed to every run.
 	Interval, LateThreshold, SpinSlack time.Duration
-	Classify                           func(error) Outcome
+	// Classify maps errors a target left unclassified to outcomes; nil: the
+	// system's own (target.Classifier), else ClassifyError.
+	Classify func(error) Outcome
 }
 
 // Run executes the experiment. On cancellation it returns the runs
@@ -87,7 +59,11 @@ func (e *Experiment) Run(ctx context.Context, res *reports.Result) error {
 	return err
 }
 
-func (e *Experiment) config(name string, warmup, duration time.Duration) Config {
+func (e *Experiment) config(sys System, name string, warmup, duration time.Duration) Config {
+	classify := e.Classify
+	if c, ok := sys.(target.Classifier); ok && classify == nil {
+		classify = c.Classify
+	}
 	return Config{
 		Name:          name,
 		Warmup:        warmup,
@@ -95,7 +71,7 @@ func (e *Experiment) config(name string, warmup, duration time.Duration) Config 
 		Interval:      e.Interval,
 		LateThreshold: e.LateThreshold,
 		SpinSlack:     e.SpinSlack,
-		Classify:      e.Classify,
+		Classify:      classify,
 		Progress:      e.Progress,
 	}
 }
@@ -144,7 +120,7 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 		}
 		srcs[i] = &customerCounter{p: p}
 	}
-	cfg := e.config(name, 0, 0)
+	cfg := e.config(sys, name, 0, 0)
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
@@ -205,7 +181,7 @@ func (e *Experiment) shardHistoryEvents() int64 {
 // workload's arrival schedule (or closed loop).
 func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 	spec := e.Workload.Spec()
-	sys, err := e.open(ctx, SystemConfig{Name: spec.Name, Snapshot: spec.Service.Snapshot, Codec: spec.Service.Codec})
+	sys, err := e.open(ctx, SystemConfig{Name: spec.Name, Snapshot: spec.Service.Snapshot, Codec: spec.Service.Codec, Start: spec.Start})
 	if err != nil {
 		return err
 	}
@@ -236,7 +212,7 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 		srcs[i] = st
 	}
 	warmup, duration := spec.Warmup, spec.Duration
-	cfg := e.config(spec.Name, warmup, duration)
+	cfg := e.config(sys, spec.Name, warmup, duration)
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
@@ -368,7 +344,7 @@ func (e *Experiment) study(ctx context.Context, res *reports.Result) error {
 			policy = "every:" + iv
 		}
 		cfgName := "snapshots=" + iv
-		sys, err := e.open(ctx, SystemConfig{Name: cfgName, Snapshot: policy, Codec: spec.Service.Codec})
+		sys, err := e.open(ctx, SystemConfig{Name: cfgName, Snapshot: policy, Codec: spec.Service.Codec, Start: spec.Start, Isolated: true})
 		if err != nil {
 			return err
 		}
@@ -469,7 +445,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		}
 		srcs[i] = &customerCounter{p: p}
 	}
-	pcfg := e.config("preload "+cfgName, 0, 0)
+	pcfg := e.config(sys, "preload "+cfgName, 0, 0)
 	pcfg.Workers = workers
 	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
@@ -491,7 +467,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 
 	// Warm pass: every customer once, not reported.
 	lw := min(max(spec.Arrival.Workers, 1), len(all))
-	wcfg := e.config("warm "+cfgName, 0, 0)
+	wcfg := e.config(sys, "warm "+cfgName, 0, 0)
 	wcfg.Workers = lw
 	wcfg.TargetFor = sys.Target
 	wcfg.Source = func(i int) OpSource { return newLoadSource(all, i, lw, 1) }
@@ -506,7 +482,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 
 	// Measured loads: Replays per history length, interleaved.
 	order := interleave(groups, sw.Replays)
-	mcfg := e.config(cfgName, 0, spec.Duration)
+	mcfg := e.config(sys, cfgName, 0, spec.Duration)
 	mcfg.Workers = lw
 	mcfg.TargetFor = sys.Target
 	mcfg.Source = func(i int) OpSource { return newLoadSource(order, i, lw, 1) }

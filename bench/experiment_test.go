@@ -2,18 +2,16 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/domain"
-	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -21,7 +19,7 @@ func memoryFactory(t *testing.T) Factory {
 	t.Helper()
 	reg := domain.NewRegistry()
 	return func(_ context.Context, cfg SystemConfig) (System, error) {
-		return NewServiceSystem(memory.New(), ServiceOptions{
+		return inproc.New(memory.New(), inproc.Options{
 			Registry: reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot,
 			Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		})
@@ -73,7 +71,7 @@ func TestMixedExperiment(t *testing.T) {
 	if wantRecorded < 200 || wantRecorded > 300 {
 		t.Fatalf("%d of 320 operations after a 200ms warmup at 400/s, want about 240", wantRecorded)
 	}
-	exp := &Experiment{Workload: w, Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	exp := &Experiment{Workload: w, Factory: memoryFactory(t), Classify: inproc.Classify}
 	res := reports.New(spec.Experiment)
 	if err := exp.Run(context.Background(), res); err != nil {
 		t.Fatal(err)
@@ -144,7 +142,7 @@ func TestReplayStudy(t *testing.T) {
 	if wantFromSnapshot < 30 || wantFromSnapshot == 60 {
 		t.Fatalf("%d loads from a snapshot expected: want the 120 group's 30 and some, not all, of the 10 group's", wantFromSnapshot)
 	}
-	exp := &Experiment{Workload: w, Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	exp := &Experiment{Workload: w, Factory: memoryFactory(t), Classify: inproc.Classify}
 	res := reports.New(spec.Experiment)
 	if err := exp.Run(context.Background(), res); err != nil {
 		t.Fatal(err)
@@ -208,7 +206,7 @@ func TestStudyReplayTail(t *testing.T) {
 	spec.Preload.Workers = 2
 	spec.Service.Snapshot = "none"
 	spec.Sweep = workload.SweepSpec{Intervals: []string{"none", "20", "100"}, Histories: []int{200, 400}, Customers: 10, Replays: 40, ReplayTarget: time.Second}
-	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: ClassifyServiceError}
+	exp := &Experiment{Workload: newWorkload(t, spec), Factory: memoryFactory(t), Classify: inproc.Classify}
 	res := reports.New(spec.Experiment)
 	if err := exp.Run(context.Background(), res); err != nil {
 		t.Fatal(err)
@@ -269,26 +267,6 @@ func TestStudySpread(t *testing.T) {
 	for _, tt := range tests {
 		if got := studySpread(tt.history, tt.intervals); got != tt.want {
 			t.Errorf("studySpread(%d, %v) = %d, want %d", tt.history, tt.intervals, got, tt.want)
-		}
-	}
-}
-
-func TestClassifyServiceError(t *testing.T) {
-	tests := []struct {
-		err  error
-		want Outcome
-	}{
-		{nil, OutcomeOK},
-		{&store.ConflictError{Expected: 1, Actual: 2}, OutcomeConflict},
-		{fmt.Errorf("svc: %w", store.ErrUnavailable), OutcomeUnavailable},
-		{context.DeadlineExceeded, OutcomeUnavailable},
-		{fmt.Errorf("x: %w", domain.ErrUnknownLicense), OutcomeInvalid},
-		{&codec.DecodeError{}, OutcomeInvalid},
-		{errors.New("boom"), OutcomeOther},
-	}
-	for _, tt := range tests {
-		if got := ClassifyServiceError(tt.err); got != tt.want {
-			t.Errorf("%v: got %s, want %s", tt.err, got, tt.want)
 		}
 	}
 }

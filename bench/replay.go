@@ -31,7 +31,8 @@ func (p Phase) String() string {
 	return "unknown"
 }
 
-func (l *Load) phase(p Phase) time.Duration {
+// phaseOf returns the duration of phase p of load l.
+func phaseOf(l *Load, p Phase) time.Duration {
 	switch p {
 	case PhaseSnapshotRead:
 		return l.SnapshotRead
@@ -163,7 +164,7 @@ func newReplaySet() *replaySet {
 
 func (r *replaySet) add(l *Load) {
 	for p := range numPhases {
-		_ = r.phases[p].RecordValue(clampNs(l.phase(p)))
+		_ = r.phases[p].RecordValue(clampNs(phaseOf(l, p)))
 	}
 	b := &r.buckets[bucketIndex(l.Replayed)]
 	if b.h == nil {

@@ -331,8 +331,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		if sched == nil {
 			intended = start
 		}
-		resp.Outcome = OutcomeOK
-		resp.Loads = resp.Loads[:0]
+		resp.Reset()
 		err := target.Do(ctx, &op, &resp)
 		end := r.since()
 		last = end

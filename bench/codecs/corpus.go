@@ -20,6 +20,7 @@ import (
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -202,7 +203,7 @@ type streamEvents struct {
 // account stream first, then its license streams.
 func preload(ctx context.Context, w *workload.Workload, reg *codec.Registry, ids []uint64) ([]streamEvents, error) {
 	mem := memory.New()
-	sys, err := bench.NewServiceSystem(mem, bench.ServiceOptions{Registry: reg, Codec: msgp.ID, Snapshot: "every:20", Start: w.Spec().Start})
+	sys, err := inproc.New(mem, inproc.Options{Registry: reg, Codec: msgp.ID, Snapshot: "every:20", Start: w.Spec().Start})
 	if err != nil {
 		return nil, fmt.Errorf("codecs: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -33,7 +34,7 @@ type InSitu struct {
 }
 
 // MeasureInSitu writes corpus.Replay with c into a memory store and loads
-// it through bench.ServiceSystem until budget is spent (at least three
+// it through inproc.System until budget is spent (at least three
 // loads), as `esbench run` with that codec would.
 func MeasureInSitu(ctx context.Context, c codec.Codec, corpus *Corpus, budget time.Duration) (InSitu, error) {
 	out := InSitu{Codec: c.ID(), Events: len(corpus.Replay)}
@@ -57,7 +58,7 @@ func MeasureInSitu(ctx context.Context, c codec.Codec, corpus *Corpus, budget ti
 	if err := mem.Append(ctx, store.AppendRequest{Stream: id, ExpectedVersion: 0, Events: recs}); err != nil {
 		return out, fmt.Errorf("codecs: in-situ append: %w", err)
 	}
-	sys, err := bench.NewServiceSystem(mem, bench.ServiceOptions{Registry: reg, Codec: c.ID(), Snapshot: "none", Start: corpus.replayStart})
+	sys, err := inproc.New(mem, inproc.Options{Registry: reg, Codec: c.ID(), Snapshot: "none", Start: corpus.replayStart})
 	if err != nil {
 		return out, fmt.Errorf("codecs: %w", err)
 	}

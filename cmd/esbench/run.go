@@ -19,6 +19,8 @@ import (
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/target"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -192,20 +194,19 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		Progress:      prog,
 		Interval:      o.interval,
 		LateThreshold: o.late,
-		Classify:      bench.ClassifyServiceError,
 		Hlog: func(run string, at time.Time) bench.IntervalSink {
 			h := reports.NewHlogSet(dir, run+".", at)
 			hlogs = append(hlogs, h)
 			return h
 		},
 		Factory: func(ctx context.Context, cfg bench.SystemConfig) (bench.System, error) {
-			st, err := o.openFor(ctx, spec, cfg)
+			st, err := o.openFor(ctx, cfg)
 			if err != nil {
 				return nil, err
 			}
-			return bench.NewServiceSystem(st, bench.ServiceOptions{
+			return inproc.New(st, inproc.Options{
 				Registry: reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot, AsyncSnapshots: o.asyncSnaps,
-				Timeout: o.timeout, Start: spec.Start,
+				Timeout: o.timeout, Start: cfg.Start,
 			})
 		},
 	}
@@ -271,9 +272,9 @@ func (o *runOptions) newProgress(ctx context.Context, w io.Writer) *bench.Progre
 // openFor opens a fresh store for one configuration. Studies set up several
 // configurations: each gets its own pebble directory or Cassandra keyspace,
 // so no configuration sees another's events or snapshots.
-func (o *runOptions) openFor(ctx context.Context, spec *workload.Spec, cfg bench.SystemConfig) (store.Store, error) {
+func (o *runOptions) openFor(ctx context.Context, cfg target.Config) (store.Store, error) {
 	so := o.store
-	if spec.Experiment != workload.ExperimentMixed {
+	if cfg.Isolated {
 		suffix := reports.SafeName(cfg.Name)
 		if so.dataDir != "" {
 			so.dataDir = filepath.Join(so.dataDir, suffix)

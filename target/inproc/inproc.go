@@ -1,4 +1,8 @@
-package bench
+// Package inproc is the reference service as a target: the aggregate
+// service, repository and codec registry running in this process on an
+// event store, one service instance per worker. It is the target esbench
+// runs by default; the runner reaches it only through package target.
+package inproc
 
 import (
 	"context"
@@ -14,11 +18,12 @@ import (
 	"github.com/esbench/esbench/refimpl/repository"
 	"github.com/esbench/esbench/refimpl/service"
 	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/workload"
 )
 
-// ServiceOptions configure a ServiceSystem.
-type ServiceOptions struct {
+// Options configure a System.
+type Options struct {
 	// Registry decodes and encodes events; it must know Codec.
 	Registry *codec.Registry
 	// Codec is the codec new events and snapshots are written with.
@@ -37,62 +42,78 @@ type ServiceOptions struct {
 	Logger *slog.Logger
 }
 
-// ServiceSystem is the reference service on a store, as a System: every
+// System is the reference service on a store, as a target.System: every
 // worker gets its own service instance whose injected clock follows the
 // operations' simulated times.
-type ServiceSystem struct {
+type System struct {
 	st    *countingStore
 	repo  *repository.Repository
-	opts  ServiceOptions
+	opts  Options
 	first atomic.Int64 // wall time (UnixNano) of the first op without At
 }
 
-var _ System = (*ServiceSystem)(nil)
+var (
+	_ target.System          = (*System)(nil)
+	_ target.Classifier      = (*System)(nil)
+	_ target.StorageReporter = (*System)(nil)
+	_ target.BulkPreloader   = (*System)(nil)
+)
 
-// NewServiceSystem builds the repository and service on st. The system owns
-// st and closes it.
-func NewServiceSystem(st store.Store, opts ServiceOptions) (*ServiceSystem, error) {
+// New builds the repository and service on st. The system owns st and
+// closes it, also when New fails.
+func New(st store.Store, opts Options) (*System, error) {
+	s, err := newSystem(st, opts)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return s, nil
+}
+
+func newSystem(st store.Store, opts Options) (*System, error) {
 	if opts.Registry == nil {
-		return nil, errors.New("bench: service system needs a codec registry")
+		return nil, errors.New("inproc: the service needs a codec registry")
 	}
 	pol, err := repository.ParseSnapshotPolicy(opts.Snapshot)
 	if err != nil {
-		return nil, fmt.Errorf("bench: service.snapshot: %w", err)
+		return nil, fmt.Errorf("inproc: service.snapshot: %w", err)
 	}
 	cs := &countingStore{Store: st, written: map[string]int64{}}
 	repo, err := repository.New(cs, opts.Registry, repository.Options{
 		Codec: opts.Codec, Snapshots: pol, AsyncSnapshots: opts.AsyncSnapshots, Logger: opts.Logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, fmt.Errorf("inproc: %w", err)
 	}
 	if opts.Start.IsZero() {
 		opts.Start = time.Now()
 	}
-	return &ServiceSystem{st: cs, repo: repo, opts: opts}, nil
+	return &System{st: cs, repo: repo, opts: opts}, nil
 }
 
 // Target returns worker i's target.
-func (s *ServiceSystem) Target(int) Target {
+func (s *System) Target(int) target.Target {
 	t := &serviceTarget{sys: s}
 	// service.New only fails on bad options, which are fixed here.
 	svc, err := service.New(s.repo, service.Options{Now: t.now, Timeout: s.opts.Timeout, Logger: s.opts.Logger})
 	if err != nil {
-		return TargetFunc(func(context.Context, *workload.Op, *Response) error { return err })
+		return target.Func(func(context.Context, *workload.Op, *target.Response) error { return err })
 	}
 	t.svc = svc
 	return t
 }
 
 // Close waits for queued snapshots and closes the store.
-func (s *ServiceSystem) Close() error {
+func (s *System) Close() error {
 	return errors.Join(s.repo.Close(), s.st.Close())
 }
 
-// Repository exposes the repository's counters.
-func (s *ServiceSystem) Repository() *repository.Repository { return s.repo }
+// Classify maps the service's errors to outcomes (see Classify).
+func (s *System) Classify(err error) target.Outcome { return Classify(err) }
 
-func (s *ServiceSystem) simNow() time.Time {
+// Repository exposes the repository's counters.
+func (s *System) Repository() *repository.Repository { return s.repo }
+
+func (s *System) simNow() time.Time {
 	now := time.Now().UnixNano()
 	first := s.first.Load()
 	if first == 0 {
@@ -104,14 +125,14 @@ func (s *ServiceSystem) simNow() time.Time {
 
 // Storage measures what the account streams of customers hold: their event
 // records and retained snapshots, and the snapshot bytes ever written.
-func (s *ServiceSystem) Storage(ctx context.Context, customers []string) (Storage, error) {
-	var out Storage
+func (s *System) Storage(ctx context.Context, customers []string) (target.Storage, error) {
+	var out target.Storage
 	for _, c := range customers {
 		stream := store.StreamID{Customer: c, AggregateType: domain.TypeAccount, AggregateID: c}
 		n := 0
 		for rec, err := range s.st.Load(ctx, stream, 0) {
 			if err != nil {
-				return out, fmt.Errorf("bench: reading %s: %w", stream, err)
+				return out, fmt.Errorf("inproc: reading %s: %w", stream, err)
 			}
 			out.EventBytes += int64(rec.Size())
 			n++
@@ -123,7 +144,7 @@ func (s *ServiceSystem) Storage(ctx context.Context, customers []string) (Storag
 		for {
 			snap, ok, err := s.st.LatestSnapshot(ctx, stream, at)
 			if err != nil {
-				return out, fmt.Errorf("bench: reading snapshots of %s: %w", stream, err)
+				return out, fmt.Errorf("inproc: reading snapshots of %s: %w", stream, err)
 			}
 			if !ok {
 				break
@@ -169,7 +190,7 @@ func (c *countingStore) writtenFor(s store.StreamID) int64 {
 
 // serviceTarget sends one worker's operations to its service instance.
 type serviceTarget struct {
-	sys *ServiceSystem
+	sys *System
 	svc *service.Service
 	at  time.Time
 }
@@ -177,7 +198,7 @@ type serviceTarget struct {
 func (t *serviceTarget) now() time.Time { return t.at }
 
 // Do executes op as the matching service command.
-func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *Response) error {
+func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *target.Response) error {
 	if op.At.IsZero() {
 		t.at = t.sys.simNow()
 	} else {
@@ -212,28 +233,33 @@ func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *Response)
 		res.Loads = []repository.LoadStats{ls}
 		res.Decision.Allowed = true
 	default:
-		resp.Outcome = OutcomeInvalid
-		return fmt.Errorf("bench: operation kind %q has no service command", op.Kind)
+		resp.Outcome = target.OutcomeInvalid
+		return fmt.Errorf("inproc: operation kind %q has no service command", op.Kind)
 	}
 	for i := range res.Loads {
 		resp.Loads = append(resp.Loads, loadOf(&res.Loads[i]))
 	}
+	if err == nil {
+		resp.Decision = target.Decision{Allowed: res.Decision.Allowed, Reason: string(res.Decision.Reason),
+			LicenseID: res.Decision.LicenseID, AlreadyApplied: res.AlreadyApplied}
+	}
 	switch {
 	case err != nil:
-		resp.Outcome = ClassifyServiceError(err)
+		resp.Outcome = Classify(err)
 	case res.Fallback:
-		resp.Outcome = OutcomeFallback
+		resp.Outcome = target.OutcomeFallback
 	case !res.Decision.Allowed:
-		resp.Outcome = OutcomeDenied
+		resp.Outcome = target.OutcomeDenied
 	}
 	return err
 }
 
-func loadOf(ls *repository.LoadStats) Load {
-	return Load{
+func loadOf(ls *repository.LoadStats) target.Load {
+	return target.Load{
 		FromSnapshot: ls.SnapshotVersion > 0,
 		Replayed:     ls.Replayed,
 		Bytes:        ls.Bytes,
+		Version:      ls.Version,
 		SnapshotRead: ls.SnapshotRead,
 		EventRead:    ls.EventRead,
 		Decode:       ls.Decode,
@@ -242,25 +268,25 @@ func loadOf(ls *repository.LoadStats) Load {
 	}
 }
 
-// ClassifyServiceError maps an error of the reference service to an outcome.
-func ClassifyServiceError(err error) Outcome {
+// Classify maps an error of the reference service to an outcome.
+func Classify(err error) target.Outcome {
 	var (
 		cmdErr    *domain.CommandError
 		decodeErr *codec.DecodeError
 	)
 	switch {
 	case err == nil:
-		return OutcomeOK
+		return target.OutcomeOK
 	case errors.Is(err, store.ErrConflict):
-		return OutcomeConflict
+		return target.OutcomeConflict
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
-		return OutcomeUnavailable
+		return target.OutcomeUnavailable
 	case errors.As(err, &cmdErr), errors.As(err, &decodeErr), errors.Is(err, store.ErrInvalid),
 		errors.Is(err, domain.ErrInvalidCommand), errors.Is(err, domain.ErrUnknownCustomer),
 		errors.Is(err, domain.ErrUnknownDevice), errors.Is(err, domain.ErrUnknownLicense),
 		errors.Is(err, domain.ErrAccountExists):
-		return OutcomeInvalid
+		return target.OutcomeInvalid
 	default:
-		return OutcomeOther
+		return target.OutcomeOther
 	}
 }
