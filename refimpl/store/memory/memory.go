@@ -1,6 +1,13 @@
 // Package memory is an in-process store.Store: nothing survives the process,
 // and it is what tests and quick runs use when the storage engine is not
 // under study.
+//
+// Records are kept compact, close to their encoded payload (docs/design.md,
+// "Preload and datasets"): each customer's events live in one append-only
+// byte arena, a stream is a list of offsets into it, and the strings that
+// repeat (event types, codecs, metadata keys, aggregate types) are interned
+// once per store. No record holds a map or a string header of its own; Load
+// builds them when it hands a record out.
 package memory
 
 import (
@@ -8,41 +15,59 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/esbench/esbench/refimpl/store"
 )
 
-// pageSize bounds how many records a Load copies under the partition lock
+// pageSize bounds how many records a Load decodes under the partition lock
 // before yielding them, so a slow consumer never holds the lock.
 const pageSize = 256
 
+// indexAbove is the number of streams above which a partition keeps a map
+// from stream to index; below it a linear scan is cheaper than the map.
+const indexAbove = 16
+
 // Store keeps every partition in memory. It is safe for concurrent use;
-// appends to different customers do not contend. Byte slices and maps are
-// copied on the way in and out, so callers can never change stored data.
+// appends to different customers do not contend. Bytes are copied on the way
+// in and out, so callers can never change stored data.
 type Store struct {
 	mu     sync.RWMutex // guards parts and closed
 	closed bool
 	parts  map[string]*partition
+	names  interner
 }
 
 // partition holds the streams of one customer; its lock makes a
 // multi-stream append atomic.
 type partition struct {
-	mu      sync.RWMutex
-	streams map[store.StreamID]*stream
+	mu sync.RWMutex
+	// arena holds every record of every stream of the customer, encoded by
+	// appendRecord, in append order. Records are never rewritten or removed:
+	// archival only moves a stream's watermark.
+	arena   []byte
+	streams []stream
+	// index maps a stream to its position in streams once there are more
+	// than indexAbove of them.
+	index map[streamKey]int32
 }
 
+type streamKey struct{ typ, id string }
+
 type stream struct {
-	head      uint64 // version of the last event
-	watermark uint64 // highest archived version; hot[0] is watermark+1
-	hot       []store.Record
-	cold      []store.Record // cold[i] is version i+1
+	key streamKey
+	// offs[v-1] is where version v starts in the partition's arena.
+	offs []uint32
+	// watermark is the highest archived version: Load refuses versions at
+	// or below it, LoadAudit reads them.
+	watermark uint64
 	snaps     []store.Snapshot
 }
+
+func (st *stream) head() uint64 { return uint64(len(st.offs)) }
 
 var _ store.Store = (*Store)(nil)
 
@@ -80,32 +105,76 @@ func (s *Store) partition(customer string, create bool) (*partition, error) {
 		return nil, store.ErrClosed
 	}
 	if p = s.parts[customer]; p == nil {
-		p = &partition{streams: make(map[store.StreamID]*stream)}
-		s.parts[customer] = p
+		p = &partition{}
+		s.parts[strings.Clone(customer)] = p
 	}
 	return p, nil
 }
 
-func (st *stream) record(v uint64) (store.Record, bool) {
-	switch {
-	case v == 0 || v > st.head:
-		return store.Record{}, false
-	case v <= st.watermark:
-		return st.cold[v-1], true
-	default:
-		return st.hot[v-st.watermark-1], true
+// find returns the index of id's stream in p, or -1.
+func (p *partition) find(id store.StreamID) int {
+	if p.index != nil {
+		if i, ok := p.index[streamKey{id.AggregateType, id.AggregateID}]; ok {
+			return int(i)
+		}
+		return -1
 	}
+	for i := range p.streams {
+		if k := &p.streams[i].key; k.id == id.AggregateID && k.typ == id.AggregateType {
+			return i
+		}
+	}
+	return -1
+}
+
+// stream returns id's stream, nil when it does not exist. The pointer is
+// valid until the partition's streams change.
+func (p *partition) stream(id store.StreamID) *stream {
+	if i := p.find(id); i >= 0 {
+		return &p.streams[i]
+	}
+	return nil
+}
+
+// create adds an empty stream for id and returns its index.
+func (p *partition) create(s *Store, id store.StreamID) int {
+	k := streamKey{typ: s.names.intern(id.AggregateType), id: strings.Clone(id.AggregateID)}
+	p.streams = append(grow(p.streams, 1), stream{key: k})
+	i := len(p.streams) - 1
+	switch {
+	case p.index != nil:
+		p.index[k] = int32(i)
+	case len(p.streams) > indexAbove:
+		p.index = make(map[streamKey]int32, len(p.streams))
+		for j := range p.streams {
+			p.index[p.streams[j].key] = int32(j)
+		}
+	}
+	return i
+}
+
+// ensure returns id's stream, creating it empty.
+func (p *partition) ensure(s *Store, id store.StreamID) *stream {
+	i := p.find(id)
+	if i < 0 {
+		i = p.create(s, id)
+	}
+	return &p.streams[i]
+}
+
+// eventID reads only the event id of version v of st.
+func (p *partition) eventID(st *stream, v uint64) string {
+	return decodeEventID(p.arena[st.offs[v-1]:])
 }
 
 // alreadyApplied reports whether the events of req are stored at the
 // versions req would have given them: a retry of an append that succeeded.
-func (st *stream) alreadyApplied(req store.AppendRequest) bool {
-	if st == nil || st.head < req.ExpectedVersion+uint64(len(req.Events)) {
+func (p *partition) alreadyApplied(st *stream, req store.AppendRequest) bool {
+	if st == nil || st.head() < req.ExpectedVersion+uint64(len(req.Events)) {
 		return false
 	}
 	for i, e := range req.Events {
-		r, ok := st.record(req.ExpectedVersion + 1 + uint64(i))
-		if !ok || r.EventID != e.EventID {
+		if p.eventID(st, req.ExpectedVersion+1+uint64(i)) != e.EventID {
 			return false
 		}
 	}
@@ -132,15 +201,15 @@ func (s *Store) Append(ctx context.Context, reqs ...store.AppendRequest) error {
 		fresh    int
 	)
 	for _, r := range reqs {
-		st := p.streams[r.Stream]
+		st := p.stream(r.Stream)
 		var head uint64
 		if st != nil {
-			head = st.head
+			head = st.head()
 		}
 		switch {
 		case head == r.ExpectedVersion:
 			fresh++
-		case st.alreadyApplied(r):
+		case p.alreadyApplied(st, r):
 			if applied == nil {
 				applied = &store.ConflictError{Stream: r.Stream, Expected: r.ExpectedVersion, Actual: head}
 			}
@@ -160,20 +229,53 @@ func (s *Store) Append(ctx context.Context, reqs ...store.AppendRequest) error {
 		// atomic append looks like that, so it is not safe to treat as one.
 		return applied
 	}
+	return s.write(p, reqs)
+}
+
+// write appends reqs' events to p, which is locked, after the checks. The
+// records are encoded into a scratch buffer first so the arena grows by
+// exactly what they take.
+func (s *Store) write(p *partition, reqs []store.AppendRequest) error {
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	b := (*buf)[:0]
 	for _, r := range reqs {
-		st := p.streams[r.Stream]
-		if st == nil {
-			st = &stream{}
-			p.streams[r.Stream] = st
+		for i := range r.Events {
+			b = s.appendRecord(b, &r.Events[i])
 		}
-		for i, e := range r.Events {
-			e = copyRecord(e)
-			e.Version = r.ExpectedVersion + 1 + uint64(i)
-			st.hot = append(st.hot, e)
+	}
+	*buf = b
+	if len(p.arena)+len(b) > math.MaxUint32 {
+		return fmt.Errorf("%w: memory store: customer %s would hold more than 4 GiB of events", store.ErrInvalid, reqs[0].Stream.Customer)
+	}
+	base := len(p.arena)
+	p.arena = append(grow(p.arena, len(b)), b...)
+	for _, r := range reqs {
+		st := p.ensure(s, r.Stream)
+		st.offs = grow(st.offs, len(r.Events))
+		for range r.Events {
+			st.offs = append(st.offs, uint32(base))
+			base += recordLen(p.arena[base:])
 		}
-		st.head = r.ExpectedVersion + uint64(len(r.Events))
 	}
 	return nil
+}
+
+// scratch holds encoding buffers for write.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// grow makes room for n more elements with little slack: a preloaded
+// customer's arena is written in a few large appends and then mostly read,
+// so doubling (append's growth) would waste up to half of it. An eighth of
+// headroom still keeps one-event appends amortised O(1).
+func grow[S ~[]E, E any](b S, n int) S {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	// Not slices.Grow: it applies append's growth, doubling small slices.
+	out := make(S, len(b), len(b)+n+len(b)/8)
+	copy(out, b)
+	return out
 }
 
 // Load implements store.EventStore.
@@ -221,7 +323,7 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 	}
 }
 
-// page copies up to pageSize records from version next on.
+// page decodes up to pageSize records from version next on.
 func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record, error) {
 	p, err := s.partition(id.Customer, false)
 	if err != nil || p == nil {
@@ -229,18 +331,21 @@ func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	st := p.streams[id]
-	if st == nil || next > st.head {
+	st := p.stream(id)
+	if st == nil || next > st.head() {
 		return nil, nil
 	}
 	if !audit && next <= st.watermark {
 		return nil, fmt.Errorf("%w: %s versions up to %d are archived, asked from %d", store.ErrArchived, id, st.watermark, next)
 	}
-	n := min(uint64(pageSize), st.head-next+1)
-	out := make([]store.Record, 0, n)
-	for v := next; v < next+n; v++ {
-		r, _ := st.record(v)
-		out = append(out, copyRecord(r))
+	n := min(uint64(pageSize), st.head()-next+1)
+	out := make([]store.Record, n)
+	for i := range out {
+		v := next + uint64(i)
+		if err := s.decodeRecord(p.arena[st.offs[v-1]:], &out[i]); err != nil {
+			return nil, fmt.Errorf("memory store: %s version %d: %w", id, v, err)
+		}
+		out[i].Version = v
 	}
 	return out, nil
 }
@@ -259,12 +364,23 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := p.streams[sn.Stream]
-	if st == nil {
-		st = &stream{}
-		p.streams[sn.Stream] = st
-	}
+	st := p.ensure(s, sn.Stream)
+	saveSnapshot(st, s.ownSnapshot(sn))
+	return nil
+}
+
+// ownSnapshot copies sn's bytes and drops its stream id (LatestSnapshot
+// puts the caller's back), so a stored snapshot references nothing of the
+// caller's.
+func (s *Store) ownSnapshot(sn store.Snapshot) store.Snapshot {
 	sn.Payload = slices.Clone(sn.Payload)
+	sn.Stream = store.StreamID{}
+	sn.Type = s.names.intern(sn.Type)
+	sn.Codec = s.names.intern(sn.Codec)
+	return sn
+}
+
+func saveSnapshot(st *stream, sn store.Snapshot) {
 	i, found := slices.BinarySearchFunc(st.snaps, sn.Version, func(x store.Snapshot, v uint64) int {
 		return cmp.Compare(x.Version, v)
 	})
@@ -273,7 +389,6 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	} else {
 		st.snaps = slices.Insert(st.snaps, i, sn)
 	}
-	return nil
 }
 
 // LatestSnapshot implements store.SnapshotStore.
@@ -290,7 +405,7 @@ func (s *Store) LatestSnapshot(ctx context.Context, id store.StreamID, atOrBelow
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	st := p.streams[id]
+	st := p.stream(id)
 	if st == nil {
 		return store.Snapshot{}, false, nil
 	}
@@ -305,6 +420,7 @@ func (s *Store) LatestSnapshot(ctx context.Context, id store.StreamID, atOrBelow
 		return store.Snapshot{}, false, nil
 	}
 	sn := st.snaps[i-1]
+	sn.Stream = id
 	sn.Payload = slices.Clone(sn.Payload)
 	return sn, true, nil
 }
@@ -323,13 +439,15 @@ func (s *Store) TrimSnapshots(ctx context.Context, id store.StreamID, keep int) 
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if st := p.streams[id]; st != nil && len(st.snaps) > keep {
+	if st := p.stream(id); st != nil && len(st.snaps) > keep {
 		st.snaps = slices.Clone(st.snaps[len(st.snaps)-keep:])
 	}
 	return nil
 }
 
-// Archive implements store.Archiver.
+// Archive implements store.Archiver. The archived records stay where they
+// are in the arena: in memory there is no slower tier to move them to, and
+// the watermark is what makes Load refuse them.
 func (s *Store) Archive(ctx context.Context, id store.StreamID) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -343,29 +461,51 @@ func (s *Store) Archive(ctx context.Context, id store.StreamID) (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := p.streams[id]
+	st := p.stream(id)
 	if st == nil || len(st.snaps) == 0 {
 		return 0, nil
 	}
 	// A snapshot may name a version the stream has not reached; only events
 	// that exist move.
-	upto := min(st.snaps[0].Version, st.head)
+	upto := min(st.snaps[0].Version, st.head())
 	if upto <= st.watermark {
 		return 0, nil
 	}
 	n := int(upto - st.watermark)
-	st.cold = append(st.cold, st.hot[:n]...)
-	st.hot = slices.Clone(st.hot[n:]) // let the moved prefix be collected
 	st.watermark = upto
 	return n, nil
 }
 
-func copyRecord(r store.Record) store.Record {
-	r.Payload = slices.Clone(r.Payload)
-	if len(r.Metadata) == 0 {
-		r.Metadata = nil
-	} else {
-		r.Metadata = maps.Clone(r.Metadata)
+// Usage is what a store holds, for footprint measurements.
+type Usage struct {
+	Customers, Streams, Events, Snapshots int
+	// PayloadBytes sums the events' encoded payloads; ArenaBytes is what
+	// their records occupy (payload, ids, metadata, times).
+	PayloadBytes, ArenaBytes int64
+}
+
+// Usage counts what the store holds.
+func (s *Store) Usage() (Usage, error) {
+	var u Usage
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return u, store.ErrClosed
 	}
-	return r
+	for _, p := range s.parts {
+		p.mu.RLock()
+		u.Customers++
+		u.ArenaBytes += int64(len(p.arena))
+		for i := range p.streams {
+			st := &p.streams[i]
+			u.Streams++
+			u.Snapshots += len(st.snaps)
+			u.Events += len(st.offs)
+			for _, off := range st.offs {
+				u.PayloadBytes += int64(payloadLen(p.arena[off:]))
+			}
+		}
+		p.mu.RUnlock()
+	}
+	return u, nil
 }

@@ -1,0 +1,272 @@
+package memory
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/esbench/esbench/refimpl/store"
+)
+
+// Record layout in a partition's arena (the version is the record's place
+// in its stream's offsets):
+//
+//	flags      byte: flagUUID, flagTime
+//	event id   16 bytes when flagUUID (a canonical lower-case UUID, which is
+//	           what the repository writes), else uvarint length + bytes
+//	type       uvarint name number
+//	schema     uvarint
+//	codec      uvarint name number
+//	recorded   when flagTime: varint Unix seconds, uvarint nanoseconds
+//	metadata   uvarint count, then per entry: uvarint name number of the key,
+//	           uvarint length + bytes of the value
+//	payload    uvarint length + bytes
+const (
+	flagUUID = 1 << iota
+	flagTime
+)
+
+var errCorrupt = errors.New("corrupt record")
+
+// interner numbers the strings that repeat across records (event types,
+// codecs, metadata keys, aggregate types). Readers take the current table
+// without locking; a new name publishes a new table.
+type interner struct {
+	mu    sync.Mutex // serialises additions
+	ids   map[string]uint32
+	names atomic.Pointer[[]string]
+}
+
+// id returns s's number, adding it when new.
+func (in *interner) id(s string) uint32 {
+	if t := in.names.Load(); t != nil {
+		// Tables are small (a few dozen names): a scan beats hashing
+		// under a lock.
+		for i, n := range *t {
+			if n == s {
+				return uint32(i)
+			}
+		}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if i, ok := in.ids[s]; ok {
+		return i
+	}
+	if in.ids == nil {
+		in.ids = map[string]uint32{}
+	}
+	var t []string
+	if old := in.names.Load(); old != nil {
+		t = append(t, *old...)
+	}
+	i := uint32(len(t))
+	t = append(t, strings.Clone(s))
+	in.ids[t[i]] = i
+	in.names.Store(&t)
+	return i
+}
+
+// intern returns the store's copy of s.
+func (in *interner) intern(s string) string {
+	i := in.id(s)
+	return (*in.names.Load())[i]
+}
+
+// name returns the string numbered i.
+func (in *interner) name(i uint64) (string, bool) {
+	t := in.names.Load()
+	if t == nil || i >= uint64(len(*t)) {
+		return "", false
+	}
+	return (*t)[i], true
+}
+
+// compactUUID returns the 16 bytes of id when id is a UUID in canonical
+// lower-case form, which is the only form that can be rebuilt exactly.
+func compactUUID(id string) (uuid.UUID, bool) {
+	if len(id) != 36 {
+		return uuid.UUID{}, false
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || u.String() != id {
+		return uuid.UUID{}, false
+	}
+	return u, true
+}
+
+func (s *Store) appendRecord(b []byte, r *store.Record) []byte {
+	var flags byte
+	u, compact := compactUUID(r.EventID)
+	if compact {
+		flags |= flagUUID
+	}
+	if !r.RecordedAt.IsZero() {
+		flags |= flagTime
+	}
+	b = append(b, flags)
+	if compact {
+		b = append(b, u[:]...)
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(r.EventID)))
+		b = append(b, r.EventID...)
+	}
+	b = binary.AppendUvarint(b, uint64(s.names.id(r.Type)))
+	b = binary.AppendUvarint(b, uint64(r.SchemaVersion))
+	b = binary.AppendUvarint(b, uint64(s.names.id(r.Codec)))
+	if flags&flagTime != 0 {
+		b = binary.AppendVarint(b, r.RecordedAt.Unix())
+		b = binary.AppendUvarint(b, uint64(r.RecordedAt.Nanosecond()))
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Metadata)))
+	for k, v := range r.Metadata {
+		b = binary.AppendUvarint(b, uint64(s.names.id(k)))
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Payload)))
+	return append(b, r.Payload...)
+}
+
+// reader walks one record without ever panicking: the first problem sticks
+// and later reads return zero values.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) next(n uint64) []byte {
+	if n > uint64(len(r.b)) {
+		r.bad, r.b = true, nil
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) bytes() []byte { return r.next(r.uvarint()) }
+
+func (r *reader) eventID() string {
+	flags := r.next(1)
+	if len(flags) == 0 {
+		return ""
+	}
+	if flags[0]&flagUUID != 0 {
+		u := r.next(16)
+		if r.bad {
+			return ""
+		}
+		return uuid.UUID(u).String()
+	}
+	return string(r.bytes())
+}
+
+func decodeEventID(b []byte) string {
+	r := reader{b: b}
+	return r.eventID()
+}
+
+// decodeRecord fills out from the record at the start of b; out's strings
+// and bytes are the caller's own (the interned names are immutable).
+func (s *Store) decodeRecord(b []byte, out *store.Record) error {
+	r := reader{b: b}
+	if len(b) == 0 {
+		return errCorrupt
+	}
+	flags := b[0]
+	out.EventID = r.eventID()
+	var ok1, ok2 bool
+	out.Type, ok1 = s.names.name(r.uvarint())
+	out.SchemaVersion = uint16(r.uvarint())
+	out.Codec, ok2 = s.names.name(r.uvarint())
+	if flags&flagTime != 0 {
+		sec := r.varint()
+		out.RecordedAt = time.Unix(sec, int64(r.uvarint())).UTC()
+	}
+	if n := r.uvarint(); n > 0 && !r.bad {
+		if n > uint64(len(r.b)) {
+			return errCorrupt
+		}
+		out.Metadata = make(map[string]string, n)
+		for range n {
+			k, ok := s.names.name(r.uvarint())
+			v := r.bytes()
+			if !ok || r.bad {
+				return errCorrupt
+			}
+			out.Metadata[k] = string(v)
+		}
+	}
+	if p := r.bytes(); len(p) > 0 {
+		out.Payload = append([]byte(nil), p...)
+	}
+	if r.bad || !ok1 || !ok2 {
+		return errCorrupt
+	}
+	return nil
+}
+
+// skipHeader reads past everything before the payload length.
+func (r *reader) skipHeader() {
+	flags := r.next(1)
+	if len(flags) == 0 {
+		return
+	}
+	if flags[0]&flagUUID != 0 {
+		r.next(16)
+	} else {
+		r.bytes()
+	}
+	r.uvarint()
+	r.uvarint()
+	r.uvarint()
+	if flags[0]&flagTime != 0 {
+		r.varint()
+		r.uvarint()
+	}
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		r.uvarint()
+		r.bytes()
+	}
+}
+
+// payloadLen reads only the payload length of the record at b.
+func payloadLen(b []byte) int {
+	r := reader{b: b}
+	r.skipHeader()
+	return int(r.uvarint())
+}
+
+// recordLen is the length of the record at the start of b.
+func recordLen(b []byte) int {
+	r := reader{b: b}
+	r.skipHeader()
+	r.bytes()
+	return len(b) - len(r.b)
+}
