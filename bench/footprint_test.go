@@ -12,6 +12,7 @@ import (
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store/memory"
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -39,12 +40,12 @@ func TestMemoryFootprint(t *testing.T) {
 
 	before := liveHeap()
 	st := memory.New()
-	sys, err := NewServiceSystem(st, ServiceOptions{Registry: reg, Codec: spec.Service.Codec, Snapshot: spec.Service.Snapshot})
+	sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: spec.Service.Codec, Snapshot: spec.Service.Snapshot})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sys.Close()
-	exp := &Experiment{Workload: w, Classify: ClassifyServiceError}
+	exp := &Experiment{Workload: w, Classify: inproc.Classify}
 	res := reports.New(spec.Experiment)
 	start := time.Now()
 	if err := exp.preload(ctx, res, sys, "preload", nil); err != nil {
