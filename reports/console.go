@@ -3,10 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
-	"time"
 )
 
 // WriteConsole prints the summary table of every run.
@@ -68,75 +65,4 @@ func WriteConsole(w io.Writer, r *Result) error {
 		return fmt.Errorf("reports: writing console summary: %w", err)
 	}
 	return nil
-}
-
-// Standard file names in a result directory.
-const (
-	ResultFile  = "result.json"
-	SummaryFile = "summary.md"
-)
-
-// WriteDir writes result.json, summary.md and report.html into dir, each
-// through a temporary file so a reader never sees half a file. The HTML
-// report draws its over-time charts from the .hlog files already in dir, so
-// close the interval logs first.
-func WriteDir(dir string, r *Result) error {
-	if err := writeAtomic(filepath.Join(dir, ResultFile), func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error { return WriteMarkdown(w, r) }); err != nil {
-		return err
-	}
-	return WriteHTMLDir(dir, r)
-}
-
-func writeAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	tmp := f.Name()
-	// CreateTemp makes the file private; results are meant to be shared.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("reports: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("reports: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("reports: %w", err)
-	}
-	return nil
-}
-
-// NewRunDir creates a fresh result directory under base named after the
-// experiment and start time (with a numeric suffix if it exists already).
-func NewRunDir(base, experiment string, start time.Time) (string, error) {
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return "", fmt.Errorf("reports: creating %s: %w", base, err)
-	}
-	name := SafeName(experiment) + "-" + start.UTC().Format("20060102-150405")
-	for i := 0; i < 1000; i++ {
-		dir := filepath.Join(base, name)
-		if i > 0 {
-			dir = fmt.Sprintf("%s-%d", dir, i)
-		}
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			return dir, nil
-		}
-		if !os.IsExist(err) {
-			return "", fmt.Errorf("reports: creating %s: %w", dir, err)
-		}
-	}
-	return "", fmt.Errorf("reports: no free result directory name under %s for %s", base, name)
 }

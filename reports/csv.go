@@ -4,15 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
-)
-
-// CSV files written beside result.json, for spreadsheets and plotting
-// tools that do not read JSON.
-const (
-	OpsCSVFile   = "ops.csv"
-	SweepCSVFile = "sweep.csv"
 )
 
 // opsCSVHeader is the header row of ops.csv. Each row is one run, operation,
@@ -87,12 +79,4 @@ func WriteSweepCSV(w io.Writer, r *Result) error {
 		return fmt.Errorf("reports: writing %s: %w", SweepCSVFile, err)
 	}
 	return nil
-}
-
-// WriteCSVs writes ops.csv and sweep.csv into dir.
-func WriteCSVs(dir string, r *Result) error {
-	if err := writeAtomic(filepath.Join(dir, OpsCSVFile), func(w io.Writer) error { return WriteOpsCSV(w, r) }); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, SweepCSVFile), func(w io.Writer) error { return WriteSweepCSV(w, r) })
 }

@@ -33,10 +33,10 @@ func column(t *testing.T, header []string, name string) int {
 	return i
 }
 
-func TestWriteCSVs(t *testing.T) {
+func TestDirWriteCSVs(t *testing.T) {
 	res := fixtureResult(t)
 	dir := t.TempDir()
-	if err := WriteCSVs(dir, res); err != nil {
+	if err := DirAt(dir).Write(res); err != nil {
 		t.Fatal(err)
 	}
 
@@ -128,7 +128,7 @@ func TestWriteCSVs(t *testing.T) {
 
 func TestWriteSweepCSVWithoutSweep(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteCSVs(dir, New("mixed")); err != nil {
+	if err := DirAt(dir).Write(New("mixed")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []struct {

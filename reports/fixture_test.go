@@ -110,7 +110,7 @@ func snapshotsOf(history, interval int) int {
 // dir: rates and latencies that drift, so the over-time charts have shape.
 func writeFixtureHlogs(t testing.TB, dir string, res *Result) {
 	t.Helper()
-	set := NewHlogSet(dir, "mixed.", res.Started)
+	set := DirAt(dir).NewHlogSet("mixed.", res.Started)
 	r := rand.New(rand.NewPCG(5, 5))
 	for sec := range 70 {
 		for _, o := range fixtureOps {

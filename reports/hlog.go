@@ -29,10 +29,10 @@ type hlogFile struct {
 	lw *hdr.HistogramLogWriter
 }
 
-// NewHlogSet prepares interval logs in dir. prefix (may be empty) keeps the
-// logs of several runs in one directory apart; start is the run's start,
-// the log's base time.
-func NewHlogSet(dir, prefix string, start time.Time) *HlogSet {
+// newHlogSet prepares interval logs in dir (see Dir.NewHlogSet). prefix
+// (may be empty) keeps the logs of several runs in one directory apart;
+// start is the run's start, the log's base time.
+func newHlogSet(dir, prefix string, start time.Time) *HlogSet {
 	return &HlogSet{dir: dir, prefix: SafeName(prefix), start: start, files: map[string]*hlogFile{}}
 }
 
@@ -54,7 +54,7 @@ func (s *HlogSet) file(metric string) (*hlogFile, error) {
 	if f := s.files[metric]; f != nil {
 		return f, nil
 	}
-	path := filepath.Join(s.dir, s.prefix+SafeName(metric)+".hlog")
+	path := filepath.Join(s.dir, s.prefix+SafeName(metric)+HlogExt)
 	fh, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)

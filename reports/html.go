@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,9 +14,6 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// HTMLFile is the name of the HTML report in a result directory.
-const HTMLFile = "report.html"
 
 // chartJS is Chart.js, inlined into every report so that it reads offline
 // (see assets/README.md for version and licence).
@@ -27,16 +23,6 @@ var chartJS string
 
 // ChartLibrary names the charting library and version report.html inlines.
 const ChartLibrary = "Chart.js 4.6.1"
-
-// WriteHTMLDir writes report.html into dir for r, drawing the over-time
-// charts from the interval logs found in dir.
-func WriteHTMLDir(dir string, r *Result) error {
-	logs, err := ReadIntervalLogs(dir)
-	if err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return WriteHTML(w, r, logs) })
-}
 
 // WriteHTML writes a self-contained HTML report: tables and charts, with
 // the charting library inlined and no reference to anything outside the

@@ -366,7 +366,7 @@ func TestHTMLInBrowserSparse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := WriteHTMLDir(dir, tt.res); err != nil {
+			if err := DirAt(dir).WriteHTML(tt.res); err != nil {
 				t.Fatal(err)
 			}
 			r := loadPage(t, browser, filepath.Join(dir, HTMLFile), false)

@@ -16,7 +16,7 @@ func writeFixtureReport(t testing.TB) string {
 	dir := t.TempDir()
 	res := fixtureResult(t)
 	writeFixtureHlogs(t, dir, res)
-	if err := WriteHTMLDir(dir, res); err != nil {
+	if err := DirAt(dir).WriteHTML(res); err != nil {
 		t.Fatal(err)
 	}
 	if out := os.Getenv("ESBENCH_REPORT_OUT"); out != "" {
@@ -68,7 +68,7 @@ func TestHTMLChartData(t *testing.T) {
 	res := fixtureResult(t)
 	dir := t.TempDir()
 	writeFixtureHlogs(t, dir, res)
-	logs, err := ReadIntervalLogs(dir)
+	logs, err := DirAt(dir).IntervalLogs()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,28 +63,6 @@ func (l *IntervalLog) OpNames() []string {
 	return names
 }
 
-// HlogExt is the file name extension of interval logs.
-const HlogExt = ".hlog"
-
-// ReadIntervalLogs reads every interval log in dir, sorted by file name. A
-// directory without logs gives none and no error.
-func ReadIntervalLogs(dir string) ([]*IntervalLog, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*"+HlogExt))
-	if err != nil {
-		return nil, fmt.Errorf("reports: listing interval logs in %s: %w", dir, err)
-	}
-	sort.Strings(paths)
-	var logs []*IntervalLog
-	for _, p := range paths {
-		l, err := ReadIntervalLog(p)
-		if err != nil {
-			return nil, err
-		}
-		logs = append(logs, l)
-	}
-	return logs, nil
-}
-
 // ReadIntervalLog reads one interval log written by HlogSet. Lines of the
 // same tag prefix (operation) and start time are merged, so outcomes fold
 // into their operation.

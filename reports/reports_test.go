@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +142,7 @@ func TestSummarize(t *testing.T) {
 func TestHlogReadable(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	set := NewHlogSet(dir, "run1.", start)
+	set := DirAt(dir).NewHlogSet("run1.", start)
 	type line struct {
 		tag   string
 		count int64
@@ -266,7 +267,7 @@ func TestWriteDirAndSummaries(t *testing.T) {
 	res := sampleResult(t)
 	res.Sweep = &Sweep{TargetP99Ns: 5e6, Cells: []SweepCell{{History: 100, Interval: 10, ReplayP99Ns: 1e6, BytesPerStrm: 5000, WriteAmplification: 1.4}}}
 	res.Sweep.Recommendations = Recommend(res.Sweep.Cells, res.Sweep.TargetP99Ns)
-	if err := WriteDir(dir, res); err != nil {
+	if err := DirAt(dir).Write(res); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadFile(filepath.Join(dir, ResultFile))
@@ -295,24 +296,57 @@ func TestWriteDirAndSummaries(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
-		t.Errorf("directory holds %d entries (temporary files left?)", len(entries))
+	want := []string{ResultFile, SummaryFile, HTMLFile, OpsCSVFile, SweepCSVFile}
+	if len(entries) != len(want) {
+		t.Errorf("directory holds %d entries, want %d (temporary files left?)", len(entries), len(want))
+	}
+	if !slices.Equal(got.Files, want) {
+		t.Errorf("result.json lists files %v, want %v", got.Files, want)
 	}
 }
 
-func TestNewRunDir(t *testing.T) {
+func TestCreateDir(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "results")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	a, err := NewRunDir(base, "mixed run", at)
+	a, err := CreateDir(base, "mixed run", at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewRunDir(base, "mixed run", at)
+	b, err := CreateDir(base, "mixed run", at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Base(a) != "mixed_run-20260304-050607" || a == b {
+	if filepath.Base(a.Path()) != "mixed_run-20260304-050607" || a.Path() == b.Path() {
 		t.Errorf("dirs %q and %q", a, b)
+	}
+}
+
+func TestOpenDir(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenDir(dir); !errors.Is(err, ErrNotResultDir) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("OpenDir of an empty directory: %v, want ErrNotResultDir naming it", err)
+	}
+	if _, err := OpenDir(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("OpenDir of a missing path: %v, want ErrNotExist", err)
+	}
+	res := sampleResult(t)
+	if err := DirAt(dir).Write(res); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenDir(filepath.Join(dir, ResultFile)); !errors.Is(err, ErrNotResultDir) || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("OpenDir of a file: %v, want ErrNotResultDir saying it is not a directory", err)
+	}
+	for _, p := range []string{dir, filepath.Join(dir, ResultFile)} {
+		d, err := OpenResult(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Path() != dir || d.ResultPath() != filepath.Join(dir, ResultFile) {
+			t.Errorf("OpenResult(%s) = %q, %q", p, d.Path(), d.ResultPath())
+		}
+		if got, err := d.ReadResult(); err != nil || got.Experiment != res.Experiment {
+			t.Errorf("ReadResult = %v, %v", got, err)
+		}
 	}
 }
 

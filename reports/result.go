@@ -340,3 +340,26 @@ func ReadFile(path string) (*Result, error) {
 	}
 	return res, nil
 }
+
+// Merged records, in a merged result, which shard results it combines and
+// how its measured window was chosen.
+type Merged struct {
+	// Shards lists the inputs in shard order.
+	Shards []MergedShard `json:"shards"`
+	// Complete is true when the shards cover every i of their common n.
+	Complete bool `json:"complete"`
+	// Window says how each run's MeasuredNs (and so its rates) was derived.
+	Window string `json:"window"`
+	// Notes lists what the merge could not combine exactly.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// MergedShard is one input of a merge.
+type MergedShard struct {
+	Shard    string    `json:"shard"`
+	Source   string    `json:"source,omitempty"`
+	Hostname string    `json:"hostname,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Partial  bool      `json:"partial,omitempty"`
+}

@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/reports/merge"
 )
 
 func newMergeCmd() *cobra.Command {
@@ -28,43 +27,36 @@ first interval) under --out. Rates are the summed counts over the longest
 shard window, since shards run concurrently.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var ins []reports.MergeInput
-			var dirs []string
-			for _, dir := range args {
-				path := dir
-				if st, err := os.Stat(dir); err == nil && st.IsDir() {
-					path = filepath.Join(dir, reports.ResultFile)
-				}
-				dirs = append(dirs, filepath.Dir(path))
-				res, err := reports.ReadFile(path)
+			var ins []merge.Input
+			var dirs []reports.Dir
+			for _, arg := range args {
+				d, err := reports.OpenResult(arg)
 				if err != nil {
 					return err
 				}
-				ins = append(ins, reports.MergeInput{Source: dir, Result: res})
+				res, err := d.ReadResult()
+				if err != nil {
+					return err
+				}
+				dirs = append(dirs, d)
+				ins = append(ins, merge.Input{Source: arg, Result: res})
 			}
-			res, err := reports.Merge(ins, reports.MergeOptions{AllowPartial: allowPartial})
+			res, err := merge.Results(ins, merge.Options{AllowPartial: allowPartial})
 			if err != nil {
 				return err
 			}
-			dir, err := reports.NewRunDir(out, res.Experiment+"-merged", res.Started)
+			dir, err := reports.CreateDir(out, res.Experiment+"-merged", res.Started)
 			if err != nil {
 				return err
 			}
-			// The same writers as a run's directory, so every tool reading
-			// one reads the other.
-			res.Files = []string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, reports.OpsCSVFile, reports.SweepCSVFile}
-			hlogs, skipped, err := reports.MergeHlogs(dir, dirs)
+			_, skipped, err := merge.Hlogs(dir, dirs)
 			if err != nil {
 				return err
 			}
-			res.Files = append(res.Files, hlogs...)
 			for _, s := range skipped {
 				res.Merged.Notes = append(res.Merged.Notes, "interval log "+s+" is missing from some shards and was not merged")
 			}
-			if err := reports.WriteDir(dir, res); err != nil {
-				return err
-			}
-			if err := reports.WriteCSVs(dir, res); err != nil {
+			if err := dir.Write(res); err != nil {
 				return err
 			}
 			stdout := cmd.OutOrStdout()

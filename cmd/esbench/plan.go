@@ -1,12 +1,10 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/reports/plan"
 )
 
 func newPlanCmd() *cobra.Command {
@@ -23,15 +21,15 @@ source (flag, assumed default, or the measurement it came from), the
 assumptions, and the outputs with their formulas. See docs/plan.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			if st, err := os.Stat(path); err == nil && st.IsDir() {
-				path = filepath.Join(path, reports.ResultFile)
-			}
-			res, err := reports.ReadFile(path)
+			d, err := reports.OpenResult(args[0])
 			if err != nil {
 				return err
 			}
-			in := reports.DefaultPlanInputs()
+			res, err := d.ReadResult()
+			if err != nil {
+				return err
+			}
+			in := plan.DefaultInputs()
 			for _, i := range planInputs(&in) {
 				name := i.Flag[2:]
 				if cmd.Flags().Changed(name) {
@@ -39,10 +37,10 @@ assumptions, and the outputs with their formulas. See docs/plan.md.`,
 				}
 			}
 			if cmd.Flags().Changed("codec") {
-				in.Codec, in.CodecSource = codec, reports.SourceFlag
+				in.Codec, in.CodecSource = codec, plan.SourceFlag
 			}
-			in.Measure(res, path)
-			p, err := reports.ComputePlan(in)
+			in.Measure(res, d.ResultPath())
+			p, err := plan.Compute(in)
 			if err != nil {
 				return err
 			}
@@ -64,13 +62,13 @@ assumptions, and the outputs with their formulas. See docs/plan.md.`,
 		"bytes-per-event":   "stored bytes per event (default: measured from the result)",
 		"snapshot-bytes":    "bytes per snapshot (default: measured from a sweep cell at the interval)",
 	}
-	defaults := reports.DefaultPlanInputs()
+	defaults := plan.DefaultInputs()
 	for _, i := range planInputs(&defaults) {
 		name := i.Flag[2:]
 		v := new(float64)
 		vals[name] = v
 		def := 0.0
-		if i.Source == reports.SourceDefault {
+		if i.Source == plan.SourceDefault {
 			def = i.Value
 		}
 		cmd.Flags().Float64Var(v, name, def, help[name])
@@ -80,8 +78,8 @@ assumptions, and the outputs with their formulas. See docs/plan.md.`,
 }
 
 // planInputs lists the numeric inputs that flags set.
-func planInputs(in *reports.PlanInputs) []*reports.Input {
-	return []*reports.Input{&in.Customers, &in.ActiveShare, &in.OpsPerActive, &in.TotalOps, &in.RetentionDays,
+func planInputs(in *plan.Inputs) []*plan.Input {
+	return []*plan.Input{&in.Customers, &in.ActiveShare, &in.OpsPerActive, &in.TotalOps, &in.RetentionDays,
 		&in.Replication, &in.SnapshotInterval, &in.PerNodeOps, &in.Headroom, &in.WritesPerOp, &in.EventsPerOp,
 		&in.BytesPerEvent, &in.SnapshotBytes}
 }

@@ -19,7 +19,7 @@ func planResult(t *testing.T) string {
 		{Interval: 100, History: 300, BytesPerStrm: 70_000, WriteAmplification: 1.5, ReplayP99Ns: 120_000},
 	}}
 	dir := t.TempDir()
-	if err := reports.WriteDir(dir, res); err != nil {
+	if err := reports.DirAt(dir).Write(res); err != nil {
 		t.Fatal(err)
 	}
 	return dir

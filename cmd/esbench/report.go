@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,24 +23,18 @@ Every run already writes report.html; this redraws it, for example after an
 esbench upgrade.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := args[0]
-			if fi, err := os.Stat(dir); err != nil {
-				return fmt.Errorf("result directory: %w", err)
-			} else if !fi.IsDir() {
-				return fmt.Errorf("%s is not a directory (give the result directory holding %s)", dir, reports.ResultFile)
-			}
-			path := filepath.Join(dir, reports.ResultFile)
-			res, err := reports.ReadFile(path)
+			d, err := reports.OpenDir(args[0])
 			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("%s: no %s here; is this an esbench result directory? (%w)", dir, reports.ResultFile, err)
-				}
 				return err
 			}
-			if err := reports.WriteHTMLDir(dir, res); err != nil {
-				return fmt.Errorf("writing %s: %w", filepath.Join(dir, reports.HTMLFile), err)
+			res, err := d.ReadResult()
+			if err != nil {
+				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", filepath.Join(dir, reports.HTMLFile))
+			if err := d.WriteHTML(res); err != nil {
+				return fmt.Errorf("writing %s: %w", d.File(reports.HTMLFile), err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", d.File(reports.HTMLFile))
 			return err
 		},
 	}
@@ -61,5 +52,5 @@ func writeCodecsHTML(dir string, res *codecs.Results, started, finished time.Tim
 			BytesPerEvent: t.BytesPerEvent,
 		})
 	}
-	return reports.WriteHTMLDir(dir, r)
+	return reports.DirAt(dir).WriteHTML(r)
 }

@@ -162,7 +162,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 
 	start := time.Now()
-	dir, err := reports.NewRunDir(o.out, spec.Name, start)
+	dir, err := reports.CreateDir(o.out, spec.Name, start)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if wjson, err := yaml.YAMLToJSON(wyaml); err == nil {
 		res.Workload = json.RawMessage(wjson)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "workload.yaml"), wyaml, 0o644); err != nil {
+	if err := dir.WriteWorkload(wyaml); err != nil {
 		return fmt.Errorf("writing the resolved workload: %w", err)
 	}
 
@@ -195,7 +195,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		Interval:      o.interval,
 		LateThreshold: o.late,
 		Hlog: func(run string, at time.Time) bench.IntervalSink {
-			h := reports.NewHlogSet(dir, run+".", at)
+			h := dir.NewHlogSet(run+".", at)
 			hlogs = append(hlogs, h)
 			return h
 		},
@@ -224,16 +224,10 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
 	}
 	var closeErrs []error
-	res.Files = append(res.Files, reports.OpsCSVFile, reports.SweepCSVFile)
 	for _, h := range hlogs {
 		closeErrs = append(closeErrs, h.Close())
-		res.Files = append(res.Files, h.Files()...)
 	}
-	res.Files = append([]string{reports.ResultFile, reports.SummaryFile, reports.HTMLFile, "workload.yaml"}, res.Files...)
-	if err := reports.WriteDir(dir, res); err != nil {
-		return errors.Join(runErr, err)
-	}
-	if err := reports.WriteCSVs(dir, res); err != nil {
+	if err := dir.Write(res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	if err := reports.WriteConsole(stdout, res); err != nil {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,26 +23,22 @@ type Loaded struct {
 	Logs   []*reports.IntervalLog
 }
 
-// LoadResult reads a result directory (or its result.json) and the
-// interval logs beside it.
+// LoadResult reads a result (a result directory or its result.json, see
+// reports.OpenResult) and the interval logs beside it.
 func LoadResult(path string) (*Loaded, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
-	}
-	file := path
-	if fi.IsDir() {
-		file = filepath.Join(path, reports.ResultFile)
-	}
-	res, err := reports.ReadFile(file)
+	d, err := reports.OpenResult(path)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := reports.ReadIntervalLogs(filepath.Dir(file))
+	res, err := d.ReadResult()
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Path: file, Result: res, Logs: logs}, nil
+	logs, err := d.IntervalLogs()
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Path: d.ResultPath(), Result: res, Logs: logs}, nil
 }
 
 // latencyStats are the statistics of a Latency a metric name may end in.

@@ -63,7 +63,7 @@ func writeCmpResult(t *testing.T, f cmpFixture) string {
 		{Interval: 0, History: 1000, Run: "none", ReplayP99Ns: int64(f.scale * 8e6), BytesPerStrm: 1e5, WriteAmplification: 1},
 		{Interval: 100, History: 1000, Run: "every100", ReplayP99Ns: int64(f.scale * 1e6), BytesPerStrm: 1.2e5, WriteAmplification: 1.2},
 	}}
-	set := reports.NewHlogSet(dir, "mixed.", start)
+	set := reports.DirAt(dir).NewHlogSet("mixed.", start)
 	r := rand.New(rand.NewPCG(7, 7))
 	for sec := range 20 {
 		swing := 1 + f.jitter*float64(2*(sec%2)-1)
@@ -87,7 +87,7 @@ func writeCmpResult(t *testing.T, f cmpFixture) string {
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := reports.WriteDir(dir, res); err != nil {
+	if err := reports.DirAt(dir).Write(res); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -1,4 +1,6 @@
-package reports
+// Package plan projects storage, Cassandra nodes and replay latency for a
+// target load from a measured result, every input labelled with its source.
+package plan
 
 import (
 	"bufio"
@@ -8,11 +10,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/esbench/esbench/reports"
 )
 
-// ErrPlanInput is returned (wrapped) for a plan input that is missing or
+// ErrInput is returned (wrapped) for a plan input that is missing or
 // out of range; the message names the flag that sets it.
-var ErrPlanInput = errors.New("plan input")
+var ErrInput = errors.New("plan input")
 
 // Source labels of plan inputs that did not come from a measurement.
 const (
@@ -34,8 +38,8 @@ func (i *Input) Set(v float64) { i.Value, i.Source = v, SourceFlag }
 
 func (i Input) known() bool { return i.Source != "" }
 
-// PlanInputs is everything a capacity plan is computed from.
-type PlanInputs struct {
+// Inputs is everything a capacity plan is computed from.
+type Inputs struct {
 	Customers        Input // customers (one event stream each)
 	ActiveShare      Input // share of customers active per day, (0, 1]
 	OpsPerActive     Input // operations per second per active customer
@@ -53,19 +57,19 @@ type PlanInputs struct {
 	// from.
 	Codec, CodecSource string
 	// Fit is the measured load time ≈ A + B·events, if any.
-	Fit       *LinearFit
+	Fit       *reports.LinearFit
 	FitSource string
 	// Cells are measured sweep cells at the target snapshot interval.
-	Cells      []SweepCell
+	Cells      []reports.SweepCell
 	CellSource string
 }
 
-// DefaultPlanInputs returns the inputs with their flags and the defaults
+// DefaultInputs returns the inputs with their flags and the defaults
 // that are assumptions rather than measurements.
-func DefaultPlanInputs() PlanInputs {
+func DefaultInputs() Inputs {
 	d := func(flag string, v float64) Input { return Input{Value: v, Source: SourceDefault, Flag: flag} }
 	u := func(flag string) Input { return Input{Flag: flag} }
-	return PlanInputs{
+	return Inputs{
 		Customers:        u("--customers"),
 		ActiveShare:      d("--active-share", 0.1),
 		OpsPerActive:     u("--ops-per-active"),
@@ -87,7 +91,7 @@ func DefaultPlanInputs() PlanInputs {
 // Measure fills the inputs not given by flag from a measured result: the
 // codec, bytes per event, snapshot bytes, the replay fit and sweep cells.
 // Inputs it cannot find stay unknown; Compute says which flag to pass.
-func (in *PlanInputs) Measure(res *Result, source string) {
+func (in *Inputs) Measure(res *reports.Result, source string) {
 	if in.Codec == "" && res.Environment.Codec != "" {
 		in.Codec, in.CodecSource = res.Environment.Codec, "measured: "+source+" environment.codec"
 	}
@@ -131,7 +135,7 @@ func (in *PlanInputs) Measure(res *Result, source string) {
 	if !in.SnapshotBytes.known() && interval > 0 && sameCodec && in.BytesPerEvent.known() && res.Sweep != nil {
 		// Write amplification (event + snapshot bytes written over event
 		// bytes) at interval N writes (WA−1)·bytes/event·N per snapshot.
-		var pick *SweepCell
+		var pick *reports.SweepCell
 		for i := range res.Sweep.Cells {
 			c := &res.Sweep.Cells[i]
 			if c.Interval == interval && c.WriteAmplification > 1 && (pick == nil || c.History > pick.History) {
@@ -150,7 +154,7 @@ func (in *PlanInputs) Measure(res *Result, source string) {
 			}
 		}
 		if len(in.Cells) > 0 {
-			in.CellSource = m("sweep cells at interval " + IntervalName(interval))
+			in.CellSource = m("sweep cells at interval " + reports.IntervalName(interval))
 		}
 	}
 	if in.Fit == nil && sameCodec {
@@ -158,7 +162,7 @@ func (in *PlanInputs) Measure(res *Result, source string) {
 		if interval > 0 {
 			want = "every:" + strconv.Itoa(interval)
 		}
-		var any *Run
+		var any *reports.Run
 		for i := range res.Runs {
 			r := &res.Runs[i]
 			if r.Replay == nil || !r.Replay.Fit.OK {
@@ -189,7 +193,7 @@ func orNone(s string) string {
 
 // replayBytes is a run whose loads all replayed from the start, so its
 // bytes read per event are event bytes alone.
-func replayBytes(res *Result) *Run {
+func replayBytes(res *reports.Result) *reports.Run {
 	for i := range res.Runs {
 		r := &res.Runs[i]
 		if rp := r.Replay; rp != nil && rp.FromSnapshot == 0 && rp.Replayed > 0 && rp.Bytes > 0 {
@@ -199,11 +203,11 @@ func replayBytes(res *Result) *Run {
 	return nil
 }
 
-func noneCell(res *Result) *SweepCell {
+func noneCell(res *reports.Result) *reports.SweepCell {
 	if res.Sweep == nil {
 		return nil
 	}
-	var pick *SweepCell
+	var pick *reports.SweepCell
 	for i := range res.Sweep.Cells {
 		c := &res.Sweep.Cells[i]
 		if c.Interval == 0 && c.BytesPerStrm > 0 && c.History > 0 && (pick == nil || c.History > pick.History) {
@@ -215,7 +219,7 @@ func noneCell(res *Result) *SweepCell {
 
 // Plan is a capacity projection and the inputs it came from.
 type Plan struct {
-	Inputs      PlanInputs
+	Inputs      Inputs
 	Assumptions []string
 
 	ActiveCustomers float64
@@ -238,12 +242,12 @@ type Plan struct {
 	ReplayMeanNs    float64
 	ReplayP99FitNs  float64
 	ReplayP99CellNs int64
-	ReplayCell      *SweepCell
+	ReplayCell      *reports.SweepCell
 }
 
 func checkInput(i Input, what string, lo float64, loOpen bool, hi float64, hiOpen bool) error {
 	if !i.known() {
-		return fmt.Errorf("%w: %s (%s) is required", ErrPlanInput, i.Flag, what)
+		return fmt.Errorf("%w: %s (%s) is required", ErrInput, i.Flag, what)
 	}
 	v := i.Value
 	bad := math.IsNaN(v) || math.IsInf(v, 0) || v < lo || (loOpen && v == lo) || v > hi || (hiOpen && v == hi)
@@ -253,12 +257,12 @@ func checkInput(i Input, what string, lo float64, loOpen bool, hi float64, hiOpe
 		if math.IsInf(hi, 1) {
 			rng = fmt.Sprintf("%s%g, ∞)", map[bool]string{true: "(", false: "["}[loOpen], lo)
 		}
-		return fmt.Errorf("%w: %s = %g (%s, %s) must be in %s", ErrPlanInput, i.Flag, v, what, i.Source, rng)
+		return fmt.Errorf("%w: %s = %g (%s, %s) must be in %s", ErrInput, i.Flag, v, what, i.Source, rng)
 	}
 	return nil
 }
 
-// ComputePlan projects the plan. Formulas (see docs/plan.md):
+// Compute projects the plan. Formulas (see docs/plan.md):
 //
 //	active          = customers × active share
 //	ops/s           = total ops/s, or active × ops/s per active customer
@@ -270,7 +274,7 @@ func checkInput(i Input, what string, lo float64, loOpen bool, hi float64, hiOpe
 //	replica writes  = (ops/s × writes/op + ops/s × events/op ÷ interval) × RF
 //	nodes           = max(RF, ⌈replica writes ÷ (per-node × (1 − headroom))⌉)
 //	replay mean/p99 = A + B·(interval/2), A + B·(0.99·interval); with no snapshots A + B·events/stream
-func ComputePlan(in PlanInputs) (*Plan, error) {
+func Compute(in Inputs) (*Plan, error) {
 	inf := math.Inf(1)
 	checks := []error{
 		checkInput(in.Customers, "customers", 0, true, inf, false),
@@ -288,7 +292,7 @@ func ComputePlan(in PlanInputs) (*Plan, error) {
 	}
 	switch {
 	case in.OpsPerActive.known() && in.TotalOps.known():
-		return nil, fmt.Errorf("%w: give %s or %s, not both", ErrPlanInput, in.OpsPerActive.Flag, in.TotalOps.Flag)
+		return nil, fmt.Errorf("%w: give %s or %s, not both", ErrInput, in.OpsPerActive.Flag, in.TotalOps.Flag)
 	case in.OpsPerActive.known():
 		if err := checkInput(in.OpsPerActive, "ops/s per active customer", 0, true, inf, false); err != nil {
 			return nil, err
@@ -298,11 +302,11 @@ func ComputePlan(in PlanInputs) (*Plan, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%w: the load is required: give %s or %s", ErrPlanInput, in.OpsPerActive.Flag, in.TotalOps.Flag)
+		return nil, fmt.Errorf("%w: the load is required: give %s or %s", ErrInput, in.OpsPerActive.Flag, in.TotalOps.Flag)
 	}
 	if !in.BytesPerEvent.known() {
 		return nil, fmt.Errorf("%w: no bytes-per-event measurement for codec %q in the result (it needs a replay without snapshots, a sweep cell without snapshots, or a codec cell): pass %s",
-			ErrPlanInput, in.Codec, in.BytesPerEvent.Flag)
+			ErrInput, in.Codec, in.BytesPerEvent.Flag)
 	}
 	if err := checkInput(in.BytesPerEvent, "stored bytes per event", 0, true, inf, false); err != nil {
 		return nil, err
@@ -311,7 +315,7 @@ func ComputePlan(in PlanInputs) (*Plan, error) {
 	if interval > 0 {
 		if !in.SnapshotBytes.known() {
 			return nil, fmt.Errorf("%w: no snapshot-size measurement at interval %g in the result (it needs a sweep cell at that interval): pass %s",
-				ErrPlanInput, interval, in.SnapshotBytes.Flag)
+				ErrInput, interval, in.SnapshotBytes.Flag)
 		}
 		if err := checkInput(in.SnapshotBytes, "bytes per snapshot", 0, false, inf, false); err != nil {
 			return nil, err
@@ -410,10 +414,10 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		pr("| codec | %s | %s |\n", in.Codec, in.CodecSource)
 	}
 	if f := in.Fit; f != nil {
-		pr("| replay fit | %s + %.1f ns × events (r² %.3f, %d loads) | %s |\n", FormatNs(int64(f.A)), f.B, f.R2, f.N, in.FitSource)
+		pr("| replay fit | %s + %.1f ns × events (r² %.3f, %d loads) | %s |\n", reports.FormatNs(int64(f.A)), f.B, f.R2, f.N, in.FitSource)
 	}
 	if c := p.ReplayCell; c != nil {
-		pr("| replay cell | h=%d, i=%s: p99 %s | %s |\n", c.History, IntervalName(c.Interval), FormatNs(c.ReplayP99Ns), in.CellSource)
+		pr("| replay cell | h=%d, i=%s: p99 %s | %s |\n", c.History, reports.IntervalName(c.Interval), reports.FormatNs(c.ReplayP99Ns), in.CellSource)
 	}
 	pr("\n## Assumptions\n\n")
 	for _, a := range p.Assumptions {
@@ -436,22 +440,22 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 	out("Cassandra nodes", strconv.Itoa(p.Nodes), "max(RF, ⌈replica writes/s ÷ (per-node × (1 − headroom))⌉)")
 	if in.Fit != nil && in.Fit.OK {
 		if in.SnapshotInterval.Value > 0 {
-			out("replay mean (fit)", FormatNs(int64(p.ReplayMeanNs)), "A + B × interval/2")
-			out("replay p99 (fit)", FormatNs(int64(p.ReplayP99FitNs)), "A + B × 0.99·interval")
+			out("replay mean (fit)", reports.FormatNs(int64(p.ReplayMeanNs)), "A + B × interval/2")
+			out("replay p99 (fit)", reports.FormatNs(int64(p.ReplayP99FitNs)), "A + B × 0.99·interval")
 		} else {
-			out("replay at end of retention (fit)", FormatNs(int64(p.ReplayMeanNs)), "A + B × events per stream")
+			out("replay at end of retention (fit)", reports.FormatNs(int64(p.ReplayMeanNs)), "A + B × events per stream")
 		}
 	}
 	if c := p.ReplayCell; c != nil {
-		out("replay p99 (measured)", FormatNs(p.ReplayP99CellNs), fmt.Sprintf("sweep cell h=%d, i=%s", c.History, IntervalName(c.Interval)))
+		out("replay p99 (measured)", reports.FormatNs(p.ReplayP99CellNs), fmt.Sprintf("sweep cell h=%d, i=%s", c.History, reports.IntervalName(c.Interval)))
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("reports: writing plan: %w", err)
+		return fmt.Errorf("plan: writing plan: %w", err)
 	}
 	return nil
 }
 
-func opsFormula(in PlanInputs) string {
+func opsFormula(in Inputs) string {
 	if in.TotalOps.known() {
 		return "total ops/s"
 	}

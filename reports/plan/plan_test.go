@@ -1,4 +1,4 @@
-package reports
+package plan
 
 import (
 	"bytes"
@@ -6,11 +6,13 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/esbench/esbench/reports"
 )
 
 // handInputs is the worked example below, every input given by flag.
-func handInputs() PlanInputs {
-	in := DefaultPlanInputs()
+func handInputs() Inputs {
+	in := DefaultInputs()
 	in.Customers.Set(1_000_000)
 	in.ActiveShare.Set(0.1)
 	in.OpsPerActive.Set(0.01)
@@ -23,12 +25,12 @@ func handInputs() PlanInputs {
 	in.EventsPerOp.Set(1)
 	in.BytesPerEvent.Set(200)
 	in.SnapshotBytes.Set(1000)
-	in.Fit = &LinearFit{A: 50_000, B: 1_000, OK: true, N: 10}
+	in.Fit = &reports.LinearFit{A: 50_000, B: 1_000, OK: true, N: 10}
 	in.FitSource = "test"
 	return in
 }
 
-// TestPlanHandWorked checks ComputePlan against this example, worked by
+// TestPlanHandWorked checks Compute against this example, worked by
 // hand:
 //
 //	active         = 1,000,000 × 0.1                     = 100,000
@@ -45,7 +47,7 @@ func handInputs() PlanInputs {
 //	replay mean    = 50,000 + 1,000 × 50                 = 100,000 ns
 //	replay p99     = 50,000 + 1,000 × 99                 = 149,000 ns
 func TestPlanHandWorked(t *testing.T) {
-	p, err := ComputePlan(handInputs())
+	p, err := Compute(handInputs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestPlanTotalOpsAndNodeFloor(t *testing.T) {
 	in.OpsPerActive = Input{Flag: "--ops-per-active"}
 	in.TotalOps.Set(10)
 	in.WritesPerOp.Set(2)
-	p, err := ComputePlan(in)
+	p, err := Compute(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,28 +107,28 @@ func TestPlanTotalOpsAndNodeFloor(t *testing.T) {
 func TestPlanBadInputs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		edit func(*PlanInputs)
+		edit func(*Inputs)
 		flag string
 	}{
-		{"zero per-node throughput", func(in *PlanInputs) { in.PerNodeOps.Set(0) }, "--per-node-ops"},
-		{"negative customers", func(in *PlanInputs) { in.Customers.Set(-5) }, "--customers"},
-		{"missing customers", func(in *PlanInputs) { in.Customers = Input{Flag: "--customers"} }, "--customers"},
-		{"active share above 1", func(in *PlanInputs) { in.ActiveShare.Set(1.5) }, "--active-share"},
-		{"headroom 1", func(in *PlanInputs) { in.Headroom.Set(1) }, "--headroom"},
-		{"negative interval", func(in *PlanInputs) { in.SnapshotInterval.Set(-1) }, "--snapshot-interval"},
-		{"replication 0", func(in *PlanInputs) { in.Replication.Set(0) }, "--replication"},
-		{"NaN retention", func(in *PlanInputs) { in.RetentionDays.Set(math.NaN()) }, "--retention-days"},
-		{"both loads", func(in *PlanInputs) { in.TotalOps.Set(5) }, "--total-ops"},
-		{"no load", func(in *PlanInputs) { in.OpsPerActive = Input{Flag: "--ops-per-active"} }, "--ops-per-active"},
-		{"missing bytes per event", func(in *PlanInputs) { in.BytesPerEvent = Input{Flag: "--bytes-per-event"} }, "--bytes-per-event"},
-		{"missing snapshot bytes", func(in *PlanInputs) { in.SnapshotBytes = Input{Flag: "--snapshot-bytes"} }, "--snapshot-bytes"},
+		{"zero per-node throughput", func(in *Inputs) { in.PerNodeOps.Set(0) }, "--per-node-ops"},
+		{"negative customers", func(in *Inputs) { in.Customers.Set(-5) }, "--customers"},
+		{"missing customers", func(in *Inputs) { in.Customers = Input{Flag: "--customers"} }, "--customers"},
+		{"active share above 1", func(in *Inputs) { in.ActiveShare.Set(1.5) }, "--active-share"},
+		{"headroom 1", func(in *Inputs) { in.Headroom.Set(1) }, "--headroom"},
+		{"negative interval", func(in *Inputs) { in.SnapshotInterval.Set(-1) }, "--snapshot-interval"},
+		{"replication 0", func(in *Inputs) { in.Replication.Set(0) }, "--replication"},
+		{"NaN retention", func(in *Inputs) { in.RetentionDays.Set(math.NaN()) }, "--retention-days"},
+		{"both loads", func(in *Inputs) { in.TotalOps.Set(5) }, "--total-ops"},
+		{"no load", func(in *Inputs) { in.OpsPerActive = Input{Flag: "--ops-per-active"} }, "--ops-per-active"},
+		{"missing bytes per event", func(in *Inputs) { in.BytesPerEvent = Input{Flag: "--bytes-per-event"} }, "--bytes-per-event"},
+		{"missing snapshot bytes", func(in *Inputs) { in.SnapshotBytes = Input{Flag: "--snapshot-bytes"} }, "--snapshot-bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := handInputs()
 			tc.edit(&in)
-			_, err := ComputePlan(in)
-			if err == nil || !errors.Is(err, ErrPlanInput) || !strings.Contains(err.Error(), tc.flag) {
-				t.Fatalf("error %v, want ErrPlanInput naming %s", err, tc.flag)
+			_, err := Compute(in)
+			if err == nil || !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tc.flag) {
+				t.Fatalf("error %v, want ErrInput naming %s", err, tc.flag)
 			}
 		})
 	}
@@ -138,16 +140,16 @@ func TestPlanBadInputs(t *testing.T) {
 //	bytes/event    = 60,000 B/stream ÷ 300 events (cell h=300,i=none) = 200
 //	snapshot bytes = (1.5 − 1) × 200 × 100 (cell h=300,i=100)          = 10,000
 func TestPlanMeasure(t *testing.T) {
-	res := New("sweep")
+	res := reports.New("sweep")
 	res.Environment.Codec = "json"
-	res.Sweep = &Sweep{Cells: []SweepCell{
+	res.Sweep = &reports.Sweep{Cells: []reports.SweepCell{
 		{Interval: 0, History: 300, BytesPerStrm: 60_000, WriteAmplification: 1, ReplayP99Ns: 900_000},
 		{Interval: 100, History: 30, BytesPerStrm: 7_000, WriteAmplification: 1.2, ReplayP99Ns: 110_000},
 		{Interval: 100, History: 300, BytesPerStrm: 70_000, WriteAmplification: 1.5, ReplayP99Ns: 120_000},
 	}}
-	res.Runs = []Run{
-		{Name: "snapshots=none", Params: map[string]string{"snapshot": "none"}, Replay: &ReplayReport{FromSnapshot: 5, Fit: LinearFit{A: 1, B: 2, OK: true}}},
-		{Name: "snapshots=100", Params: map[string]string{"snapshot": "every:100"}, Replay: &ReplayReport{FromSnapshot: 5, Fit: LinearFit{A: 40_000, B: 500, OK: true}}},
+	res.Runs = []reports.Run{
+		{Name: "snapshots=none", Params: map[string]string{"snapshot": "none"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 1, B: 2, OK: true}}},
+		{Name: "snapshots=100", Params: map[string]string{"snapshot": "every:100"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 40_000, B: 500, OK: true}}},
 	}
 	in := handInputs()
 	in.BytesPerEvent = Input{Flag: "--bytes-per-event"}
@@ -163,7 +165,7 @@ func TestPlanMeasure(t *testing.T) {
 	if in.Fit == nil || in.Fit.A != 40_000 || !strings.Contains(in.FitSource, "snapshots=100") {
 		t.Fatalf("fit %+v from %q", in.Fit, in.FitSource)
 	}
-	p, err := ComputePlan(in)
+	p, err := Compute(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +182,7 @@ func TestPlanMeasure(t *testing.T) {
 	other.BytesPerEvent = Input{Flag: "--bytes-per-event"}
 	other.Codec, other.CodecSource = "protobuf", SourceFlag
 	other.Measure(res, "result.json")
-	if _, err := ComputePlan(other); err == nil || !strings.Contains(err.Error(), "--bytes-per-event") {
+	if _, err := Compute(other); err == nil || !strings.Contains(err.Error(), "--bytes-per-event") {
 		t.Errorf("plan for an unmeasured codec: %v", err)
 	}
 }

@@ -1,4 +1,7 @@
-package reports
+// Package merge combines the results of shards of one workload run on
+// several machines: histograms merged (never percentiles averaged), counts
+// summed, rates over the merged window, interval logs aligned.
+package merge
 
 import (
 	"bytes"
@@ -9,7 +12,6 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,65 +19,44 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports"
 )
 
 // ErrMerge is returned (wrapped) when shard results cannot be combined.
-var ErrMerge = errors.New("reports: cannot merge")
-
-// Merged records, in a merged result, which shard results it combines and
-// how its measured window was chosen.
-type Merged struct {
-	// Shards lists the inputs in shard order.
-	Shards []MergedShard `json:"shards"`
-	// Complete is true when the shards cover every i of their common n.
-	Complete bool `json:"complete"`
-	// Window says how each run's MeasuredNs (and so its rates) was derived.
-	Window string `json:"window"`
-	// Notes lists what the merge could not combine exactly.
-	Notes []string `json:"notes,omitempty"`
-}
-
-// MergedShard is one input of a merge.
-type MergedShard struct {
-	Shard    string    `json:"shard"`
-	Source   string    `json:"source,omitempty"`
-	Hostname string    `json:"hostname,omitempty"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Partial  bool      `json:"partial,omitempty"`
-}
+var ErrMerge = errors.New("cannot merge")
 
 // WindowRule is the merged measured window: shards run concurrently on
 // different machines, so the longest shard window is the wall time over
 // which the summed operations happened.
 const WindowRule = "max of the shards' measured windows (shards run concurrently); rates are summed counts over it"
 
-// MergeInput is one shard result to merge; Source (a directory or file
+// Input is one shard result to merge; Source (a directory or file
 // name) only labels errors and the Merged record.
-type MergeInput struct {
+type Input struct {
 	Source string
-	Result *Result
+	Result *reports.Result
 }
 
-// MergeOptions controls Merge.
-type MergeOptions struct {
+// Options controls Merge.
+type Options struct {
 	// AllowPartial accepts shard results marked partial; the merged result
 	// is then partial too.
 	AllowPartial bool
 }
 
-// Merge combines the results of shards i/n of one workload run on several
+// Results combines the results of shards i/n of one workload run on several
 // machines. Histograms are decoded and merged (percentiles are never
 // averaged), counts summed, rates recomputed over the merged window (see
 // WindowRule). It refuses shards of different workloads, schemas or
 // backends, a shard given twice, different shard counts, codec matrices,
 // and partial results unless opts.AllowPartial.
-func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
+func Results(inputs []Input, opts Options) (*reports.Result, error) {
 	if len(inputs) < 2 {
 		return nil, fmt.Errorf("%w: need at least two shard results, got %d", ErrMerge, len(inputs))
 	}
 	type shardIn struct {
-		MergeInput
+		Input
 		index, count int
 	}
 	var (
@@ -90,8 +71,8 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
 		if r == nil {
 			return nil, fmt.Errorf("%w: %s: no result", ErrMerge, in.Source)
 		}
-		if r.Schema != SchemaVersion || r.Schema != first.Result.Schema {
-			return nil, fmt.Errorf("%w: %s: schema %q differs from %s's %q (want %q)", ErrMerge, in.Source, r.Schema, first.Source, first.Result.Schema, SchemaVersion)
+		if r.Schema != reports.SchemaVersion || r.Schema != first.Result.Schema {
+			return nil, fmt.Errorf("%w: %s: schema %q differs from %s's %q (want %q)", ErrMerge, in.Source, r.Schema, first.Source, first.Result.Schema, reports.SchemaVersion)
 		}
 		if len(r.Codecs) > 0 {
 			return nil, fmt.Errorf("%w: %s: codec matrix results are per-machine microbenchmarks, not shards", ErrMerge, in.Source)
@@ -127,23 +108,23 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
 		if r.Partial || anyRunPartial(r) {
 			partials = append(partials, in.Source)
 		}
-		ins = append(ins, shardIn{MergeInput: in, index: i, count: n})
+		ins = append(ins, shardIn{Input: in, index: i, count: n})
 	}
 	if len(partials) > 0 && !opts.AllowPartial {
 		return nil, fmt.Errorf("%w: partial results (%s); pass --allow-partial to merge them anyway", ErrMerge, strings.Join(partials, ", "))
 	}
 	sort.Slice(ins, func(a, b int) bool { return ins[a].index < ins[b].index })
 
-	out := New(first.Result.Experiment)
-	m := &Merged{Complete: len(ins) == ins[0].count, Window: WindowRule}
-	results := make([]*Result, len(ins))
+	out := reports.New(first.Result.Experiment)
+	m := &reports.Merged{Complete: len(ins) == ins[0].count, Window: WindowRule}
+	results := make([]*reports.Result, len(ins))
 	var hosts, shardNames []string
 	for k, in := range ins {
 		r := in.Result
 		results[k] = r
 		name := strconv.Itoa(in.index) + "/" + strconv.Itoa(in.count)
 		shardNames = append(shardNames, name)
-		m.Shards = append(m.Shards, MergedShard{Shard: name, Source: in.Source, Hostname: r.Environment.Hostname,
+		m.Shards = append(m.Shards, reports.MergedShard{Shard: name, Source: in.Source, Hostname: r.Environment.Hostname,
 			Started: r.Started, Finished: r.Finished, Partial: r.Partial || anyRunPartial(r)})
 		if h := r.Environment.Hostname; h != "" && !slices.Contains(hosts, h) {
 			hosts = append(hosts, h)
@@ -174,9 +155,9 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
 
 	// Runs are matched by name: every shard runs the same configurations.
 	for _, run := range ins[0].Result.Runs {
-		var rs []*Run
+		var rs []*reports.Run
 		for k, r := range results {
-			j := slices.IndexFunc(r.Runs, func(x Run) bool { return x.Name == run.Name })
+			j := slices.IndexFunc(r.Runs, func(x reports.Run) bool { return x.Name == run.Name })
 			if j < 0 {
 				return nil, fmt.Errorf("%w: %s has no run %q that %s has", ErrMerge, ins[k].Source, run.Name, ins[0].Source)
 			}
@@ -209,15 +190,15 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Result, error) {
 		if w := findRun(out.Runs, b.WithSnapshots); w != nil && w.Replay != nil {
 			be.With = w.Replay.Fit
 		}
-		be.Events, be.OK = ComputeBreakEven(be.Without, be.With)
+		be.Events, be.OK = reports.ComputeBreakEven(be.Without, be.With)
 		out.BreakEven = &be
 	}
 	out.Merged = m
 	return out, nil
 }
 
-func anyRunPartial(r *Result) bool {
-	return slices.ContainsFunc(r.Runs, func(x Run) bool { return x.Partial })
+func anyRunPartial(r *reports.Result) bool {
+	return slices.ContainsFunc(r.Runs, func(x reports.Run) bool { return x.Partial })
 }
 
 func joinReason(a, b string) string {
@@ -296,7 +277,7 @@ func mergedWorkload(raw json.RawMessage, complete bool, shards []string) json.Ra
 	return out
 }
 
-func findRun(runs []Run, name string) *Run {
+func findRun(runs []reports.Run, name string) *reports.Run {
 	for i := range runs {
 		if runs[i].Name == name {
 			return &runs[i]
@@ -305,11 +286,11 @@ func findRun(runs []Run, name string) *Run {
 	return nil
 }
 
-// MergeLatencies decodes each latency's histogram and merges them into one
+// Latencies decodes each latency's histogram and merges them into one
 // histogram wide enough for all, then summarises it. Latencies with no
 // values are skipped; a latency with values but no histogram is an error,
 // since its distribution cannot be recombined.
-func MergeLatencies(ls ...Latency) (Latency, error) {
+func Latencies(ls ...reports.Latency) (reports.Latency, error) {
 	var hs []*hdr.Histogram
 	for _, l := range ls {
 		if l.Count == 0 {
@@ -317,12 +298,12 @@ func MergeLatencies(ls ...Latency) (Latency, error) {
 		}
 		h, err := l.Decode()
 		if err != nil {
-			return Latency{}, err
+			return reports.Latency{}, err
 		}
 		hs = append(hs, h)
 	}
 	if len(hs) == 0 {
-		return Latency{}, nil
+		return reports.Latency{}, nil
 	}
 	lo, hi, sig := hs[0].LowestTrackableValue(), hs[0].HighestTrackableValue(), hs[0].SignificantFigures()
 	for _, h := range hs[1:] {
@@ -331,13 +312,13 @@ func MergeLatencies(ls ...Latency) (Latency, error) {
 	out := hdr.New(lo, hi, int(sig))
 	for _, h := range hs {
 		if dropped := out.Merge(h); dropped > 0 {
-			return Latency{}, fmt.Errorf("reports: merging histograms dropped %d values", dropped)
+			return reports.Latency{}, fmt.Errorf("merge: merging histograms dropped %d values", dropped)
 		}
 	}
-	return Summarize(out)
+	return reports.Summarize(out)
 }
 
-func mergeRuns(rs []*Run) (Run, []string, error) {
+func mergeRuns(rs []*reports.Run) (reports.Run, []string, error) {
 	var notes []string
 	out := *rs[0]
 	out.Params = maps.Clone(rs[0].Params)
@@ -345,13 +326,13 @@ func mergeRuns(rs []*Run) (Run, []string, error) {
 	out.Executed, out.Recorded, out.Errors, out.Late = 0, 0, 0, 0
 	out.MeasuredNs, out.WarmupNs = 0, 0
 	out.Partial, out.PartialReason = false, ""
-	var lags []Latency
+	var lags []reports.Latency
 	for k, r := range rs {
 		if r.Mode != out.Mode {
-			return Run{}, nil, fmt.Errorf("mode %q and %q differ", r.Mode, out.Mode)
+			return reports.Run{}, nil, fmt.Errorf("mode %q and %q differ", r.Mode, out.Mode)
 		}
 		if r.LateThresholdNs != out.LateThresholdNs {
-			return Run{}, nil, fmt.Errorf("late thresholds %s and %s differ: late counts cannot be added (rerun with one --late)",
+			return reports.Run{}, nil, fmt.Errorf("late thresholds %s and %s differ: late counts cannot be added (rerun with one --late)",
 				time.Duration(r.LateThresholdNs), time.Duration(out.LateThresholdNs))
 		}
 		if k > 0 && r.Started.Before(out.Started) {
@@ -386,21 +367,21 @@ func mergeRuns(rs []*Run) (Run, []string, error) {
 		out.AchievedRate = float64(out.Recorded) / secs
 	}
 	if out.StartLag != nil {
-		l, err := MergeLatencies(lags...)
+		l, err := Latencies(lags...)
 		if err != nil {
-			return Run{}, nil, fmt.Errorf("start lag: %w", err)
+			return reports.Run{}, nil, fmt.Errorf("start lag: %w", err)
 		}
 		out.StartLag = &l
 	}
 	ops, err := mergeOps(rs, secs)
 	if err != nil {
-		return Run{}, nil, err
+		return reports.Run{}, nil, err
 	}
 	out.Operations = ops
 	if rs[0].Replay != nil {
 		rep, note, err := mergeReplay(rs)
 		if err != nil {
-			return Run{}, nil, err
+			return reports.Run{}, nil, err
 		}
 		if note != "" {
 			notes = append(notes, out.Name+": "+note)
@@ -430,20 +411,20 @@ func mergeRuns(rs []*Run) (Run, []string, error) {
 	return out, notes, nil
 }
 
-func mergeOps(rs []*Run, secs float64) ([]OpStats, error) {
-	byOp := map[string][]*OpStats{}
+func mergeOps(rs []*reports.Run, secs float64) ([]reports.OpStats, error) {
+	byOp := map[string][]*reports.OpStats{}
 	for _, r := range rs {
 		for i := range r.Operations {
 			o := &r.Operations[i]
 			byOp[o.Op] = append(byOp[o.Op], o)
 		}
 	}
-	var out []OpStats
+	var out []reports.OpStats
 	for _, name := range slices.Sorted(maps.Keys(byOp)) {
 		os := byOp[name]
-		m := OpStats{Op: name}
-		var corr, svc []Latency
-		outcomes := map[string][]*OutcomeStats{}
+		m := reports.OpStats{Op: name}
+		var corr, svc []reports.Latency
+		outcomes := map[string][]*reports.OutcomeStats{}
 		for _, o := range os {
 			m.Count += o.Count
 			m.TargetRate += o.TargetRate
@@ -464,10 +445,10 @@ func mergeOps(rs []*Run, secs float64) ([]OpStats, error) {
 			m.Rate = float64(m.Count) / secs
 		}
 		var err error
-		if m.Corrected, err = MergeLatencies(corr...); err != nil {
+		if m.Corrected, err = Latencies(corr...); err != nil {
 			return nil, fmt.Errorf("operation %s corrected: %w", name, err)
 		}
-		if m.Service, err = MergeLatencies(svc...); err != nil {
+		if m.Service, err = Latencies(svc...); err != nil {
 			return nil, fmt.Errorf("operation %s service: %w", name, err)
 		}
 		// Outcomes keep the order of their first appearance, as the runner
@@ -482,17 +463,17 @@ func mergeOps(rs []*Run, secs float64) ([]OpStats, error) {
 		}
 		for _, oname := range order {
 			ocs := outcomes[oname]
-			mo := OutcomeStats{Outcome: oname, Error: ocs[0].Error}
+			mo := reports.OutcomeStats{Outcome: oname, Error: ocs[0].Error}
 			corr, svc = corr[:0], svc[:0]
 			for _, oc := range ocs {
 				mo.Count += oc.Count
 				mo.Late += oc.Late
 				corr, svc = append(corr, oc.Corrected), append(svc, oc.Service)
 			}
-			if mo.Corrected, err = MergeLatencies(corr...); err != nil {
+			if mo.Corrected, err = Latencies(corr...); err != nil {
 				return nil, fmt.Errorf("operation %s outcome %s corrected: %w", name, oname, err)
 			}
-			if mo.Service, err = MergeLatencies(svc...); err != nil {
+			if mo.Service, err = Latencies(svc...); err != nil {
 				return nil, fmt.Errorf("operation %s outcome %s service: %w", name, oname, err)
 			}
 			m.Outcomes = append(m.Outcomes, mo)
@@ -504,17 +485,17 @@ func mergeOps(rs []*Run, secs float64) ([]OpStats, error) {
 
 // mergeReplay sums the replay counters, merges phase and bucket histograms
 // and refits the line (see mergeFit).
-func mergeReplay(rs []*Run) (*ReplayReport, string, error) {
-	out := &ReplayReport{}
-	phases := map[string][]Latency{}
+func mergeReplay(rs []*reports.Run) (*reports.ReplayReport, string, error) {
+	out := &reports.ReplayReport{}
+	phases := map[string][]reports.Latency{}
 	var phaseOrder []string
 	type bucketAcc struct {
 		upper  int64
 		events float64
-		lats   []Latency
+		lats   []reports.Latency
 	}
 	buckets := map[int64]*bucketAcc{}
-	var fits []LinearFit
+	var fits []reports.LinearFit
 	for _, r := range rs {
 		rp := r.Replay
 		if rp == nil {
@@ -542,19 +523,19 @@ func mergeReplay(rs []*Run) (*ReplayReport, string, error) {
 		fits = append(fits, rp.Fit)
 	}
 	for _, name := range phaseOrder {
-		l, err := MergeLatencies(phases[name]...)
+		l, err := Latencies(phases[name]...)
 		if err != nil {
 			return nil, "", fmt.Errorf("replay phase %s: %w", name, err)
 		}
-		out.Phases = append(out.Phases, PhaseStats{Phase: name, Latency: l})
+		out.Phases = append(out.Phases, reports.PhaseStats{Phase: name, Latency: l})
 	}
 	for _, lower := range slices.Sorted(maps.Keys(buckets)) {
 		acc := buckets[lower]
-		l, err := MergeLatencies(acc.lats...)
+		l, err := Latencies(acc.lats...)
 		if err != nil {
 			return nil, "", fmt.Errorf("replay bucket %d: %w", lower, err)
 		}
-		b := BucketStats{Lower: lower, Upper: acc.upper, Total: l}
+		b := reports.BucketStats{Lower: lower, Upper: acc.upper, Total: l}
 		if l.Count > 0 {
 			b.MeanEvents = acc.events / float64(l.Count)
 		}
@@ -572,11 +553,11 @@ func mergeReplay(rs []*Run) (*ReplayReport, string, error) {
 // bucket's mean events against its mean load time, weighted by its loads),
 // and the intercept passes through the exact means. A single shard's fit
 // is returned unchanged.
-func mergeFit(fits []LinearFit, buckets []BucketStats) (LinearFit, string) {
+func mergeFit(fits []reports.LinearFit, buckets []reports.BucketStats) (reports.LinearFit, string) {
 	if len(fits) == 1 {
 		return fits[0], ""
 	}
-	var out LinearFit
+	var out reports.LinearFit
 	var sx, sy float64
 	for _, f := range fits {
 		out.N += f.N
@@ -620,8 +601,8 @@ func mergeFit(fits []LinearFit, buckets []BucketStats) (LinearFit, string) {
 // append p99 from the same series of its preload run. Storage per stream
 // and write amplification are per-machine store figures: their mean over
 // the shards is used (shards hold near-equal customer counts).
-func mergeSweep(s *Sweep, results []*Result, runs []Run) (*Sweep, error) {
-	out := &Sweep{TargetP99Ns: s.TargetP99Ns, Note: s.Note}
+func mergeSweep(s *reports.Sweep, results []*reports.Result, runs []reports.Run) (*reports.Sweep, error) {
+	out := &reports.Sweep{TargetP99Ns: s.TargetP99Ns, Note: s.Note}
 	for ci, c := range s.Cells {
 		cell := c
 		series := "h" + strconv.Itoa(c.History)
@@ -652,11 +633,11 @@ func mergeSweep(s *Sweep, results []*Result, runs []Run) (*Sweep, error) {
 		cell.WriteAmplification = amp / float64(len(results))
 		out.Cells = append(out.Cells, cell)
 	}
-	out.Recommendations = Recommend(out.Cells, out.TargetP99Ns)
+	out.Recommendations = reports.Recommend(out.Cells, out.TargetP99Ns)
 	return out, nil
 }
 
-func findOp(r *Run, name string) *OpStats {
+func findOp(r *reports.Run, name string) *reports.OpStats {
 	for i := range r.Operations {
 		if r.Operations[i].Op == name {
 			return &r.Operations[i]
@@ -665,21 +646,21 @@ func findOp(r *Run, name string) *OpStats {
 	return nil
 }
 
-// MergeHlogs merges the interval logs (.hlog) the shard directories have in
+// Hlogs merges the interval logs (.hlog) the shard directories have in
 // common into dst, and returns the names written. Intervals are aligned by
 // their offset from each shard log's first interval (shards start at
 // slightly different times on different machines), in steps of the first
 // log's interval length; histograms of one tag in one step are merged.
 // Logs missing from some shard are skipped and returned in skipped.
-func MergeHlogs(dst string, srcs []string) (written, skipped []string, err error) {
+func Hlogs(dst reports.Dir, srcs []reports.Dir) (written, skipped []string, err error) {
 	counts := map[string]int{}
 	for _, dir := range srcs {
-		ms, err := filepath.Glob(filepath.Join(dir, "*.hlog"))
+		names, err := dir.HlogNames()
 		if err != nil {
-			return nil, nil, fmt.Errorf("reports: %w", err)
+			return nil, nil, err
 		}
-		for _, m := range ms {
-			counts[filepath.Base(m)]++
+		for _, n := range names {
+			counts[n]++
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(counts)) {
@@ -687,7 +668,7 @@ func MergeHlogs(dst string, srcs []string) (written, skipped []string, err error
 			skipped = append(skipped, name)
 			continue
 		}
-		if err := mergeHlog(filepath.Join(dst, name), srcs, name); err != nil {
+		if err := mergeHlog(dst, srcs, name); err != nil {
 			return written, skipped, err
 		}
 		written = append(written, name)
@@ -695,7 +676,7 @@ func MergeHlogs(dst string, srcs []string) (written, skipped []string, err error
 	return written, skipped, nil
 }
 
-func mergeHlog(dst string, srcs []string, name string) error {
+func mergeHlog(dst reports.Dir, srcs []reports.Dir, name string) error {
 	type key struct {
 		tag  string
 		step int64
@@ -703,7 +684,7 @@ func mergeHlog(dst string, srcs []string, name string) error {
 	merged := map[key]*hdr.Histogram{}
 	var ivMs, base int64 = 0, -1
 	for _, dir := range srcs {
-		path := filepath.Join(dir, name)
+		path := dir.File(name)
 		hs, err := readHlog(path)
 		if err != nil {
 			return err
@@ -729,7 +710,7 @@ func mergeHlog(dst string, srcs []string, name string) error {
 				merged[k] = m
 			}
 			if dropped := m.Merge(h); dropped > 0 {
-				return fmt.Errorf("reports: %s: merging interval %s dropped %d values", path, h.Tag(), dropped)
+				return fmt.Errorf("merge: %s: merging interval %s dropped %d values", path, h.Tag(), dropped)
 			}
 		}
 	}
@@ -739,7 +720,7 @@ func mergeHlog(dst string, srcs []string, name string) error {
 		}
 		return strings.Compare(a.tag, b.tag)
 	})
-	return writeAtomic(dst, func(w io.Writer) error {
+	return dst.WriteFile(name, func(w io.Writer) error {
 		lw := hdr.NewHistogramLogWriter(w)
 		base = max(base, 0)
 		lw.SetBaseTime(base)
@@ -758,7 +739,7 @@ func mergeHlog(dst string, srcs []string, name string) error {
 			err = errors.Join(err, lw.OutputIntervalHistogram(h))
 		}
 		if err != nil {
-			return fmt.Errorf("reports: writing %s: %w", dst, err)
+			return fmt.Errorf("merge: writing %s: %w", dst.File(name), err)
 		}
 		return nil
 	})
@@ -768,7 +749,7 @@ func mergeHlog(dst string, srcs []string, name string) error {
 func readHlog(path string) ([]*hdr.Histogram, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
+		return nil, fmt.Errorf("merge: %w", err)
 	}
 	defer f.Close()
 	rd := hdr.NewHistogramLogReader(f)
@@ -776,7 +757,7 @@ func readHlog(path string) ([]*hdr.Histogram, error) {
 	for {
 		h, err := rd.NextIntervalHistogram()
 		if err != nil {
-			return nil, fmt.Errorf("reports: reading %s: %w", path, err)
+			return nil, fmt.Errorf("merge: reading %s: %w", path, err)
 		}
 		if h == nil {
 			return out, nil

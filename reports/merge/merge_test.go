@@ -1,4 +1,4 @@
-package reports
+package merge
 
 import (
 	"encoding/json"
@@ -14,14 +14,16 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports"
 )
 
 // newHist has the runner's histogram geometry.
 func newHist() *hdr.Histogram { return hdr.New(1, int64(time.Hour), 3) }
 
-func summarize(t *testing.T, h *hdr.Histogram) Latency {
+func summarize(t *testing.T, h *hdr.Histogram) reports.Latency {
 	t.Helper()
-	l, err := Summarize(h)
+	l, err := reports.Summarize(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // shardResult builds a shard result whose one run "mixed" records, for op
 // "read", the values given, and for the replay the given (events, ns) loads.
-func shardResult(t *testing.T, shard string, vals []int64, loads [][2]int64, window time.Duration) *Result {
+func shardResult(t *testing.T, shard string, vals []int64, loads [][2]int64, window time.Duration) *reports.Result {
 	t.Helper()
 	h := newHist()
 	for _, v := range vals {
@@ -45,16 +47,16 @@ func shardResult(t *testing.T, shard string, vals []int64, loads [][2]int64, win
 		}
 	}
 	l := summarize(t, h)
-	r := New("mixed")
+	r := reports.New("mixed")
 	r.Workload = workloadJSON(shard, 7)
 	r.Environment.Backend = "memory"
 	r.Environment.Hostname = "host-" + shard
-	run := Run{Name: "mixed", Mode: "closed", Workers: 2, MeasuredNs: int64(window), Recorded: int64(len(vals)),
+	run := reports.Run{Name: "mixed", Mode: "closed", Workers: 2, MeasuredNs: int64(window), Recorded: int64(len(vals)),
 		Executed: int64(len(vals)) + 3, Errors: 1, Late: 2,
-		Operations: []OpStats{{Op: "read", Count: l.Count, Late: 2, Errors: map[string]int64{"conflict": 1},
-			Corrected: l, Service: l, Outcomes: []OutcomeStats{{Outcome: "ok", Count: l.Count, Corrected: l, Service: l}}}}}
+		Operations: []reports.OpStats{{Op: "read", Count: l.Count, Late: 2, Errors: map[string]int64{"conflict": 1},
+			Corrected: l, Service: l, Outcomes: []reports.OutcomeStats{{Outcome: "ok", Count: l.Count, Corrected: l, Service: l}}}}}
 	if loads != nil {
-		rep := &ReplayReport{}
+		rep := &reports.ReplayReport{}
 		var bs [3]*hdr.Histogram
 		var ev [3]int64
 		var sx, sy float64
@@ -78,19 +80,19 @@ func shardResult(t *testing.T, shard string, vals []int64, loads [][2]int64, win
 			rep.Loads++
 			rep.Replayed += ld[0]
 		}
-		rep.Phases = []PhaseStats{{Phase: "total", Latency: summarize(t, total)}}
+		rep.Phases = []reports.PhaseStats{{Phase: "total", Latency: summarize(t, total)}}
 		for i, lower := range []int64{0, 10, 100} {
 			if bs[i] == nil {
 				continue
 			}
 			n := bs[i].TotalCount()
-			rep.Buckets = append(rep.Buckets, BucketStats{Lower: lower, MeanEvents: float64(ev[i]) / float64(n), Total: summarize(t, bs[i])})
+			rep.Buckets = append(rep.Buckets, reports.BucketStats{Lower: lower, MeanEvents: float64(ev[i]) / float64(n), Total: summarize(t, bs[i])})
 		}
 		n := float64(len(loads))
-		rep.Fit = LinearFit{N: int64(len(loads)), MeanX: sx / n, MeanY: sy / n}
+		rep.Fit = reports.LinearFit{N: int64(len(loads)), MeanX: sx / n, MeanY: sy / n}
 		run.Replay = rep
 	}
-	r.Runs = []Run{run}
+	r.Runs = []reports.Run{run}
 	return r
 }
 
@@ -114,11 +116,11 @@ func TestMergeMatchesUnsplit(t *testing.T) {
 		parts[i%3] = append(parts[i%3], v)
 	}
 	windows := []time.Duration{9 * time.Second, 10 * time.Second, 8 * time.Second}
-	var ins []MergeInput
+	var ins []Input
 	for i := range 3 {
-		ins = append(ins, MergeInput{Source: "d" + itoa(i), Result: shardResult(t, itoa(i)+"/3", parts[i], nil, windows[i])})
+		ins = append(ins, Input{Source: "d" + itoa(i), Result: shardResult(t, itoa(i)+"/3", parts[i], nil, windows[i])})
 	}
-	res, err := Merge(ins, MergeOptions{})
+	res, err := Results(ins, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +183,11 @@ func TestMergeReplayFit(t *testing.T) {
 			b = append(b, ld)
 		}
 	}
-	ins := []MergeInput{
+	ins := []Input{
 		{Source: "a", Result: shardResult(t, "0/2", []int64{5}, a, time.Second)},
 		{Source: "b", Result: shardResult(t, "1/2", []int64{6}, b, time.Second)},
 	}
-	res, err := Merge(ins, MergeOptions{})
+	res, err := Results(ins, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +211,7 @@ func TestMergeReplayFit(t *testing.T) {
 }
 
 func TestMergeRefuses(t *testing.T) {
-	base := func(shard string) *Result { return shardResult(t, shard, []int64{10, 20}, nil, time.Second) }
+	base := func(shard string) *reports.Result { return shardResult(t, shard, []int64{10, 20}, nil, time.Second) }
 	otherSeed := base("1/2")
 	otherSeed.Workload = workloadJSON("1/2", 8)
 	reordered := base("1/2")
@@ -224,26 +226,26 @@ func TestMergeRefuses(t *testing.T) {
 	backend.Environment.Backend = "pebble"
 	for _, tc := range []struct {
 		name   string
-		inputs []*Result
-		opts   MergeOptions
+		inputs []*reports.Result
+		opts   Options
 		want   string // "" means the merge must succeed
 	}{
-		{"different workload", []*Result{base("0/2"), otherSeed}, MergeOptions{}, "different workloads"},
-		{"same shard twice", []*Result{base("0/2"), base("0/2")}, MergeOptions{}, "given twice"},
-		{"overlapping shard counts", []*Result{base("0/2"), base("1/3")}, MergeOptions{}, "different counts"},
-		{"partial", []*Result{base("0/2"), partial}, MergeOptions{}, "--allow-partial"},
-		{"partial allowed", []*Result{base("0/2"), partial}, MergeOptions{AllowPartial: true}, ""},
-		{"schema", []*Result{base("0/2"), schema}, MergeOptions{}, "schema"},
-		{"backend", []*Result{base("0/2"), backend}, MergeOptions{}, "backend"},
-		{"one input", []*Result{base("0/2")}, MergeOptions{}, "at least two"},
-		{"canonical workload", []*Result{base("0/2"), reordered}, MergeOptions{}, ""},
+		{"different workload", []*reports.Result{base("0/2"), otherSeed}, Options{}, "different workloads"},
+		{"same shard twice", []*reports.Result{base("0/2"), base("0/2")}, Options{}, "given twice"},
+		{"overlapping shard counts", []*reports.Result{base("0/2"), base("1/3")}, Options{}, "different counts"},
+		{"partial", []*reports.Result{base("0/2"), partial}, Options{}, "--allow-partial"},
+		{"partial allowed", []*reports.Result{base("0/2"), partial}, Options{AllowPartial: true}, ""},
+		{"schema", []*reports.Result{base("0/2"), schema}, Options{}, "schema"},
+		{"backend", []*reports.Result{base("0/2"), backend}, Options{}, "backend"},
+		{"one input", []*reports.Result{base("0/2")}, Options{}, "at least two"},
+		{"canonical workload", []*reports.Result{base("0/2"), reordered}, Options{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var ins []MergeInput
+			var ins []Input
 			for i, r := range tc.inputs {
-				ins = append(ins, MergeInput{Source: "dir" + itoa(i), Result: r})
+				ins = append(ins, Input{Source: "dir" + itoa(i), Result: r})
 			}
-			res, err := Merge(ins, tc.opts)
+			res, err := Results(ins, tc.opts)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -261,10 +263,10 @@ func TestMergeRefuses(t *testing.T) {
 }
 
 func TestMergeLatenciesNeedsHistogram(t *testing.T) {
-	if _, err := MergeLatencies(Latency{Count: 3, P99Ns: 10}); err == nil {
+	if _, err := Latencies(reports.Latency{Count: 3, P99Ns: 10}); err == nil {
 		t.Fatal("a latency with values but no histogram merged")
 	}
-	l, err := MergeLatencies(Latency{}, Latency{})
+	l, err := Latencies(reports.Latency{}, reports.Latency{})
 	if err != nil || l.Count != 0 {
 		t.Fatalf("empty latencies: %+v %v", l, err)
 	}
@@ -305,7 +307,7 @@ func TestMergeHlogsAligns(t *testing.T) {
 	writeLog(t, filepath.Join(a, "run.corrected.hlog"), 1_700_000_000_000, 0, 1000, 1000, 4)
 	writeLog(t, filepath.Join(b, "run.corrected.hlog"), 1_700_000_002_300, 40, 1000, 5000, 4)
 	writeLog(t, filepath.Join(b, "only-b.hlog"), 1_700_000_000_000, 0, 1000, 7, 1)
-	written, skipped, err := MergeHlogs(dst, []string{a, b})
+	written, skipped, err := Hlogs(reports.DirAt(dst), []reports.Dir{reports.DirAt(a), reports.DirAt(b)})
 	if err != nil {
 		t.Fatal(err)
 	}
