@@ -12,6 +12,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/reports/percentile"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/workload"
 )
@@ -513,11 +514,11 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		name := "h" + strconv.Itoa(h)
 		cell := reports.SweepCell{Interval: interval, History: h, Run: cfgName}
 		if lat := mergedSeries(mst, name); lat != nil {
-			ps := lat.ValueAtPercentilesSlice([]float64{50, 99, 99.9})
+			ps := percentile.Values(lat, 50, 99, 99.9)
 			cell.ReplayP50Ns, cell.ReplayP99Ns, cell.ReplayP999Ns = ps[0], ps[1], ps[2]
 		}
 		if lat := mergedSeries(pst, name); lat != nil {
-			cell.AppendP99Ns = lat.ValueAtPercentile(99)
+			cell.AppendP99Ns = percentile.Value(lat, 99)
 		}
 		if s, ok := stor[h]; ok && s.Streams > 0 {
 			cell.BytesPerStrm = float64(s.EventBytes+s.SnapshotBytes) / float64(s.Streams)

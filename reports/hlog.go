@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,16 +61,7 @@ func (s *HlogSet) file(metric string) (*hlogFile, error) {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
 	bw := bufio.NewWriter(fh)
-	lw := hdr.NewHistogramLogWriter(bw)
-	ms := s.start.UnixMilli()
-	lw.SetBaseTime(ms)
-	err = errors.Join(
-		lw.OutputLogFormatVersion(),
-		lw.OutputComment(fmt.Sprintf("[esbench %s latency in nanoseconds; tags are <operation>.<outcome>]", metric)),
-		lw.OutputStartTime(ms),
-		lw.OutputBaseTime(ms),
-		lw.OutputLegend(),
-	)
+	lw, err := StartHlog(bw, fmt.Sprintf("esbench %s latency in nanoseconds; tags are <operation>.<outcome>", metric), s.start.UnixMilli())
 	if err != nil {
 		fh.Close()
 		return nil, fmt.Errorf("reports: writing %s: %w", path, err)
@@ -77,6 +69,27 @@ func (s *HlogSet) file(metric string) (*hlogFile, error) {
 	f := &hlogFile{f: fh, bw: bw, lw: lw}
 	s.files[metric] = f
 	return f, nil
+}
+
+// StartHlog writes an interval log's header with base and start time ms
+// (milliseconds since the epoch) and returns the writer for its intervals.
+// hdrhistogram-go's OutputStartTime and OutputBaseTime truncate to whole
+// seconds, which shifts every absolute interval time a reader reconstructs
+// by up to a second; the header lines are written here in the Java writer's
+// format ("%.3f") instead.
+func StartHlog(w io.Writer, comment string, ms int64) (*hdr.HistogramLogWriter, error) {
+	lw := hdr.NewHistogramLogWriter(w)
+	lw.SetBaseTime(ms)
+	secs := fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
+	iso := time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	err := errors.Join(
+		lw.OutputLogFormatVersion(),
+		lw.OutputComment("["+comment+"]"),
+		lw.OutputComment("[StartTime: "+secs+" (seconds since epoch), "+iso+"]"),
+		lw.OutputComment("[BaseTime: "+secs+" (seconds since epoch)]"),
+		lw.OutputLegend(),
+	)
+	return lw, err
 }
 
 // Files returns the names of the files written, relative to the directory.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports/percentile"
 )
 
 // chartJS is Chart.js, inlined into every report so that it reads offline
@@ -224,7 +226,7 @@ func spectrumPoints(h *hdr.Histogram, div float64) []chartPoint {
 		xs = append(xs, x)
 		pcts = append(pcts, 100*(1-1/x))
 	}
-	vals := h.ValueAtPercentilesSlice(pcts)
+	vals := percentile.Values(h, pcts...)
 	pts := make([]chartPoint, 0, len(xs)+1)
 	for i, x := range xs {
 		pts = append(pts, chartPoint{X: round4(x), Y: round4(float64(vals[i]) / div)})

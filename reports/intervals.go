@@ -13,6 +13,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports/percentile"
 )
 
 // OpInterval summarises one operation over one interval of an interval
@@ -93,7 +95,7 @@ func ReadIntervalLog(path string) (log *IntervalLog, err error) {
 	open := map[string]*pending{}
 	var firstMs int64 = math.MaxInt64
 	flush := func(op string, p *pending) {
-		ps := p.h.ValueAtPercentilesSlice([]float64{50, 99})
+		ps := percentile.Values(p.h, 50, 99)
 		log.Ops[op] = append(log.Ops[op], OpInterval{
 			StartS: float64(p.startMs) / 1e3, // made relative below
 			DurS:   float64(p.endMs-p.startMs) / 1e3,

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports/percentile"
 )
 
 // Latency summarises one histogram of nanosecond values. Histogram holds
@@ -33,7 +35,7 @@ func Summarize(h *hdr.Histogram) (Latency, error) {
 	if h == nil || h.TotalCount() == 0 {
 		return Latency{}, nil
 	}
-	ps := h.ValueAtPercentilesSlice(reportedPercentiles)
+	ps := percentile.Values(h, reportedPercentiles...)
 	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return Latency{}, fmt.Errorf("reports: encoding histogram: %w", err)

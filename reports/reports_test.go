@@ -15,6 +15,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/esbench/esbench/reports/percentile"
 )
 
 func sampleHist(seed uint64, n int) *hdr.Histogram {
@@ -113,9 +115,9 @@ func TestSummarize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][2]int64{
-		"p50": {l.P50Ns, h.ValueAtPercentile(50)}, "p90": {l.P90Ns, h.ValueAtPercentile(90)},
-		"p99": {l.P99Ns, h.ValueAtPercentile(99)}, "p99.9": {l.P999Ns, h.ValueAtPercentile(99.9)},
-		"p99.99": {l.P9999Ns, h.ValueAtPercentile(99.99)}, "max": {l.MaxNs, h.Max()}, "count": {l.Count, 10000},
+		"p50": {l.P50Ns, percentile.Value(h, 50)}, "p90": {l.P90Ns, percentile.Value(h, 90)},
+		"p99": {l.P99Ns, percentile.Value(h, 99)}, "p99.9": {l.P999Ns, percentile.Value(h, 99.9)},
+		"p99.99": {l.P9999Ns, percentile.Value(h, 99.99)}, "max": {l.MaxNs, h.Max()}, "count": {l.Count, 10000},
 	}
 	for k, v := range want {
 		if v[0] != v[1] {
@@ -141,7 +143,8 @@ func TestSummarize(t *testing.T) {
 // HdrHistogram log reader.
 func TestHlogReadable(t *testing.T) {
 	dir := t.TempDir()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// A start with milliseconds: the header keeps them.
+	start := time.Date(2026, 1, 1, 0, 0, 0, 567_000_000, time.UTC)
 	set := DirAt(dir).NewHlogSet("run1.", start)
 	type line struct {
 		tag   string
@@ -177,7 +180,7 @@ func TestHlogReadable(t *testing.T) {
 	defer f.Close()
 	rd := hdr.NewHistogramLogReader(f)
 	var got []line
-	for {
+	for i := 0; ; i++ {
 		h, err := rd.NextIntervalHistogram()
 		if err != nil {
 			t.Fatal(err)
@@ -186,6 +189,12 @@ func TestHlogReadable(t *testing.T) {
 			break
 		}
 		got = append(got, line{h.Tag(), h.TotalCount(), h.Max()})
+		// The reader rebuilds absolute times from BaseTime plus the offset
+		// (in float seconds, truncated to ms: allow 1 ms).
+		wantMs := start.Add(time.Duration(i/2) * time.Second).UnixMilli()
+		if d := h.StartTimeMs() - wantMs; d < -1 || d > 1 {
+			t.Errorf("interval %d starts at %d ms, want %d", i, h.StartTimeMs(), wantMs)
+		}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read back %v, want %v", got, want)
@@ -194,7 +203,8 @@ func TestHlogReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, _ := io.ReadAll(f)
-	if !bytes.Contains(head, []byte("#[Histogram log format version")) || !bytes.Contains(head, []byte("#[StartTime: 1767225600")) {
+	if !bytes.Contains(head, []byte("#[Histogram log format version")) || !bytes.Contains(head, []byte("#[StartTime: 1767225600.567 (seconds since epoch), 2026-01-01T00:00:00.567Z]")) ||
+		!bytes.Contains(head, []byte("#[BaseTime: 1767225600.567 (seconds since epoch)]")) {
 		t.Errorf("log header missing:\n%.300s", head)
 	}
 }

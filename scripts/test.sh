@@ -17,6 +17,11 @@ integration=(./refimpl/store/cassandra/...)
 scripts/chromium.sh ensure
 export ESBENCH_REQUIRE_BROWSER=1
 
+# The .hlog compatibility test decodes esbench's interval logs with
+# HdrHistogram's own Java HistogramLogProcessor (jar resolved by Maven).
+ESBENCH_HDRHISTOGRAM_JAR=$(scripts/hdrhistogram.sh jar)
+export ESBENCH_HDRHISTOGRAM_JAR
+
 echo "== unit tests"
 mapfile -t integration_pkgs < <(go list "${integration[@]}")
 mapfile -t unit_pkgs < <(go list ./... | grep -vxF -f <(printf '%s\n' "${integration_pkgs[@]}"))

@@ -721,16 +721,8 @@ func mergeHlog(dst reports.Dir, srcs []reports.Dir, name string) error {
 		return strings.Compare(a.tag, b.tag)
 	})
 	return dst.WriteFile(name, func(w io.Writer) error {
-		lw := hdr.NewHistogramLogWriter(w)
 		base = max(base, 0)
-		lw.SetBaseTime(base)
-		err := errors.Join(
-			lw.OutputLogFormatVersion(),
-			lw.OutputComment(fmt.Sprintf("[esbench merged interval log of %d shards; latency in nanoseconds; tags are <operation>.<outcome>]", len(srcs))),
-			lw.OutputStartTime(base),
-			lw.OutputBaseTime(base),
-			lw.OutputLegend(),
-		)
+		lw, err := reports.StartHlog(w, fmt.Sprintf("esbench merged interval log of %d shards; latency in nanoseconds; tags are <operation>.<outcome>", len(srcs)), base)
 		for _, k := range keys {
 			h := merged[k]
 			h.SetStartTimeMs(base + k.step*ivMs)
