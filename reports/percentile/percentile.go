@@ -8,7 +8,7 @@
 // rounds it up (ceil(p/100·n), one ulp below p so an exact product does not
 // spill into the next count). On small counts the two pick different
 // samples: for 93 samples, p99 is the 92nd value in Go and the 93rd (the
-// maximum) in Java. See docs/design.md, "Percentiles".
+// maximum) in Java. See docs/design.md §8 (Percentiles).
 package percentile
 
 import (
