@@ -76,6 +76,12 @@ func (s *Stats) Report() (reports.Run, error) {
 		op.Service = sum(svc)
 		run.Operations = append(run.Operations, op)
 	}
+	for o, msgs := range s.ErrorSamples {
+		if run.ErrorSamples == nil {
+			run.ErrorSamples = map[string][]string{}
+		}
+		run.ErrorSamples[o.String()] = msgs
+	}
 	if r := s.Replay; r != nil {
 		rep := &reports.ReplayReport{
 			Loads:        r.Loads,

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -130,9 +133,57 @@ type Stats struct {
 	Missed int64
 	// Replay is nil when no operation reported loads.
 	Replay *ReplayStats
+	// ErrorSamples holds, per outcome class, the first few distinct error
+	// messages of measured operations (for a fallback: the store failure it
+	// answered), at most MaxErrorSamples each.
+	ErrorSamples map[Outcome][]string
 	// Partial is set when the run was stopped before it finished.
 	Partial       bool
 	PartialReason string
+}
+
+// MaxErrorSamples is how many distinct error messages a run keeps per
+// outcome class: enough to tell a timeout from a refused connection without
+// keeping one string per failed operation.
+const MaxErrorSamples = reports.MaxErrorSamples
+
+// errorSampler keeps the first distinct error messages per outcome. The
+// full flags keep the hot path lock-free once every class has its samples.
+type errorSampler struct {
+	full [numOutcomes]atomic.Bool
+	mu   sync.Mutex
+	msgs [numOutcomes][]string
+}
+
+func (e *errorSampler) offer(o Outcome, err error) {
+	if o >= numOutcomes || e.full[o].Load() {
+		return
+	}
+	msg := err.Error()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.msgs[o]) >= MaxErrorSamples || slices.Contains(e.msgs[o], msg) {
+		return
+	}
+	e.msgs[o] = append(e.msgs[o], msg)
+	if len(e.msgs[o]) == MaxErrorSamples {
+		e.full[o].Store(true)
+	}
+}
+
+func (e *errorSampler) samples() map[Outcome][]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out map[Outcome][]string
+	for o, m := range e.msgs {
+		if len(m) > 0 {
+			if out == nil {
+				out = map[Outcome][]string{}
+			}
+			out[Outcome(o)] = slices.Clone(m)
+		}
+	}
+	return out
 }
 
 // Recorded returns the number of measured operations.
@@ -161,6 +212,7 @@ type Runner struct {
 	end     time.Duration // run offset at which no new operation starts; 0 = none
 	slack   time.Duration
 	late    time.Duration
+	samples errorSampler
 }
 
 // NewRunner validates cfg and prepares a run.
@@ -352,6 +404,11 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		if intended < r.warmup {
 			continue
 		}
+		if out != OutcomeOK {
+			if cause := cmp.Or(err, resp.Cause); cause != nil {
+				r.samples.offer(out, cause)
+			}
+		}
 		s.kind = op.Kind
 		if r.cfg.SeriesName != nil {
 			s.kind = workload.OpKind(r.cfg.SeriesName(&op))
@@ -419,6 +476,7 @@ func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
 		LateThreshold: r.late,
 		Late:          col.late,
 		Replay:        col.replay.stats(),
+		ErrorSamples:  r.samples.samples(),
 	}
 	if endOffset > r.warmup {
 		st.Measured = endOffset - r.warmup

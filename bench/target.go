@@ -45,6 +45,7 @@ const (
 	OutcomeUnavailable = target.OutcomeUnavailable
 	OutcomeInvalid     = target.OutcomeInvalid
 	OutcomeOther       = target.OutcomeOther
+	OutcomeDiverged    = target.OutcomeDiverged
 
 	numOutcomes = target.NumOutcomes
 )

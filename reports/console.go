@@ -13,6 +13,9 @@ func WriteConsole(w io.Writer, r *Result) error {
 	if r.Partial {
 		p("PARTIAL RESULT: %s\n", r.PartialReason)
 	}
+	for _, a := range r.Alerts {
+		p("ATTENTION: %s\n", a)
+	}
 	for i := range r.Runs {
 		run := &r.Runs[i]
 		p("\n%s: %s\n", run.Name, runLine(run))

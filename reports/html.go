@@ -454,6 +454,7 @@ th, td { border: 1px solid #d0d7de; padding: .25em .6em; }
 th { background: #f3f5f8; }
 td.n { text-align: right; }
 .partial { background: #fff4d6; border: 1px solid #e3b341; padding: .6em 1em; }
+.alert { background: #ffe3e3; border: 1px solid #d1242f; padding: .6em 1em; }
 .muted { color: #5b6675; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.2em; }
 figure { margin: 0; border: 1px solid #e2e6ea; border-radius: 4px; padding: .5em; }
@@ -465,7 +466,8 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
 <h1>esbench {{.R.Experiment}}</h1>
 <p class="muted">Started {{time .R.Started}}, finished {{time .R.Finished}} ({{.Duration}}). Report generated {{.Generated}}; charts drawn with {{.Library}}, inlined.</p>
 {{if .R.Partial}}<p class="partial"><strong>Partial result:</strong> {{.R.PartialReason}}. The figures cover only the time measured before the stop.</p>{{end}}
-
+{{range .R.Alerts}}<p class="alert"><strong>Attention:</strong> {{.}}</p>
+{{end}}
 <h2>Environment</h2>
 {{with .R.Environment}}<table>
 <tr><th>esbench</th><td>{{.Version}} (commit {{.Commit}})</td></tr>
@@ -502,6 +504,11 @@ figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
 {{end}}</table>
 {{end}}
 {{if .FitLine}}<p>{{.FitLine}}</p>{{end}}
+{{with $run.ErrorSamples}}<h3>Error samples</h3>
+<table class="error-samples">
+<tr><th>outcome</th><th>first distinct messages</th></tr>
+{{range $class, $msgs := .}}<tr><td>{{$class}}</td><td>{{range $msgs}}<code>{{.}}</code><br>{{end}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Extra}}<p class="muted">{{range .Extra}}{{.}}; {{end}}</p>{{end}}
 {{end}}
 

@@ -19,6 +19,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	if r.Partial {
 		p("> **Partial result**: %s. The figures cover only the time measured before the stop.\n\n", r.PartialReason)
 	}
+	for _, a := range r.Alerts {
+		p("> **Attention**: %s\n\n", a)
+	}
 	p("Started %s, finished %s (%s).\n\n", r.Started.UTC().Format(time.RFC3339), r.Finished.UTC().Format(time.RFC3339),
 		r.Finished.Sub(r.Started).Round(time.Millisecond))
 
@@ -94,6 +97,15 @@ func writeRunMarkdown(bw *bufio.Writer, run *Run) {
 				c := o.Corrected
 				p("| %s | %s | %d | %s | %s | %s | %s | %s |\n", op.Op, o.Outcome, o.Count,
 					FormatNs(c.P50Ns), FormatNs(c.P99Ns), FormatNs(c.P999Ns), FormatNs(c.MaxNs), FormatNs(o.Service.P99Ns))
+			}
+		}
+		p("\n")
+	}
+	if len(run.ErrorSamples) > 0 {
+		p("Error samples (first distinct messages per outcome):\n\n")
+		for _, class := range slices.Sorted(maps.Keys(run.ErrorSamples)) {
+			for _, m := range run.ErrorSamples[class] {
+				p("- %s: `%s`\n", class, strings.ReplaceAll(m, "`", "'"))
 			}
 		}
 		p("\n")

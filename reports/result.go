@@ -30,6 +30,13 @@ type Result struct {
 	// error); PartialReason says why.
 	Partial       bool   `json:"partial"`
 	PartialReason string `json:"partial_reason,omitempty"`
+	// Alerts are the problems the summary states at its top (see Alerts):
+	// errors or fallbacks above AlertShare of the measured operations,
+	// diverged streams.
+	Alerts []string `json:"alerts,omitempty"`
+	// AlertShare is the share of measured operations above which errors or
+	// fallbacks raise an alert (0..1).
+	AlertShare float64 `json:"alert_share"`
 	// Runs holds one measured configuration each (a mixed run has one, a
 	// sweep one per cell).
 	Runs []Run `json:"runs"`
@@ -88,6 +95,10 @@ type Run struct {
 	// Operations holds per-operation statistics, sorted by name.
 	Operations []OpStats     `json:"operations"`
 	Replay     *ReplayReport `json:"replay,omitempty"`
+	// ErrorSamples holds, per outcome class (unavailable, fallback, ...), the
+	// first few distinct error messages of measured operations; for
+	// fallbacks, the store failure that was answered permissively.
+	ErrorSamples map[string][]string `json:"error_samples,omitempty"`
 	// Extra holds run-specific figures (bytes stored, write amplification).
 	Extra         map[string]float64 `json:"extra,omitempty"`
 	Partial       bool               `json:"partial,omitempty"`

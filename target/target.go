@@ -40,12 +40,16 @@ const (
 	OutcomeInvalid
 	// OutcomeOther is any error not classified above.
 	OutcomeOther
+	// OutcomeDiverged is a load that met two different events at one version
+	// of a stream (store.ErrDiverged): writes that were not conditional both
+	// landed, and the stream no longer has one history.
+	OutcomeDiverged
 
 	// NumOutcomes is the number of outcomes, for arrays indexed by outcome.
 	NumOutcomes
 )
 
-var outcomeNames = [NumOutcomes]string{"ok", "denied", "fallback", "conflict", "unavailable", "invalid", "other"}
+var outcomeNames = [NumOutcomes]string{"ok", "denied", "fallback", "conflict", "unavailable", "invalid", "other", "diverged"}
 
 // String returns the outcome's name as used in reports and .hlog tags.
 func (o Outcome) String() string {
@@ -120,6 +124,9 @@ type Response struct {
 	Decision Decision
 	// Loads lists the aggregate loads the operation performed.
 	Loads []Load
+	// Cause, for a fallback, is the store failure the answer fell back from
+	// (the operation itself returned no error); it feeds the error samples.
+	Cause error
 }
 
 // Reset clears r for the next operation, keeping the capacity of Loads.

@@ -51,6 +51,7 @@ type runOptions struct {
 	asyncSnaps    bool
 	progress      string
 	progressEvery time.Duration
+	alertShare    float64
 }
 
 func newRunCmd() *cobra.Command {
@@ -93,6 +94,7 @@ the run and still writes the results, marked partial.`,
 	fs.BoolVar(&o.asyncSnaps, "async-snapshots", false, "write snapshots off the command path")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
+	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
 	return cmd
 }
 
@@ -160,6 +162,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if o.progress != "auto" && o.progress != "bars" && o.progress != "lines" && o.progress != "none" {
 		return fmt.Errorf("--progress %q: must be auto, bars, lines or none", o.progress)
 	}
+	if !(o.alertShare >= 0 && o.alertShare <= 1) {
+		return fmt.Errorf("--alert-share %g: must be a share between 0 and 1 (0.01 is 1%%)", o.alertShare)
+	}
 
 	start := time.Now()
 	dir, err := reports.CreateDir(o.out, spec.Name, start)
@@ -223,6 +228,8 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if runErr != nil && !res.Partial {
 		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
 	}
+	res.AlertShare = o.alertShare
+	res.Alerts = reports.Alerts(res, o.alertShare)
 	var closeErrs []error
 	for _, h := range hlogs {
 		closeErrs = append(closeErrs, h.Close())

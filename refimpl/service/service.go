@@ -21,7 +21,8 @@
 //     error matching store.ErrConflict, not a fallback: the store is healthy
 //     and the stream contended, which a benchmark must show rather than hide;
 //     the client may retry with the same request id.
-//   - Corrupt stored data (*codec.DecodeError, a version gap) is returned as
+//   - Corrupt stored data (*codec.DecodeError, a version gap, two different
+//     events at one version: store.ErrDiverged) is returned as
 //     an error: a fallback would mask the corruption on every later command.
 //   - A retried request id is answered from the stored state
 //     (Result.AlreadyApplied) instead of being applied twice. The
@@ -253,7 +254,7 @@ func isStoreFailure(err error) bool {
 		errors.Is(err, domain.ErrUnknownDevice), errors.Is(err, domain.ErrUnknownLicense),
 		errors.Is(err, domain.ErrAccountExists),
 		errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrCrossPartition),
-		errors.Is(err, repository.ErrVersionGap), errors.Is(err, context.Canceled):
+		errors.Is(err, repository.ErrVersionGap), errors.Is(err, store.ErrDiverged), errors.Is(err, context.Canceled):
 		return false
 	}
 	return true

@@ -100,7 +100,41 @@ var (
 	// ErrUnavailable marks a backend failure (timeout, node down) as opposed to
 	// a contract outcome; the service falls back on it.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrDiverged: a stream holds two different events at one version, which
+	// only a backend without conditional writes (Cassandra's unconditional
+	// mode) lets happen. Returned wrapped in a *DivergenceError.
+	ErrDiverged = errors.New("store: two different events at one version")
 )
+
+// DivergenceError names a version of a stream that holds two different
+// events. A load yields it in place of the second event and, unlike other
+// load errors, may be iterated past: an audit keeps reading to find every
+// divergent version, a replay stops.
+type DivergenceError struct {
+	Stream  StreamID
+	Version uint64
+	// Kept is the event id the load yielded at Version; Other is the event id
+	// it did not.
+	Kept, Other string
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("store: %s holds two different events at version %d (event ids %q and %q)", e.Stream, e.Version, e.Kept, e.Other)
+}
+
+// Unwrap lets errors.Is(err, ErrDiverged) match.
+func (e *DivergenceError) Unwrap() error { return ErrDiverged }
+
+// RawReader is implemented by backends whose loads hide stored rows
+// (Cassandra's unconditional mode drops further copies of an event id and
+// reports a second event at one version as a *DivergenceError). ReadRaw
+// yields every stored event row of the stream, cold tier first, in version
+// order, hiding nothing: what an audit of the stored data needs. Backends
+// without it store at most one event per version, and their LoadAudit is
+// already raw.
+type RawReader interface {
+	ReadRaw(ctx context.Context, stream StreamID) iter.Seq2[Record, error]
+}
 
 // ConflictError says which stream conflicted and where it stood.
 type ConflictError struct {

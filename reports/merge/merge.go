@@ -193,6 +193,8 @@ func Results(inputs []Input, opts Options) (*reports.Result, error) {
 		be.Events, be.OK = reports.ComputeBreakEven(be.Without, be.With)
 		out.BreakEven = &be
 	}
+	out.AlertShare = ins[0].Result.AlertShare
+	out.Alerts = reports.Alerts(out, out.AlertShare)
 	out.Merged = m
 	return out, nil
 }
@@ -326,8 +328,10 @@ func mergeRuns(rs []*reports.Run) (reports.Run, []string, error) {
 	out.Executed, out.Recorded, out.Errors, out.Late = 0, 0, 0, 0
 	out.MeasuredNs, out.WarmupNs = 0, 0
 	out.Partial, out.PartialReason = false, ""
+	out.ErrorSamples = nil
 	var lags []reports.Latency
 	for k, r := range rs {
+		out.ErrorSamples = reports.MergeErrorSamples(out.ErrorSamples, r.ErrorSamples)
 		if r.Mode != out.Mode {
 			return reports.Run{}, nil, fmt.Errorf("mode %q and %q differ", r.Mode, out.Mode)
 		}

@@ -248,6 +248,7 @@ func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *target.Re
 		resp.Outcome = Classify(err)
 	case res.Fallback:
 		resp.Outcome = target.OutcomeFallback
+		resp.Cause = res.FallbackCause
 	case !res.Decision.Allowed:
 		resp.Outcome = target.OutcomeDenied
 	}
@@ -279,6 +280,8 @@ func Classify(err error) target.Outcome {
 		return target.OutcomeOK
 	case errors.Is(err, store.ErrConflict):
 		return target.OutcomeConflict
+	case errors.Is(err, store.ErrDiverged):
+		return target.OutcomeDiverged
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		return target.OutcomeUnavailable
 	case errors.As(err, &cmdErr), errors.As(err, &decodeErr), errors.Is(err, store.ErrInvalid),

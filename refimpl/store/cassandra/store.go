@@ -555,6 +555,7 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 		if s.cfg.Mode == ModeUnconditional {
 			seen = map[string]struct{}{}
 		}
+		var div divergence
 		checked := false
 		for {
 			r, ok := scanRecord(it)
@@ -582,6 +583,14 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 			}
 			if r.Version <= after {
 				continue
+			}
+			if seen != nil {
+				if derr := div.check(st, r); derr != nil {
+					if !yield(store.Record{}, derr) {
+						return
+					}
+					continue
+				}
 			}
 			if !yield(r, nil) {
 				return
@@ -864,9 +873,39 @@ func markIdempotent(b *gocql.Batch) {
 	}
 }
 
+// divergence tracks the last event a load yielded, to tell a second,
+// different event at the same version (two unconditional writers that both
+// appended at one expected version) from the rows after it. Rows arrive in
+// (version, event id) order and further copies of a yielded event id are
+// dropped before this check, so only truly different events are reported.
+type divergence struct {
+	version uint64
+	eventID string
+}
+
+func (d *divergence) check(st store.StreamID, r store.Record) error {
+	if d.eventID != "" && r.Version == d.version && r.EventID != d.eventID {
+		return &store.DivergenceError{Stream: st, Version: r.Version, Kept: d.eventID, Other: r.EventID}
+	}
+	d.version, d.eventID = r.Version, r.EventID
+	return nil
+}
+
 // LoadAudit implements store.Archiver: the cold tier first, then the hot
-// events after the last cold version.
+// events after the last cold version. In unconditional mode further copies
+// of an event id are dropped and a second event at one version is yielded
+// as a *store.DivergenceError.
 func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[store.Record, error] {
+	return s.loadAudit(ctx, st, s.cfg.Mode == ModeUnconditional)
+}
+
+// ReadRaw implements store.RawReader: every stored row of the stream, both
+// tiers, with no copy dropped and no divergence reported.
+func (s *Store) ReadRaw(ctx context.Context, st store.StreamID) iter.Seq2[store.Record, error] {
+	return s.loadAudit(ctx, st, false)
+}
+
+func (s *Store) loadAudit(ctx context.Context, st store.StreamID, dedupe bool) iter.Seq2[store.Record, error] {
 	return func(yield func(store.Record, error) bool) {
 		if err := s.check(ctx); err != nil {
 			yield(store.Record{}, err)
@@ -877,7 +916,7 @@ func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[stor
 			return
 		}
 		seen := map[string]struct{}{}
-		dedupe := s.cfg.Mode == ModeUnconditional
+		var div divergence
 		var last int64
 		for _, tier := range []struct {
 			stmt string
@@ -908,6 +947,15 @@ func (s *Store) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[stor
 					seen[r.EventID] = struct{}{}
 				}
 				last = max(last, int64(r.Version))
+				if dedupe {
+					if derr := div.check(st, r); derr != nil {
+						if !yield(store.Record{}, derr) {
+							_ = it.Close()
+							return
+						}
+						continue
+					}
+				}
 				if !yield(r, nil) {
 					_ = it.Close()
 					return

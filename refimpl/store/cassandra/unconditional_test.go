@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +14,9 @@ import (
 
 // TestUnconditionalMode checks what the plain-writes mode promises: order,
 // paging, snapshots and archival as in the conditional mode, and duplicates
-// of one event id removed on load. It makes no promise about conflicts; the
-// ConflictsGoUndetected case pins that down so the documentation stays true.
+// of one event id removed on load. It cannot refuse a conflicting writer;
+// ConflictsReportedOnLoad checks that the divergence it leaves is reported,
+// never hidden.
 func TestUnconditionalMode(t *testing.T) {
 	cfg := newKeyspace(t, nodeConfig(t))
 	cfg.Mode = ModeUnconditional
@@ -101,17 +103,56 @@ func TestUnconditionalMode(t *testing.T) {
 			t.Fatalf("versions %v, want %v (stored versions, duplicates skipped)", vs, want)
 		}
 	})
-	t.Run("ConflictsGoUndetected", func(t *testing.T) {
+	t.Run("ConflictsReportedOnLoad", func(t *testing.T) {
+		// Two writers at one expected version both land: the store cannot
+		// refuse either, but a load must not silently keep one of them.
 		st := store.StreamID{Customer: "u-race", AggregateType: "T", AggregateID: "a"}
 		mustAppend(t, store.AppendRequest{Stream: st, Events: ev("x", 1)})
 		mustAppend(t, store.AppendRequest{Stream: st, Events: ev("y", 1)})
-		ids, vs, err := load(t, st, 0)
-		if err != nil {
-			t.Fatal(err)
+		mustAppend(t, store.AppendRequest{Stream: st, ExpectedVersion: 1, Events: ev("z", 1)})
+		// A retried copy of x-1 at version 2 is an identical duplicate:
+		// dropped, not a divergence.
+		mustAppend(t, store.AppendRequest{Stream: st, ExpectedVersion: 1, Events: ev("x", 1)})
+		for name, seq := range map[string]func() iter.Seq2[store.Record, error]{
+			"Load":      func() iter.Seq2[store.Record, error] { return s.Load(ctx, st, 0) },
+			"LoadAudit": func() iter.Seq2[store.Record, error] { return s.LoadAudit(ctx, st) },
+		} {
+			var got []string
+			var divs []*store.DivergenceError
+			for r, err := range seq() {
+				var de *store.DivergenceError
+				switch {
+				case errors.As(err, &de):
+					if !errors.Is(err, store.ErrDiverged) {
+						t.Fatalf("%s: %v does not match store.ErrDiverged", name, err)
+					}
+					divs = append(divs, de)
+				case err != nil:
+					t.Fatalf("%s: %v", name, err)
+				default:
+					got = append(got, fmt.Sprintf("%s@%d", r.EventID, r.Version))
+				}
+			}
+			if want := []string{"x-1@1", "z-1@2"}; !slices.Equal(got, want) {
+				t.Fatalf("%s yielded %v, want %v", name, got, want)
+			}
+			if len(divs) != 1 || divs[0].Version != 1 || divs[0].Kept != "x-1" || divs[0].Other != "y-1" || divs[0].Stream != st {
+				t.Fatalf("%s reported divergences %+v, want one at version 1 (x-1 kept, y-1 other)", name, divs)
+			}
 		}
-		// Both writers land at version 1, ordered by event id.
-		if !slices.Equal(ids, []string{"x-1", "y-1"}) || !slices.Equal(vs, []uint64{1, 1}) {
-			t.Fatalf("Load = %v at %v, want both events at version 1", ids, vs)
+		// A replay stops at the divergence.
+		if _, _, err := load(t, st, 0); !errors.Is(err, store.ErrDiverged) {
+			t.Fatalf("load stopping at the first error: %v, want ErrDiverged", err)
+		}
+		var raw []string
+		for r, err := range s.ReadRaw(ctx, st) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw = append(raw, fmt.Sprintf("%s@%d", r.EventID, r.Version))
+		}
+		if want := []string{"x-1@1", "y-1@1", "x-1@2", "z-1@2"}; !slices.Equal(raw, want) {
+			t.Fatalf("ReadRaw = %v, want every stored row %v", raw, want)
 		}
 	})
 	t.Run("InvalidInput", func(t *testing.T) {
