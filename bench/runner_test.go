@@ -212,10 +212,10 @@ var errBroken = errors.New("broken")
 // TestErrorClasses checks that every outcome is recorded separately and with
 // its latency.
 func TestErrorClasses(t *testing.T) {
-	const n = 700
+	const n = 800
 	slow := 2 * time.Millisecond
 	target := TargetFunc(func(_ context.Context, op *workload.Op, resp *Response) error {
-		switch op.Seq % 7 {
+		switch op.Seq % 8 {
 		case 0:
 			return nil
 		case 1:
@@ -233,6 +233,9 @@ func TestErrorClasses(t *testing.T) {
 			return context.DeadlineExceeded // classified as unavailable
 		case 5:
 			resp.Outcome = OutcomeInvalid
+			return errBroken
+		case 6:
+			resp.Outcome = OutcomeDiverged
 			return errBroken
 		default:
 			time.Sleep(slow)
@@ -253,8 +256,8 @@ func TestErrorClasses(t *testing.T) {
 	}
 	for _, o := range Outcomes() {
 		s := findSeries(st, workload.OpRenew, o)
-		if s == nil || s.Corrected.TotalCount() != n/7 {
-			t.Errorf("%s: want %d ops recorded, got %+v", o, n/7, s)
+		if s == nil || s.Corrected.TotalCount() != n/8 {
+			t.Errorf("%s: want %d ops recorded, got %+v", o, n/8, s)
 			continue
 		}
 		slowClass := o == OutcomeConflict || o == OutcomeUnavailable || o == OutcomeOther
@@ -263,15 +266,15 @@ func TestErrorClasses(t *testing.T) {
 		}
 	}
 	_, errs := r.Completed()
-	if errs != 4*n/7 {
-		t.Errorf("error counter %d, want %d", errs, 4*n/7)
+	if errs != 5*n/8 {
+		t.Errorf("error counter %d, want %d", errs, 5*n/8)
 	}
 	run, err := st.Report()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Errors != 4*n/7 || run.Operations[0].Errors["unavailable"] != n/7 {
-		t.Errorf("report errors %d (%v), want %d", run.Errors, run.Operations[0].Errors, 4*n/7)
+	if run.Errors != 5*n/8 || run.Operations[0].Errors["unavailable"] != n/8 {
+		t.Errorf("report errors %d (%v), want %d", run.Errors, run.Operations[0].Errors, 5*n/8)
 	}
 }
 
