@@ -1,0 +1,563 @@
+package docs_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The marker convention (docs/contributing.md): a fenced block whose info
+// string is a shell language followed by the word "runnable" is executed,
+// as one bash script with -e and pipefail, in a fresh scratch directory that
+// has the repository's tracked top-level entries linked in (so commands can
+// name bench/baseline/ci.yaml as written) and the freshly built esbench first
+// on PATH. An optional "timeout=DURATION" word bounds the block (default
+// defaultBlockTimeout).
+//
+//	```sh runnable
+//	esbench run --store memory --customers 200 --duration 2s --out results
+//	```
+const (
+	runnableWord        = "runnable"
+	defaultBlockTimeout = 60 * time.Second
+)
+
+// shellInfo are the info strings of blocks holding shell commands.
+var shellInfo = map[string]bool{"sh": true, "bash": true, "shell": true, "console": true}
+
+// block is one fenced code block of a Markdown file.
+type block struct {
+	file string // relative to the repository root
+	line int    // 1-based line of the opening fence
+	info []string
+	body []string
+}
+
+func (b block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
+
+func (b block) shell() bool { return len(b.info) > 0 && shellInfo[b.info[0]] }
+
+func (b block) runnable() bool { return b.shell() && slices.Contains(b.info[1:], runnableWord) }
+
+func (b block) timeout() (time.Duration, error) {
+	for _, w := range b.info[1:] {
+		if v, ok := strings.CutPrefix(w, "timeout="); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > 10*time.Minute {
+				return 0, fmt.Errorf("%s: info word %q: want timeout=DURATION in (0, 10m]", b, w)
+			}
+			return d, nil
+		}
+	}
+	return defaultBlockTimeout, nil
+}
+
+var fence = regexp.MustCompile("^(\\s*)(```+|~~~+)\\s*(.*)$")
+
+// parseBlocks returns the fenced blocks of a Markdown file and the text
+// outside them (for inline code spans), line by line.
+func parseBlocks(file string, data []byte) (blocks []block, prose map[int]string, err error) {
+	prose = map[int]string{}
+	var cur *block
+	var closer string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		m := fence.FindStringSubmatch(line)
+		switch {
+		case cur == nil && m != nil:
+			cur = &block{file: file, line: n, info: strings.Fields(m[3])}
+			closer = m[2]
+		case cur != nil && m != nil && strings.HasPrefix(m[2], closer[:1]) && len(m[2]) >= len(closer) && m[3] == "":
+			blocks = append(blocks, *cur)
+			cur = nil
+		case cur != nil:
+			cur.body = append(cur.body, line)
+		default:
+			prose[n] = line
+		}
+	}
+	if cur != nil {
+		return nil, nil, fmt.Errorf("%s: block opened on line %d is never closed", file, cur.line)
+	}
+	return blocks, prose, sc.Err()
+}
+
+// repoRoot is the repository's top directory (the tests run in docs/).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("repository root %s: %v", root, err)
+	}
+	return root
+}
+
+// docFiles lists README.md and docs/*.md, relative to root.
+func docFiles(t *testing.T, root string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{"README.md"}
+	for _, f := range files {
+		rel, err := filepath.Rel(root, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rel)
+	}
+	return out
+}
+
+func allBlocks(t *testing.T, root string) ([]block, map[string]map[int]string) {
+	t.Helper()
+	var blocks []block
+	prose := map[string]map[int]string{}
+	for _, f := range docFiles(t, root) {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, p, err := parseBlocks(f, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, bs...)
+		prose[f] = p
+	}
+	return blocks, prose
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// esbenchBin builds the esbench binary once per test process and returns
+// the directory holding it.
+func esbenchBin(t *testing.T, root string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "esbench-docs-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "esbench"), "./cmd/esbench")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/esbench: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// trackedTopLevel lists the repository's top-level entries that git tracks,
+// or, outside a git checkout, every top-level entry but .git.
+func trackedTopLevel(root string) ([]string, error) {
+	cmd := exec.Command("git", "ls-files")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	seen := map[string]bool{}
+	if err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if l != "" {
+				seen[strings.SplitN(l, "/", 2)[0]] = true
+			}
+		}
+	} else {
+		ents, err := os.ReadDir(root)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if e.Name() != ".git" {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// errLine is what the script's ERR trap prints: the script line that failed.
+var errLine = regexp.MustCompile(`(?m)^docs-test: failed at script line (\d+)$`)
+
+// TestRunnableCommands executes every block marked runnable in README.md
+// and docs/*.md and fails with the document and line of a command that
+// fails.
+func TestRunnableCommands(t *testing.T) {
+	root := repoRoot(t)
+	blocks, _ := allBlocks(t, root)
+	var runnable []block
+	for _, b := range blocks {
+		if b.runnable() {
+			runnable = append(runnable, b)
+		} else if slices.Contains(b.info, runnableWord) {
+			t.Errorf("%s: %q is marked runnable but is not a shell block (info %q)", b, strings.Join(b.body, "\n"), strings.Join(b.info, " "))
+		}
+	}
+	// A parser that finds nothing would pass vacuously.
+	if len(runnable) < 5 {
+		t.Fatalf("found only %d runnable blocks in README.md and docs/*.md; the marker convention or the parser is broken", len(runnable))
+	}
+	bin := esbenchBin(t, root)
+	top, err := trackedTopLevel(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range runnable {
+		t.Run(b.String(), func(t *testing.T) {
+			timeout, err := b.timeout()
+			if err != nil {
+				t.Fatal(err)
+			}
+			scratch := t.TempDir()
+			for _, name := range top {
+				if err := os.Symlink(filepath.Join(root, name), filepath.Join(scratch, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Line 1 of the script is this prelude, so block line k is
+			// script line k+1 and document line b.line+k.
+			script := `set -Eeo pipefail; trap 'echo "docs-test: failed at script line $LINENO" >&2' ERR` + "\n" +
+				strings.Join(b.body, "\n") + "\n"
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bash", "-c", script)
+			cmd.Dir = scratch
+			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
+			cmd.WaitDelay = 5 * time.Second
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			start := time.Now()
+			err = cmd.Run()
+			elapsed := time.Since(start).Round(time.Millisecond)
+			if err == nil {
+				t.Logf("%s: ok in %s", b, elapsed)
+				return
+			}
+			where := b.String()
+			if m := errLine.FindAllStringSubmatch(out.String(), -1); len(m) > 0 {
+				if k, perr := strconv.Atoi(m[len(m)-1][1]); perr == nil && k >= 2 && k-1 <= len(b.body) {
+					where = fmt.Sprintf("%s:%d: %s", b.file, b.line+k-1, strings.TrimSpace(b.body[k-2]))
+				}
+			}
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				t.Fatalf("%s: block did not finish within %s (shorten its commands or give it timeout=DURATION)\n%s", where, timeout, tail(out.String(), 40))
+			}
+			t.Fatalf("%s: %v after %s\n%s", where, err, elapsed, tail(out.String(), 40))
+		})
+	}
+	// The blocks must leave the repository as they found it.
+	if status, err := gitStatus(root); err == nil && status != initialStatus {
+		t.Errorf("runnable blocks changed the repository (git status --porcelain before:\n%s\nafter:\n%s)", initialStatus, status)
+	}
+}
+
+var initialStatus string
+
+func init() {
+	if root, err := filepath.Abs(".."); err == nil {
+		initialStatus, _ = gitStatus(root)
+	}
+}
+
+func gitStatus(root string) (string, error) {
+	cmd := exec.Command("git", "status", "--porcelain")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	return string(out), err
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// esbenchCall is one esbench invocation named in the documentation.
+type esbenchCall struct {
+	where string
+	args  []string
+}
+
+var inlineCode = regexp.MustCompile("`([^`]+)`")
+
+// shellWords splits a command line into words, honouring quotes roughly
+// (enough for flags: quoted values are never flags).
+func shellWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == ' ' || r == '\t':
+			flush()
+		case r == '#' && cur.Len() == 0:
+			flush()
+			return out
+		case r == ';' || r == '|' || r == '&' || r == '(' || r == ')':
+			flush()
+			out = append(out, string(r))
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
+
+// callsIn finds the esbench invocations in one logical command line.
+func callsIn(where, line string) []esbenchCall {
+	words := shellWords(line)
+	var calls []esbenchCall
+	for i, w := range words {
+		if filepath.Base(w) != "esbench" || i+1 >= len(words) {
+			continue
+		}
+		var args []string
+		for _, a := range words[i+1:] {
+			if a == ";" || a == "|" || a == "&" || a == ")" || a == ">" || strings.HasPrefix(a, ">") {
+				break
+			}
+			args = append(args, strings.Trim(a, "[]"))
+		}
+		if len(args) > 0 && args[0] != "" && !strings.HasPrefix(args[0], "-") && regexp.MustCompile(`^[a-z]+$`).MatchString(args[0]) {
+			calls = append(calls, esbenchCall{where: where, args: args})
+		}
+	}
+	return calls
+}
+
+// documentedCalls gathers esbench invocations from every shell block
+// (runnable or not; continuation lines joined) and from inline code spans.
+func documentedCalls(blocks []block, prose map[string]map[int]string) []esbenchCall {
+	var calls []esbenchCall
+	for _, b := range blocks {
+		if !b.shell() {
+			continue
+		}
+		var logical strings.Builder
+		start := 0
+		for k, l := range b.body {
+			if logical.Len() == 0 {
+				start = b.line + 1 + k
+			}
+			if s, ok := strings.CutSuffix(l, "\\"); ok {
+				logical.WriteString(s + " ")
+				continue
+			}
+			logical.WriteString(l)
+			calls = append(calls, callsIn(fmt.Sprintf("%s:%d", b.file, start), logical.String())...)
+			logical.Reset()
+		}
+	}
+	for file, lines := range prose {
+		for n, l := range lines {
+			for _, m := range inlineCode.FindAllStringSubmatch(l, -1) {
+				if strings.HasPrefix(m[1], "esbench ") {
+					calls = append(calls, callsIn(fmt.Sprintf("%s:%d", file, n), m[1])...)
+				}
+			}
+		}
+	}
+	return calls
+}
+
+var (
+	helpFlag = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)`)
+	helpCmds = regexp.MustCompile(`(?m)^  ([a-z][a-z0-9-]*)\s{2,}\S`)
+)
+
+// commandHelp is what `esbench PATH... --help` says.
+type commandHelp struct {
+	flags map[string]bool
+	subs  map[string]bool
+}
+
+// TestDocumentedFlagsExist checks that every esbench command quoted in
+// README.md and docs/*.md names a real command and only flags that command
+// has, whether or not the block is runnable.
+func TestDocumentedFlagsExist(t *testing.T) {
+	root := repoRoot(t)
+	blocks, prose := allBlocks(t, root)
+	calls := documentedCalls(blocks, prose)
+	if len(calls) < 10 {
+		t.Fatalf("found only %d esbench commands in the documentation; the parser is broken", len(calls))
+	}
+	bin := filepath.Join(esbenchBin(t, root), "esbench")
+	helps := map[string]*commandHelp{}
+	help := func(path []string) (*commandHelp, error) {
+		key := strings.Join(path, " ")
+		if h, ok := helps[key]; ok {
+			return h, nil
+		}
+		out, err := exec.Command(bin, append(path, "--help")...).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("esbench %s --help: %v\n%s", key, err, out)
+		}
+		h := &commandHelp{flags: map[string]bool{}, subs: map[string]bool{}}
+		text := string(out)
+		// Flags and subcommands are listed after "Usage:"; the long
+		// description before it may quote examples.
+		if _, rest, ok := strings.Cut(text, "Usage:"); ok {
+			text = rest
+		}
+		if _, cmds, ok := strings.Cut(text, "Available Commands:"); ok {
+			cmds, _, _ = strings.Cut(cmds, "\n\n")
+			for _, m := range helpCmds.FindAllStringSubmatch(cmds, -1) {
+				h.subs[m[1]] = true
+			}
+		}
+		for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
+			h.flags[m[1]] = true
+		}
+		helps[key] = h
+		return h, nil
+	}
+	root0, err := help(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if !root0.subs[c.args[0]] {
+			t.Errorf("%s: esbench %s: no such command (esbench has %s)", c.where, c.args[0], strings.Join(sortedKeys(root0.subs), ", "))
+			continue
+		}
+		path := []string{c.args[0]}
+		h, err := help(path)
+		if err != nil {
+			t.Errorf("%s: %v", c.where, err)
+			continue
+		}
+		rest := c.args[1:]
+		for len(rest) > 0 && h.subs[rest[0]] {
+			path = append(path, rest[0])
+			rest = rest[1:]
+			if h, err = help(path); err != nil {
+				t.Errorf("%s: %v", c.where, err)
+				break
+			}
+		}
+		if h == nil {
+			continue
+		}
+		for _, a := range rest {
+			name, ok := strings.CutPrefix(a, "--")
+			if !ok || name == "" {
+				continue
+			}
+			name, _, _ = strings.Cut(name, "=")
+			if !h.flags[name] {
+				t.Errorf("%s: esbench %s has no flag --%s", c.where, strings.Join(path, " "), name)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestParseBlocks pins the marker convention the other tests rely on.
+func TestParseBlocks(t *testing.T) {
+	doc := "text `esbench run --rate 5`\n" +
+		"```sh runnable timeout=30s\n" +
+		"esbench run \\\n  --store memory\n" +
+		"```\n" +
+		"  ```sh\n  esbench compare A B --out x # note\n  ```\n" +
+		"````markdown\n```sh runnable\nnot a block\n```\n````\n" +
+		"```yaml\nrunnable: true\n```\n"
+	blocks, prose, err := parseBlocks("x.md", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 4 {
+		t.Fatalf("got %d blocks, want 4: %+v", len(blocks), blocks)
+	}
+	if !blocks[0].runnable() || blocks[0].line != 2 || len(blocks[0].body) != 2 {
+		t.Errorf("block 0 = %+v, want runnable at line 2 with 2 lines", blocks[0])
+	}
+	if d, err := blocks[0].timeout(); err != nil || d != 30*time.Second {
+		t.Errorf("timeout = %v, %v; want 30s", d, err)
+	}
+	if blocks[1].runnable() || !blocks[1].shell() {
+		t.Errorf("block 1 = %+v, want a shell block not marked runnable", blocks[1])
+	}
+	if blocks[2].runnable() || len(blocks[2].body) != 3 {
+		t.Errorf("block 2 = %+v, want the 4-backtick block holding 3 lines, not runnable", blocks[2])
+	}
+	if blocks[3].runnable() {
+		t.Errorf("a yaml block is never runnable")
+	}
+	calls := documentedCalls(blocks, map[string]map[int]string{"x.md": prose})
+	var got []string
+	for _, c := range calls {
+		got = append(got, c.where+" "+strings.Join(c.args, " "))
+	}
+	slices.Sort(got)
+	want := []string{"x.md:1 run --rate 5", "x.md:3 run --store memory", "x.md:7 compare A B --out x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+	if _, err := (block{file: "x", info: []string{"sh", "runnable", "timeout=forever"}}).timeout(); err == nil {
+		t.Error("timeout=forever accepted")
+	}
+}
