@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/esbench/esbench/bench"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/domain"
-	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
@@ -29,8 +27,8 @@ import (
 const exitInterrupted = 130
 
 type runOptions struct {
-	store storeOptions
-	out   string
+	target *target.Selection
+	out    string
 
 	// Workload overrides, applied when the flag is given.
 	duration, warmup time.Duration
@@ -47,8 +45,6 @@ type runOptions struct {
 	interval      time.Duration
 	late          time.Duration
 	noSpin        bool
-	timeout       time.Duration
-	asyncSnaps    bool
 	progress      string
 	progressEvery time.Duration
 	alertShare    float64
@@ -74,7 +70,7 @@ the run and still writes the results, marked partial.`,
 		},
 	}
 	fs := cmd.Flags()
-	o.store.register(fs)
+	o.target = target.NewSelection(fs, inproc.Name)
 	fs.StringVar(&o.out, "out", "results", "directory under which the run's result directory is created")
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration")
 	fs.DurationVar(&o.warmup, "warmup", 0, "override the warmup")
@@ -90,8 +86,6 @@ the run and still writes the results, marked partial.`,
 	fs.DurationVar(&o.interval, "interval", bench.DefaultInterval, "histogram interval of the .hlog files")
 	fs.DurationVar(&o.late, "late", bench.DefaultLateThreshold, "start lag above which an open-loop operation counts as late")
 	fs.BoolVar(&o.noSpin, "no-spin", false, "sleep until each intended start instead of spinning the last ~1ms (less CPU, more start lag)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "service per-command store deadline (0: none)")
-	fs.BoolVar(&o.asyncSnaps, "async-snapshots", false, "write snapshots off the command path")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
 	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
@@ -149,13 +143,17 @@ func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) []s
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := o.target.Check(); err != nil {
+		return err
+	}
+	about := o.target.About()
 	wopts := workload.Options{LicenseID: domain.LicenseIDFor}
-	if o.store.kind == storeCassandra || o.store.dataDir != "" {
+	if about.Persistent {
 		// A persistent store may hold an earlier run's requests: salt the ids
 		// so this run's operations are new requests, not idempotent retries.
 		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	spec, w, reg, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
+	spec, w, _, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
 	if err != nil {
 		return err
 	}
@@ -174,11 +172,8 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	res := reports.New(spec.Experiment)
 	res.Started = start
 	res.Environment = reports.CollectEnvironment()
-	res.Environment.Backend = o.store.kind
-	res.Environment.BackendOptions = map[string]string{"description": o.store.describe()}
-	if o.store.kind == storePebble {
-		res.Environment.BackendOptions["sync"] = strconv.FormatBool(o.store.pebbleSync)
-	}
+	res.Environment.Backend = about.Backend
+	res.Environment.BackendOptions = about.Options
 	res.Environment.Codec = spec.Service.Codec
 	res.Environment.Started = start
 	wyaml, err := workload.Marshal(spec)
@@ -204,21 +199,12 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 			hlogs = append(hlogs, h)
 			return h
 		},
-		Factory: func(ctx context.Context, cfg bench.SystemConfig) (bench.System, error) {
-			st, err := o.openFor(ctx, cfg)
-			if err != nil {
-				return nil, err
-			}
-			return inproc.New(st, inproc.Options{
-				Registry: reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot, AsyncSnapshots: o.asyncSnaps,
-				Timeout: o.timeout, Start: cfg.Start,
-			})
-		},
+		Factory: o.target.Open,
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
 	}
-	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, o.store.describe(), dir)
+	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
 	runErr := exp.Run(ctx, res)
 	prog.Wait()
 
@@ -268,41 +254,4 @@ func (o *runOptions) newProgress(ctx context.Context, w io.Writer) *bench.Progre
 		return bench.NewProgress(ctx, w, false, o.progressEvery)
 	}
 	return nil
-}
-
-// openFor opens a fresh store for one configuration. Studies set up several
-// configurations: each gets its own pebble directory or Cassandra keyspace,
-// so no configuration sees another's events or snapshots.
-func (o *runOptions) openFor(ctx context.Context, cfg target.Config) (store.Store, error) {
-	so := o.store
-	if cfg.Isolated {
-		suffix := reports.SafeName(cfg.Name)
-		if so.dataDir != "" {
-			so.dataDir = filepath.Join(so.dataDir, suffix)
-		}
-		if so.kind == storeCassandra {
-			so.cass.keyspace = keyspaceFor(so.cass.keyspace, suffix)
-		}
-	}
-	return so.open(ctx)
-}
-
-// keyspaceFor derives a per-configuration keyspace name (letters, digits and
-// underscores, at most 48 characters).
-func keyspaceFor(base, suffix string) string {
-	out := []rune(base + "_")
-	for _, r := range suffix {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			out = append(out, r)
-		case r >= 'A' && r <= 'Z':
-			out = append(out, r+'a'-'A')
-		default:
-			out = append(out, '_')
-		}
-	}
-	if len(out) > 48 {
-		out = out[:48]
-	}
-	return string(out)
 }

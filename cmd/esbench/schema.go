@@ -12,7 +12,7 @@ import (
 // newSchemaCmd is `esbench schema print|apply`: the Cassandra keyspace and
 // tables the cassandra store uses.
 func newSchemaCmd() *cobra.Command {
-	opts := &cassandraOptions{}
+	opts := cassandra.NewSettings()
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print or apply the Cassandra schema (keyspace, events, snapshots, archive)",
@@ -22,13 +22,13 @@ partitioned by customer id. "schema print" writes the CQL for the given flags;
 tables have the expected shape (a table of another shape is reported, never
 changed).`,
 	}
-	opts.register(cmd.PersistentFlags(), true)
+	opts.AddFlags(cmd.PersistentFlags())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "print",
 		Short: "Print the CQL that creates the keyspace and tables",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := opts.config()
+			cfg, err := opts.Config()
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ changed).`,
 		Short: "Create the keyspace and tables where missing and check their shape",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := opts.config()
+			cfg, err := opts.Config()
 			if err != nil {
 				return err
 			}

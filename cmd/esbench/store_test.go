@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,17 +87,16 @@ func TestSchemaBadFlags(t *testing.T) {
 	}
 }
 
-// parseStoreFlags registers the store flags on a throwaway command and
-// parses args.
-func parseStoreFlags(t *testing.T, args ...string) *storeOptions {
+// parseStoreFlags registers the store selection on a throwaway command
+// and parses args.
+func parseStoreFlags(t *testing.T, args ...string) *store.Selection {
 	t.Helper()
-	o := &storeOptions{}
 	cmd := &cobra.Command{}
-	o.register(cmd.Flags())
+	sel := store.NewSelection(cmd.Flags(), "pebble")
 	if err := cmd.Flags().Parse(args); err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
-	return o
+	return sel
 }
 
 func appendAndCount(t *testing.T, s store.Store) int {
@@ -122,7 +120,7 @@ func TestOpenStore(t *testing.T) {
 	ctx := context.Background()
 	t.Run("Memory", func(t *testing.T) {
 		o := parseStoreFlags(t, "--store", "memory")
-		s, err := o.open(ctx)
+		s, err := o.Open(ctx, store.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +132,7 @@ func TestOpenStore(t *testing.T) {
 	t.Run("PebbleDataDir", func(t *testing.T) {
 		dir := t.TempDir()
 		o := parseStoreFlags(t, "--store", "pebble", "--data-dir", dir, "--pebble-sync=false")
-		s, err := o.open(ctx)
+		s, err := o.Open(ctx, store.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +141,7 @@ func TestOpenStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Durable: a second open sees the event, and the directory stays.
-		s, err = o.open(ctx)
+		s, err = o.Open(ctx, store.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,59 +150,38 @@ func TestOpenStore(t *testing.T) {
 			// The second append is an idempotent retry of e1.
 			t.Fatalf("loaded %d events after reopen, want 1", n)
 		}
-		if !strings.Contains(o.describe(), dir) {
-			t.Fatalf("describe %q does not name %s", o.describe(), dir)
-		}
-	})
-	t.Run("PebbleTemporary", func(t *testing.T) {
-		o := parseStoreFlags(t) // pebble is the default
-		s, err := o.open(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmp, ok := s.(*tempDirStore)
-		if !ok {
-			t.Fatalf("default pebble store is %T, want a temporary-directory store", s)
-		}
-		appendAndCount(t, s)
-		if _, err := os.Stat(filepath.Join(tmp.dir, "hot")); err != nil {
-			t.Fatalf("temporary data directory: %v", err)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(tmp.dir); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("temporary directory %s left behind (%v)", tmp.dir, err)
+		if d := o.Settings().About().Description; !strings.Contains(d, dir) {
+			t.Fatalf("description %q does not name %s", d, dir)
 		}
 	})
 	t.Run("UnknownKind", func(t *testing.T) {
 		o := parseStoreFlags(t, "--store", "mysql")
-		if _, err := o.open(ctx); err == nil || !strings.Contains(err.Error(), `--store "mysql"`) {
+		if _, err := o.Open(ctx, store.OpenOptions{}); err == nil || !strings.Contains(err.Error(), `--store "mysql"`) {
 			t.Fatalf("open --store mysql: %v", err)
 		}
 	})
 	t.Run("CassandraBadFlags", func(t *testing.T) {
 		o := parseStoreFlags(t, "--store", "cassandra", "--cassandra-write-consistency", "SERIAL")
-		if _, err := o.open(ctx); !errors.Is(err, cassandra.ErrConfig) {
+		if _, err := o.Open(ctx, store.OpenOptions{}); !errors.Is(err, cassandra.ErrConfig) {
 			t.Fatalf("open with a serial write consistency: %v, want cassandra.ErrConfig", err)
 		}
 	})
 	t.Run("CassandraUnreachable", func(t *testing.T) {
 		o := parseStoreFlags(t, "--store", "cassandra", "--cassandra-hosts", "127.0.0.1:1", "--cassandra-connect-timeout", "500ms")
-		_, err := o.open(ctx)
+		_, err := o.Open(ctx, store.OpenOptions{})
 		if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "127.0.0.1:1") {
 			t.Fatalf("open on a closed port: %v, want ErrUnavailable naming 127.0.0.1:1", err)
 		}
 	})
 	t.Run("PasswordFromEnvironment", func(t *testing.T) {
-		t.Setenv(passwordEnv, "s3cret")
-		o := parseStoreFlags(t, "--cassandra-username", "bench")
-		cfg, err := o.cass.config()
+		t.Setenv(cassandra.PasswordEnv, "s3cret")
+		o := parseStoreFlags(t, "--store", "cassandra", "--cassandra-username", "bench")
+		cfg, err := o.Settings().(*cassandra.Settings).Config()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if cfg.Username != "bench" || cfg.Password != "s3cret" {
-			t.Fatalf("credentials %q/%q, want bench and the password from %s", cfg.Username, cfg.Password, passwordEnv)
+			t.Fatalf("credentials %q/%q, want bench and the password from %s", cfg.Username, cfg.Password, cassandra.PasswordEnv)
 		}
 	})
 }
@@ -232,7 +209,7 @@ func TestCassandraSchemaApply(t *testing.T) {
 		}
 	}
 	o := parseStoreFlags(t, append([]string{"--store", "cassandra", "--cassandra-create-schema=false"}, args...)...)
-	s, err := o.open(context.Background())
+	s, err := o.Open(context.Background(), store.OpenOptions{})
 	if err != nil {
 		t.Fatalf("open the applied keyspace: %v", err)
 	}
@@ -241,7 +218,7 @@ func TestCassandraSchemaApply(t *testing.T) {
 		t.Fatalf("loaded %d events, want 1", n)
 	}
 	t.Cleanup(func() {
-		cfg, err := o.cass.config()
+		cfg, err := o.Settings().(*cassandra.Settings).Config()
 		if err != nil {
 			return
 		}

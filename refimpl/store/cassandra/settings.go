@@ -1,0 +1,207 @@
+package cassandra
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/esbench/esbench/refimpl/store"
+)
+
+func init() {
+	store.Register(store.Backend{
+		Name:    "cassandra",
+		Summary: "Apache Cassandra (--cassandra-hosts, --cassandra-keyspace, ...)",
+		New:     func() store.Settings { return NewSettings() },
+	})
+}
+
+// PasswordEnv supplies the Cassandra password without putting it on the
+// command line, where other users of the machine can read it.
+const PasswordEnv = "ESBENCH_CASSANDRA_PASSWORD"
+
+// Settings are the --cassandra-* connection flags of the cassandra
+// backend, also used alone by `esbench schema`.
+type Settings struct {
+	hosts             []string
+	port              int
+	keyspace          string
+	localDC           string
+	replicationClass  string
+	replicationFactor int
+	replicationDCs    string
+	readCL, writeCL   string
+	serialCL          string
+	timeout           time.Duration
+	connectTimeout    time.Duration
+	retries           int
+	pageSize          int
+	mode              string
+	username          string
+	password          string
+	tls               bool
+	tlsCA             string
+	tlsCert, tlsKey   string
+	tlsServerName     string
+	tlsInsecure       bool
+	createSchema      bool
+}
+
+// NewSettings returns the defaults.
+func NewSettings() *Settings {
+	return &Settings{createSchema: true}
+}
+
+// AddFlags adds the Cassandra connection flags to fs, with the settings'
+// values as defaults.
+func (o *Settings) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.hosts, "cassandra-hosts", []string{"127.0.0.1"}, "Cassandra contact points, host or host:port, comma-separated")
+	fs.IntVar(&o.port, "cassandra-port", DefaultPort, "CQL port for contact points given without one")
+	fs.StringVar(&o.keyspace, "cassandra-keyspace", DefaultKeyspace, "keyspace holding the event, snapshot and archive tables")
+	fs.StringVar(&o.localDC, "cassandra-local-dc", "", "local data centre: route requests there first (DC-aware); empty: all hosts")
+	fs.StringVar(&o.replicationClass, "cassandra-replication", "SimpleStrategy", "replication strategy when the keyspace is created: SimpleStrategy or NetworkTopologyStrategy")
+	fs.IntVar(&o.replicationFactor, "cassandra-replication-factor", 1, "replication factor (SimpleStrategy, or the local DC under NetworkTopologyStrategy)")
+	fs.StringVar(&o.replicationDCs, "cassandra-replication-dcs", "", "NetworkTopologyStrategy factors per data centre, e.g. dc1=3,dc2=3")
+	fs.StringVar(&o.readCL, "cassandra-read-consistency", "LOCAL_QUORUM", "consistency level of reads")
+	fs.StringVar(&o.writeCL, "cassandra-write-consistency", "LOCAL_QUORUM", "consistency level of writes")
+	fs.StringVar(&o.serialCL, "cassandra-serial-consistency", "LOCAL_SERIAL", "serial consistency of conditional appends: SERIAL or LOCAL_SERIAL")
+	fs.DurationVar(&o.timeout, "cassandra-timeout", 30*time.Second, "timeout of one request")
+	fs.DurationVar(&o.connectTimeout, "cassandra-connect-timeout", 10*time.Second, "timeout of one connection attempt")
+	fs.IntVar(&o.retries, "cassandra-retries", 2, "retries of idempotent requests (conditional appends are resolved by reading back, never retried blindly)")
+	fs.IntVar(&o.pageSize, "cassandra-page-size", DefaultPageSize, "rows per page when loading a stream")
+	fs.StringVar(&o.mode, "cassandra-mode", string(ModeConditional), "concurrency: conditional (IF NOT EXISTS batches) or unconditional (plain writes, duplicates dropped on load)")
+	fs.StringVar(&o.username, "cassandra-username", "", "user name for password authentication")
+	fs.StringVar(&o.password, "cassandra-password", "", "password for password authentication (prefer the "+PasswordEnv+" environment variable)")
+	fs.BoolVar(&o.tls, "cassandra-tls", false, "connect with TLS")
+	fs.StringVar(&o.tlsCA, "cassandra-tls-ca", "", "CA certificate file (PEM) that verifies the nodes")
+	fs.StringVar(&o.tlsCert, "cassandra-tls-cert", "", "client certificate file (PEM)")
+	fs.StringVar(&o.tlsKey, "cassandra-tls-key", "", "client key file (PEM)")
+	fs.StringVar(&o.tlsServerName, "cassandra-tls-server-name", "", "name expected in the nodes' certificates")
+	fs.BoolVar(&o.tlsInsecure, "cassandra-tls-insecure", false, "skip certificate verification (test clusters only)")
+	fs.BoolVar(&o.createSchema, "cassandra-create-schema", o.createSchema, "create the keyspace and tables when missing (existing tables are checked, never changed)")
+}
+
+// Config turns the flags into a validated Config; an error names the flag.
+func (o *Settings) Config() (Config, error) {
+	password := o.password
+	if password == "" {
+		password = os.Getenv(PasswordEnv)
+	}
+	dcs, err := parseDCs(o.replicationDCs)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{
+		Hosts:             o.hosts,
+		Port:              o.port,
+		Keyspace:          o.keyspace,
+		LocalDC:           o.localDC,
+		Replication:       Replication{Class: o.replicationClass, Factor: o.replicationFactor, DataCenters: dcs},
+		ReadConsistency:   strings.ToUpper(o.readCL),
+		WriteConsistency:  strings.ToUpper(o.writeCL),
+		SerialConsistency: strings.ToUpper(o.serialCL),
+		Timeout:           o.timeout,
+		ConnectTimeout:    o.connectTimeout,
+		Retries:           o.retries,
+		PageSize:          o.pageSize,
+		Mode:              Mode(o.mode),
+		Username:          o.username,
+		Password:          password,
+		TLS: TLS{
+			Enabled:            o.tls,
+			CAFile:             o.tlsCA,
+			CertFile:           o.tlsCert,
+			KeyFile:            o.tlsKey,
+			ServerName:         o.tlsServerName,
+			InsecureSkipVerify: o.tlsInsecure,
+		},
+		CreateSchema: o.createSchema,
+	}
+	if o.timeout <= 0 {
+		return Config{}, fmt.Errorf("--cassandra-timeout %s: must be positive", o.timeout)
+	}
+	if o.connectTimeout <= 0 {
+		return Config{}, fmt.Errorf("--cassandra-connect-timeout %s: must be positive", o.connectTimeout)
+	}
+	if o.pageSize <= 0 {
+		return Config{}, fmt.Errorf("--cassandra-page-size %d: must be positive", o.pageSize)
+	}
+	if o.retries < 0 {
+		return Config{}, fmt.Errorf("--cassandra-retries %d: must not be negative", o.retries)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("cassandra flags: %w", err)
+	}
+	return cfg, nil
+}
+
+// parseDCs reads "dc1=3,dc2=2".
+func parseDCs(s string) (map[string]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		dc, n, ok := strings.Cut(strings.TrimSpace(part), "=")
+		rf, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || strings.TrimSpace(dc) == "" || err != nil || rf < 0 {
+			return nil, fmt.Errorf("--cassandra-replication-dcs %q: %q is not dc=factor", s, part)
+		}
+		out[strings.TrimSpace(dc)] = rf
+	}
+	return out, nil
+}
+
+// Check validates the flags without connecting.
+func (o *Settings) Check() error {
+	_, err := o.Config()
+	return err
+}
+
+// Open opens the store the flags describe; opts.Instance selects a
+// keyspace of its own derived from --cassandra-keyspace.
+func (o *Settings) Open(ctx context.Context, opts store.OpenOptions) (store.Store, error) {
+	cfg, err := o.Config()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Instance != "" {
+		cfg.Keyspace = KeyspaceFor(cfg.Keyspace, opts.Instance)
+	}
+	return Open(ctx, cfg)
+}
+
+// About describes the cluster and keyspace; a Cassandra store is always
+// persistent.
+func (o *Settings) About() store.About {
+	return store.About{
+		Description: fmt.Sprintf("cassandra (%s, keyspace %s, %s mode)", strings.Join(o.hosts, ","), o.keyspace, o.mode),
+		Options:     map[string]string{"keyspace": o.keyspace, "mode": o.mode, "read_consistency": o.readCL, "write_consistency": o.writeCL},
+		Persistent:  true,
+	}
+}
+
+// KeyspaceFor derives a per-instance keyspace name (letters, digits and
+// underscores, at most 48 characters).
+func KeyspaceFor(base, suffix string) string {
+	out := []rune(base + "_")
+	for _, r := range suffix {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			out = append(out, r)
+		case r >= 'A' && r <= 'Z':
+			out = append(out, r+'a'-'A')
+		default:
+			out = append(out, '_')
+		}
+	}
+	if len(out) > 48 {
+		out = out[:48]
+	}
+	return string(out)
+}
