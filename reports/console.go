@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -68,4 +69,22 @@ func WriteConsole(w io.Writer, r *Result) error {
 		return fmt.Errorf("reports: writing console summary: %w", err)
 	}
 	return nil
+}
+
+// WriteThresholds prints the thresholds run evaluated, one per line.
+func WriteThresholds(w io.Writer, ts []ThresholdResult) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	width := 0
+	for _, t := range ts {
+		width = max(width, len(t.Threshold))
+	}
+	var b strings.Builder
+	b.WriteString("thresholds:\n")
+	for _, t := range ts {
+		fmt.Fprintf(&b, "  %-*s  %-12s  %s\n", width, t.Threshold, t.Verdict, t.FormatValue())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -50,6 +50,9 @@ type Result struct {
 	Files []string `json:"files,omitempty"`
 	// Process is the harness's own memory use when the run ended.
 	Process *Process `json:"process,omitempty"`
+	// Thresholds are the workload's thresholds as run evaluated them at the
+	// end of the run (relative ones are left to compare).
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Merged is set on a result combined from shards by Merge.
 	Merged *Merged `json:"merged,omitempty"`
 }
@@ -373,4 +376,46 @@ type MergedShard struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Partial  bool      `json:"partial,omitempty"`
+}
+
+// Verdicts of a threshold evaluated by run.
+const (
+	ThresholdPass = "pass"
+	ThresholdFail = "FAIL"
+	// ThresholdNoData: the run has no such metric (for example an outcome
+	// that never occurred); nothing to hold to the limit, not a failure.
+	ThresholdNoData = "no data"
+	// ThresholdCompareOnly: a relative threshold, which needs a base run
+	// and is evaluated by compare.
+	ThresholdCompareOnly = "compare only"
+)
+
+// ThresholdResult is one threshold checked against a run's own figures.
+type ThresholdResult struct {
+	Threshold string `json:"threshold"`
+	Metric    string `json:"metric"`
+	// Value is the metric's value in its unit (ns for latencies, a
+	// fraction for error rates); nil without data.
+	Value *float64 `json:"value,omitempty"`
+	// Unit is "ns", "fraction", "ops/s", "count", "bytes" or "ratio".
+	Unit    string `json:"unit,omitempty"`
+	Verdict string `json:"verdict"`
+	Failed  bool   `json:"failed"`
+}
+
+// FormatValue renders the threshold's value in its unit.
+func (t ThresholdResult) FormatValue() string {
+	if t.Value == nil {
+		return "-"
+	}
+	v := *t.Value
+	switch t.Unit {
+	case "ns":
+		return FormatNs(int64(v))
+	case "fraction":
+		return fmt.Sprintf("%.3g%%", 100*v)
+	case "ops/s":
+		return fmt.Sprintf("%.1f/s", v)
+	}
+	return fmt.Sprintf("%.4g", v)
 }

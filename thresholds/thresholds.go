@@ -376,3 +376,21 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// CheckUnit checks that the threshold's limit is written in a way metrics of
+// unit u can be held to: a latency limit is a duration with its unit (5ms,
+// not 5 or 5000000), anything else a number or a percentage. A relative
+// threshold's limit is always a percentage (Parse checks it). Errors wrap
+// ErrMalformed.
+func (t Threshold) CheckUnit(u Unit) error {
+	if t.Relative {
+		return nil
+	}
+	switch {
+	case u == UnitNs && !t.isDuration():
+		return fmt.Errorf("%w %q: %s is a latency: its limit needs a unit, like 20ms or 500us, not %q", ErrMalformed, t.Text, t.Metric, t.LimitText)
+	case u != UnitNs && t.isDuration():
+		return fmt.Errorf("%w %q: %s is not a latency, the limit %s must be a number or a percentage", ErrMalformed, t.Text, t.Metric, t.LimitText)
+	}
+	return nil
+}

@@ -52,6 +52,12 @@ const (
 	OpLoad OpKind = "load"
 )
 
+// OpKinds returns every operation a workload can generate, in the order of
+// the constants above.
+func OpKinds() []OpKind {
+	return []OpKind{OpOpenAccount, OpRegisterDevice, OpRemoveDevice, OpAcquire, OpRenew, OpRelease, OpPlayback, OpCheck, OpLoad}
+}
+
 // Op is one operation to send. Generators fill a caller-owned Op to avoid an
 // allocation per operation on the hot path.
 type Op struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -19,6 +20,7 @@ import (
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
+	"github.com/esbench/esbench/thresholds"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -59,7 +61,15 @@ func newRunCmd() *cobra.Command {
 workload file — against the reference service, shows progress, prints a
 summary table and writes a result directory: result.json, summary.md, report.html,
 workload.yaml and HdrHistogram interval logs (.hlog). Ctrl-C or SIGTERM stops
-the run and still writes the results, marked partial.`,
+the run and still writes the results, marked partial.
+
+The workload's thresholds (for example "acquire.p99 < 20ms") are checked when
+the file is loaded and evaluated against the run's own figures at its end;
+relative ones ("regression < 10%") are left to esbench compare.
+
+Exit codes: 0 the run finished and every threshold held; 1 an error (bad
+input, a store failure); 3 the run finished and wrote its results but a
+threshold failed; 130 interrupted (partial results written).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "default"
@@ -220,10 +230,15 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	for _, h := range hlogs {
 		closeErrs = append(closeErrs, h.Close())
 	}
+	ths, _ := thresholds.ParseAll(spec.Thresholds) // checked by resolveWorkload
+	failed, thErr := evaluateThresholds(res, ths)
 	if err := dir.Write(res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	if err := reports.WriteConsole(stdout, res); err != nil {
+		return err
+	}
+	if err := reports.WriteThresholds(stdout, res.Thresholds); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
@@ -235,6 +250,12 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: partial results written to %s", dir)}
+	}
+	if thErr != nil {
+		return thErr
+	}
+	if len(failed) > 0 {
+		return &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed: %s (results in %s)", strings.Join(failed, "; "), dir)}
 	}
 	return nil
 }

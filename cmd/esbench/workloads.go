@@ -37,6 +37,9 @@ func resolveWorkload(name string, override func(*workload.Spec) []string, wopts 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, err := checkThresholds(name, spec); err != nil {
+		return nil, nil, nil, err
+	}
 	reg := domain.NewRegistry(codecs...)
 	if _, err := reg.Codec(spec.Service.Codec); err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: service.codec: %w", name, err)

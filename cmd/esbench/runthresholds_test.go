@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esbench/esbench/reports"
+)
+
+func writeTinyWith(t *testing.T, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(p, []byte(tinyWorkload+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A run whose threshold fails still writes its results, prints the
+// verdicts and exits with the threshold code; one whose thresholds hold
+// exits 0. Absent metrics and relative thresholds are reported, not failed.
+func TestRunEnforcesThresholds(t *testing.T) {
+	tests := []struct {
+		name       string
+		thresholds string
+		failed     bool
+		verdicts   map[string]string
+	}{
+		{"fails", `thresholds: ["acquire.p50 < 1ns", "check.error_rate < 50%"]`, true,
+			map[string]string{"acquire.p50 < 1ns": reports.ThresholdFail, "check.error_rate < 50%": reports.ThresholdPass}},
+		{"holds", `thresholds: ["p99(acquire) < 1h", "acquire.unavailable.p99 < 1ms", "acquire.p99 regression < 10%", "acquire.throughput > 1"]`, false,
+			map[string]string{"p99(acquire) < 1h": reports.ThresholdPass, "acquire.unavailable.p99 < 1ms": reports.ThresholdNoData,
+				"acquire.p99 regression < 10%": reports.ThresholdCompareOnly, "acquire.throughput > 1": reports.ThresholdPass}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "results")
+			stdout, err := runCLI(t, "run", writeTinyWith(t, tt.thresholds+"\n"), "--store", "memory", "--out", out, "--progress", "none")
+			var ee *exitError
+			switch {
+			case tt.failed && (!errors.As(err, &ee) || ee.code != exitThresholds):
+				t.Fatalf("want exit %d, got %v\n%s", exitThresholds, err, stdout)
+			case !tt.failed && err != nil:
+				t.Fatalf("run: %v\n%s", err, stdout)
+			}
+			if !strings.Contains(stdout, "thresholds:") || !strings.Contains(stdout, "results: ") {
+				t.Errorf("no threshold table or results line in\n%s", stdout)
+			}
+			res, err := reports.ReadFile(filepath.Join(resultDir(t, out), reports.ResultFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Partial {
+				t.Errorf("result partial: %s", res.PartialReason)
+			}
+			got := map[string]string{}
+			for _, r := range res.Thresholds {
+				got[r.Threshold] = r.Verdict
+				if (r.Verdict == reports.ThresholdPass || r.Verdict == reports.ThresholdFail) && r.Value == nil {
+					t.Errorf("%s: evaluated without a value", r.Threshold)
+				}
+			}
+			for k, v := range tt.verdicts {
+				if got[k] != v {
+					t.Errorf("%s: verdict %q, want %q (all: %v)", k, got[k], v, got)
+				}
+			}
+		})
+	}
+}
+
+// Thresholds are checked when the workload is loaded: nothing runs and no
+// result directory is created.
+func TestRunRejectsBadThresholds(t *testing.T) {
+	tests := []struct {
+		threshold, want string
+	}{
+		{"acquire.p99 < 20", "needs a unit"},
+		{"acquire.p99 < 0", "needs a unit"},
+		{"acquire.error_rate < 5ms", "not a latency"},
+		{"acquire.throughput > 1s", "not a latency"},
+		{"aquire.p99 < 20ms", "OP one of"},
+		{"acquire.p98 < 20ms", "STAT one of"},
+		{"acquire.timeout.p99 < 20ms", "OUTCOME one of"},
+		{"acquire.service.error_rate < 1%", "latency statistic"},
+		{"phase.parse.p99 < 1ms", "PHASE one of"},
+		{"replay.rate < 1", "replay.STAT"},
+		{"sweep[history=10,interval=none].speed < 1", "sweep cell"},
+		{"acquire.p99 << 20ms", "thresholds"},
+		{"acquire.p99 regression < 10ms", "percentage"},
+	}
+	for _, tt := range tests {
+		out := filepath.Join(t.TempDir(), "results")
+		_, err := runCLI(t, "run", writeTinyWith(t, "thresholds: [\""+tt.threshold+"\"]\n"), "--store", "memory", "--out", out, "--progress", "none")
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "thresholds") {
+			t.Errorf("%q: error %v, want it to name thresholds and mention %q", tt.threshold, err, tt.want)
+		}
+		if _, serr := os.Stat(out); !os.IsNotExist(serr) {
+			t.Errorf("%q: %s was created before the workload was rejected", tt.threshold, out)
+		}
+	}
+}
