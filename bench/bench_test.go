@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -150,7 +151,7 @@ func BenchmarkLongRunMemory(b *testing.B) {
 // closed loop. Run with -cpu 1 for the one-core figure.
 func BenchmarkRunnerWorkloadNoop(b *testing.B) {
 	spec := workload.DefaultSpec()
-	w, err := workload.New(&spec, workload.Options{})
+	w, err := workload.New(&spec, inproc.WorkloadOptions(""))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func memoryFactory(t *testing.T) Factory {
 
 func newWorkload(t *testing.T, spec workload.Spec) *workload.Workload {
 	t.Helper()
-	w, err := workload.New(&spec, workload.Options{LicenseID: domain.LicenseIDFor})
+	w, err := workload.New(&spec, inproc.WorkloadOptions(""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ func BenchmarkGenerate(b *testing.B) {
 				b.Fatal(err)
 			}
 			s.Population.Customers = 10_000_000
-			w, err := New(s, Options{})
+			w, err := New(s, testOptions())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func BenchmarkGenerate(b *testing.B) {
 func BenchmarkCustomerAttributes(b *testing.B) {
 	s := DefaultSpec()
 	s.Population.Customers = 100_000_000
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkCustomerAttributes(b *testing.B) {
 // BenchmarkPreload measures generating preload histories (ops/s).
 func BenchmarkPreload(b *testing.B) {
 	s := DefaultSpec()
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,9 +46,6 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown mode", "arrival:\n  mode: half-open\n", 2, "arrival.mode", "want one of open, closed"},
 		{"zero workers", "arrival:\n  workers: 0\n", 2, "arrival.workers", "must be in [1"},
 		{"duration with stages", "warmup: 0s\nduration: 30s\narrival:\n  stages: [{duration: 10s, rate: 5}]\n", 2, "duration", "omit duration or set it to 10s"},
-		{"bad snapshot policy", "service:\n  snapshot: sometimes\n", 2, "service.snapshot", "sometimes"},
-		{"bad snapshot interval", "service:\n  snapshot: every:0\n", 2, "service.snapshot", "every:0"},
-		{"unknown codec", "service:\n  codec: xml\n", 2, "service.codec", "want one of json, gob"},
 		{"bad sweep interval", "sweep:\n  intervals: [none, ten]\n", 2, "sweep.intervals[1]", "want \"none\" or an event count"},
 		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be ≥ 0"},
 		{"empty value", "seed:\n", 1, "seed", "has no value"},
@@ -58,6 +55,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"integer out of range", "seed: 99999999999999999999999\n", 1, "seed", "want an integer in [0, 2^64)"},
 		{"more workers than customers", "population:\n  customers: 10\narrival:\n  workers: 11\n", 4, "arrival.workers", "11 workers need at least as many customers per shard"},
 		{"no duration nor operations", "duration: 0s\n", 1, "duration", "needs a duration > 0 or operations > 0"},
+		{"empty codec", "service:\n  codec: \"\"\n", 2, "service.codec", "must not be empty"},
+		{"empty snapshot policy", "service:\n  snapshot: \" \"\n", 2, "service.snapshot", "must not be empty"},
 		{"malformed threshold", "thresholds:\n  - acquire.p99 < 5ms\n  - acquire.p99 is fast\n", 3, "thresholds[1]", `malformed threshold "acquire.p99 is fast"`},
 		{"threshold limit not a value", "thresholds:\n  - replay.p99 < soon\n", 2, "thresholds[0]", `limit "soon"`},
 		{"regression limit not a percentage", "thresholds:\n  - acquire.p99 regression < 5ms\n", 2, "thresholds[0]", "a regression limit is a percentage"},
@@ -192,7 +191,7 @@ func TestPresetsParseValidateAndRoundTrip(t *testing.T) {
 			if s.Name != name {
 				t.Errorf("name %q", s.Name)
 			}
-			if _, err := New(s, Options{}); err != nil {
+			if _, err := New(s, testOptions()); err != nil {
 				t.Fatal(err)
 			}
 			out, err := Marshal(s)

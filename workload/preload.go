@@ -216,7 +216,7 @@ func (p *Preloader) historyStep(op *Op, at time.Time) {
 		if i := p.renewable(at); i >= 0 {
 			l := &p.lic[i]
 			l.renewals++
-			l.expires = l.expires.Add(p.w.policy.LicenseDuration)
+			l.expires = l.expires.Add(p.w.rules.LicenseDuration)
 			p.licenseOp(op, OpRenew, l)
 		} else {
 			p.release(op, int(p.src.Uint64()%uint64(n)))
@@ -238,14 +238,14 @@ func (p *Preloader) acquire(op *Op, at time.Time) {
 		return // denied: an account event, but no license
 	}
 	op.LicenseID = p.w.licenseID(op.RequestID)
-	p.lic = append(p.lic, preLicense{id: op.LicenseID, title: t, device: dev, expires: at.Add(p.w.policy.LicenseDuration)})
+	p.lic = append(p.lic, preLicense{id: op.LicenseID, title: t, device: dev, expires: at.Add(p.w.rules.LicenseDuration)})
 }
 
 // granted applies the policy's download rules in the service's order
 // (device limit, downloads per device, restricted title per year) and
 // counts a granted restricted download.
 func (p *Preloader) granted(dev, title int, restricted bool, at time.Time) bool {
-	pol := &p.w.policy
+	pol := &p.w.rules
 	limit := p.w.planLimit[p.w.pop.planIndex(p.cur.Num)]
 	onDevice := 0
 	var others uint32 // bit set of other devices holding active downloads
@@ -296,7 +296,7 @@ func (p *Preloader) licenseOp(op *Op, kind OpKind, l *preLicense) {
 func (p *Preloader) renewable(t time.Time) int {
 	for i := range p.lic {
 		l := &p.lic[i]
-		if l.renewals < p.w.policy.MaxRenewals && t.Before(l.expires) {
+		if l.renewals < p.w.rules.MaxRenewals && t.Before(l.expires) {
 			return i
 		}
 	}

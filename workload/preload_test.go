@@ -42,7 +42,7 @@ func TestPreloadHistoriesAreValidAndExact(t *testing.T) {
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
-			w, err := New(smallSpec(t, mutate), Options{})
+			w, err := New(smallSpec(t, mutate), testOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestPreloadHistoriesAreValidAndExact(t *testing.T) {
 // the shard is split between preload workers, and the workers' customers
 // are disjoint and cover the shard.
 func TestPreloadIndependentOfWorkers(t *testing.T) {
-	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 101 }), Options{})
+	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 101 }), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestPreloadCustomersWithHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(s, Options{})
+	w, err := New(s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestGroupsSpreadOverShards(t *testing.T) {
 			}
 			s.Population.Customers = uint64(40 * n)
 			s.Shard = Shard{Index: i, Count: n}.String()
-			w, err := New(s, Options{})
+			w, err := New(s, testOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +222,7 @@ func TestSpreadHistories(t *testing.T) {
 				s.Population.Customers = uint64(2 * tt.customers)
 				s.Population.Plans = PlanWeights{Standard: 1}
 				s.Population.History = HistorySpec{Distribution: HistoryGroups, Lengths: []int{tt.length, tt.length + 1}, Span: s.Population.History.Span}
-			}), Options{})
+			}), testOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +286,7 @@ func TestSpreadHistories(t *testing.T) {
 }
 
 func TestPreloadHistoriesBadInput(t *testing.T) {
-	w, err := New(smallSpec(t, nil), Options{})
+	w, err := New(smallSpec(t, nil), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

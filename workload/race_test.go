@@ -9,7 +9,7 @@ import (
 // once over one Workload, for the race detector: a Workload is shared
 // read-only.
 func TestConcurrentWorkers(t *testing.T) {
-	w, err := New(smallSpec(t, func(s *Spec) { s.Arrival.Workers = 4 }), Options{})
+	w, err := New(smallSpec(t, func(s *Spec) { s.Arrival.Workers = 4 }), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ func scheduleFor(t *testing.T, mutate func(*Spec)) *Schedule {
 	s.Warmup = 0
 	mutate(&s)
 	s.resolve()
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestRampStages(t *testing.T) {
 func TestClosedLoopHasNoSchedule(t *testing.T) {
 	s := DefaultSpec()
 	s.Arrival.Mode = ModeClosed
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

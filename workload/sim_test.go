@@ -107,3 +107,18 @@ func checkValid(tb testing.TB, op *Op, d domain.Decision, err error) {
 		}
 	}
 }
+
+// testOptions drive the reference service's default policy, the oracle the
+// simulation above checks the generator against.
+func testOptions() Options {
+	p := domain.DefaultPolicy()
+	return Options{LicenseID: domain.LicenseIDFor, Rules: Rules{
+		DevicesPerPlan: p.DevicesPerPlan, DownloadsPerDevice: p.DownloadsPerDevice,
+		RestrictedPerTitleYear: p.RestrictedPerTitleYear, LicenseDuration: p.LicenseDuration, MaxRenewals: p.MaxRenewals,
+	}}
+}
+
+func withRunID(o Options, id string) Options {
+	o.RunID = id
+	return o
+}

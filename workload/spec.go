@@ -195,14 +195,16 @@ type PreloadSpec struct {
 	Workers int `yaml:"workers"`
 }
 
-// ServiceSpec carries hints for the service under test.
+// ServiceSpec carries hints for the service under test. Which values are
+// valid is the target's to say (see Spec.Errors).
 type ServiceSpec struct {
 	// Snapshot is the snapshot policy: "none", "every:N", or "load:"
 	// followed by "events>N" and/or "time>D" (snapshot when a load
 	// replayed more than N events or took longer than D), as
-	// repository.ParseSnapshotPolicy reads it.
+	// the reference service reads it.
 	Snapshot string `yaml:"snapshot"`
-	// Codec is the event codec id, one of catalog.IDs() (json, gob, ...).
+	// Codec is the event codec id (json, gob, msgp, ... for the reference
+	// service).
 	Codec string `yaml:"codec"`
 }
 

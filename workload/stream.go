@@ -142,7 +142,7 @@ func (s *Stream) Next(op *Op) bool {
 		s.acquire(op)
 	case OpRenew:
 		if ci, li, ok := s.pickLicense(); ok {
-			if int(s.custs[ci].lic[li].renewals) >= s.w.policy.MaxRenewals {
+			if int(s.custs[ci].lic[li].renewals) >= s.w.rules.MaxRenewals {
 				s.release(op, ci, li)
 			} else {
 				s.custs[ci].lic[li].renewals++

@@ -27,11 +27,11 @@ func genOps(t testing.TB, w *Workload, worker, workers, n int) []Op {
 
 func TestSameSeedSameOperations(t *testing.T) {
 	spec := smallSpec(t, nil)
-	a, err := New(spec, Options{})
+	a, err := New(spec, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(smallSpec(t, nil), Options{})
+	b, err := New(smallSpec(t, nil), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSameSeedSameOperations(t *testing.T) {
 			t.Fatalf("worker %d: same seed gave different operations", worker)
 		}
 	}
-	other, err := New(smallSpec(t, func(s *Spec) { s.Seed = 2 }), Options{})
+	other, err := New(smallSpec(t, func(s *Spec) { s.Seed = 2 }), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestSameSeedSameOperations(t *testing.T) {
 	if same > 300 {
 		t.Errorf("seeds 1 and 2 agree on %d of 1000 ops", same)
 	}
-	run, err := New(smallSpec(t, nil), Options{RunID: "second"})
+	run, err := New(smallSpec(t, nil), withRunID(testOptions(), "second"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestShardsPartitionThePopulation(t *testing.T) {
 					s.Population.Customers = customers
 					s.Population.Chooser = chooser
 					s.Shard = Shard{Index: i, Count: n}.String()
-				}), Options{})
+				}), testOptions())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -127,7 +127,7 @@ func TestStreamOperationsAreValid(t *testing.T) {
 	w, err := New(smallSpec(t, func(s *Spec) {
 		s.Population.Customers = 200
 		s.Mix = MixSpec{Acquire: 30, Check: 10, Renew: 15, Release: 15, Playback: 15, RegisterDevice: 3, RemoveDevice: 3, Load: 2}
-	}), Options{})
+	}), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestStreamOperationsAreValid(t *testing.T) {
 func TestMixFrequencies(t *testing.T) {
 	// Check and load never fall back to other kinds, so their shares are
 	// the mix's exactly in expectation.
-	w, err := New(smallSpec(t, func(s *Spec) { s.Mix = MixSpec{Check: 3, Load: 1} }), Options{})
+	w, err := New(smallSpec(t, func(s *Spec) { s.Mix = MixSpec{Check: 3, Load: 1} }), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestMixFrequencies(t *testing.T) {
 func TestDistributions(t *testing.T) {
 	s := DefaultSpec()
 	s.Population.Customers = 100000
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestHistoryDistributions(t *testing.T) {
 			s.Population.Devices = PlanDevices{1, 1, 1}
 			tc.h.Span = time.Hour
 			s.Population.History = tc.h
-			w, err := New(&s, Options{})
+			w, err := New(&s, testOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,7 +356,7 @@ func TestTenMillionCustomersFitIn64MB(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	s := DefaultSpec()
 	s.Population.Customers = 10_000_000
-	w, err := New(&s, Options{})
+	w, err := New(&s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestTenMillionCustomersFitIn64MB(t *testing.T) {
 }
 
 func TestStreamErrors(t *testing.T) {
-	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 3; s.Arrival.Workers = 1 }), Options{})
+	w, err := New(smallSpec(t, func(s *Spec) { s.Population.Customers = 3; s.Arrival.Workers = 1 }), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestDefaultMixHolds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(s, Options{})
+	w, err := New(s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

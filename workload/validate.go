@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -10,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/esbench/esbench/refimpl/codec/catalog"
-	"github.com/esbench/esbench/refimpl/repository"
 	"github.com/esbench/esbench/thresholds"
 )
 
@@ -105,10 +104,7 @@ func (s *Spec) Total() time.Duration { return s.Warmup + s.Duration }
 // Validate checks every field, returning a *SpecError listing each problem
 // with its file, line and field.
 func (s *Spec) Validate() error {
-	v := validator{src: s.src}
-	if v.src == nil {
-		v.src = &source{file: "workload " + strconv.Quote(s.Name), lines: map[string]int{}}
-	}
+	v := s.validator()
 	if strings.TrimSpace(s.Name) == "" {
 		v.add("name", "must not be empty")
 	}
@@ -267,11 +263,14 @@ func (s *Spec) Validate() error {
 	if s.Preload.Workers < 1 || s.Preload.Workers > MaxWorkers {
 		v.addf("preload.workers", "must be in [1, %d], got %d", MaxWorkers, s.Preload.Workers)
 	}
-	if _, err := repository.ParseSnapshotPolicy(s.Service.Snapshot); err != nil {
-		v.add("service.snapshot", err.Error())
+	// Which snapshot policies and codecs exist is the target's business:
+	// the target checks them (target/inproc.CheckWorkload), with Spec.Errors
+	// giving its errors this file's lines. Here only their presence.
+	if strings.TrimSpace(s.Service.Snapshot) == "" {
+		v.add("service.snapshot", "must not be empty")
 	}
-	if !catalog.Known(s.Service.Codec) {
-		v.oneOf("service.codec", s.Service.Codec, catalog.IDs()...)
+	if strings.TrimSpace(s.Service.Codec) == "" {
+		v.add("service.codec", "must not be empty")
 	}
 
 	w := &s.Sweep
@@ -328,15 +327,43 @@ func (s *Spec) Validate() error {
 			v.add(field, err.Error())
 		}
 	}
-	if len(v.errs) > 0 {
-		// File order reads best; fields not in the file (line 0) last.
-		sort.SliceStable(v.errs, func(i, j int) bool {
-			li, lj := v.errs[i].Line, v.errs[j].Line
-			return li != 0 && (lj == 0 || li < lj)
-		})
-		return &SpecError{Errs: v.errs}
+	return v.err()
+}
+
+func (s *Spec) validator() *validator {
+	v := &validator{src: s.src}
+	if v.src == nil {
+		v.src = &source{file: "workload " + strconv.Quote(s.Name), lines: map[string]int{}}
 	}
-	return nil
+	return v
+}
+
+// err is the problems found, as a *SpecError in file order, or nil.
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	// File order reads best; fields not in the file (line 0) last.
+	sort.SliceStable(v.errs, func(i, j int) bool {
+		li, lj := v.errs[i].Line, v.errs[j].Line
+		return li != 0 && (lj == 0 || li < lj)
+	})
+	return &SpecError{Errs: v.errs}
+}
+
+// Errors locates problems a caller found in the spec (for example a target
+// that does not know the service's codec): each message keyed by its field
+// path ("service.codec") becomes a FieldError naming the file and line the
+// field was read from. Nil when problems is empty.
+func (s *Spec) Errors(problems map[string]string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	v := s.validator()
+	for _, field := range slices.Sorted(maps.Keys(problems)) {
+		v.add(field, problems[field])
+	}
+	return v.err()
 }
 
 var planNames = [...]string{"basic", "standard", "premium"}

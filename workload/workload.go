@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/esbench/esbench/refimpl/domain"
 )
 
 // Options are the run-time settings that are not part of a workload file.
@@ -19,11 +17,12 @@ type Options struct {
 	// is an idempotent no-op by design.
 	RunID string
 	// LicenseID derives a license id from the request id of the acquire
-	// that created it, as the service does. Nil uses domain.LicenseIDFor.
+	// that created it, as the service does, so that later renewals and
+	// releases name the license. Required.
 	LicenseID func(requestID string) string
-	// Policy is the service's rule set, which preload simulates so that it
-	// knows which acquires are granted. Nil uses domain.DefaultPolicy().
-	Policy *domain.Policy
+	// Rules are the service's download rules, which preload simulates so
+	// that it knows which acquires are granted. Required.
+	Rules Rules
 }
 
 // Workload is a validated Spec made ready to generate: its population,
@@ -37,8 +36,8 @@ type Workload struct {
 	mix       mixTable
 	runID     string
 	licenseID func(string) string
-	policy    domain.Policy
-	// planLimit is the policy's device limit per plan (planNames order).
+	rules     Rules
+	// planLimit is the rules' device limit per plan (planNames order).
 	planLimit [3]int
 	// slice is this shard's part of the population.
 	slice part
@@ -73,20 +72,17 @@ func New(spec *Spec, opts Options) (*Workload, error) {
 		w.runID = strconv.FormatUint(hash3(spec.Seed, 0, saltRun)&0xffffffff, 36)
 	}
 	if w.licenseID == nil {
-		w.licenseID = domain.LicenseIDFor
+		return nil, fmt.Errorf("workload: Options.LicenseID is nil: the generator needs the service's license id rule")
 	}
-	w.policy = domain.DefaultPolicy()
-	if opts.Policy != nil {
-		w.policy = *opts.Policy
-	}
-	if err := w.policy.Validate(); err != nil {
-		return nil, fmt.Errorf("workload: %w", err)
+	w.rules = opts.Rules
+	if err := w.rules.validate(); err != nil {
+		return nil, err
 	}
 	weights := [3]float64{spec.Population.Plans.Basic, spec.Population.Plans.Standard, spec.Population.Plans.Premium}
 	for i, plan := range planNames {
-		w.planLimit[i] = w.policy.DevicesPerPlan[plan]
+		w.planLimit[i] = w.rules.DevicesPerPlan[plan]
 		if weights[i] > 0 && w.planLimit[i] == 0 {
-			return nil, fmt.Errorf("workload: population.plans.%s has weight %v but the service policy has no plan %q", plan, weights[i], plan)
+			return nil, fmt.Errorf("workload: population.plans.%s has weight %v but the service rules have no plan %q", plan, weights[i], plan)
 		}
 	}
 	for i := range w.deviceIDs {

@@ -142,7 +142,7 @@ func BuildCorpus(ctx context.Context, opts CorpusOptions) (*Corpus, error) {
 	spec.Seed = opts.Seed
 	// The default preset's population may be smaller than the corpus.
 	spec.Population.Customers = max(spec.Population.Customers, uint64(opts.Customers))
-	w, err := workload.New(spec, workload.Options{})
+	w, err := workload.New(spec, inproc.WorkloadOptions(""))
 	if err != nil {
 		return nil, fmt.Errorf("codecs: default workload: %w", err)
 	}
@@ -282,7 +282,7 @@ func snapshots(ctx context.Context, base *workload.Spec, reg *codec.Registry, hi
 	spec.Population.History = workload.HistorySpec{Distribution: workload.HistoryGroups, Lengths: histories, Span: base.Population.History.Span}
 	spec.Population.Customers = uint64(10 * len(histories))
 	spec.Arrival.Workers = 1 // only preload runs; measured workers each need customers of their own
-	w, err := workload.New(&spec, workload.Options{})
+	w, err := workload.New(&spec, inproc.WorkloadOptions(""))
 	if err != nil {
 		return nil, longest, fmt.Errorf("codecs: snapshot workload: %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/esbench/esbench/bench"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
-	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
@@ -157,7 +156,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		return err
 	}
 	about := o.target.About()
-	wopts := workload.Options{LicenseID: domain.LicenseIDFor}
+	wopts := inproc.WorkloadOptions("")
 	if about.Persistent {
 		// A persistent store may hold an earlier run's requests: salt the ids
 		// so this run's operations are new requests, not idempotent retries.

@@ -10,6 +10,7 @@ import (
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/domain"
+	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -27,6 +28,11 @@ func resolveWorkload(name string, override func(*workload.Spec) []string, wopts 
 		overrides = override(spec)
 	}
 	w, err := workload.New(spec, wopts)
+	if err == nil {
+		// The reference service is the target: its codecs and snapshot
+		// policies are the ones a workload may name.
+		err = inproc.CheckWorkload(spec)
+	}
 	if err != nil {
 		if len(overrides) > 0 {
 			return nil, nil, nil, fmt.Errorf("%w\n(the workload was checked after the command-line overrides %s)", err, strings.Join(overrides, ", "))
@@ -40,11 +46,7 @@ func resolveWorkload(name string, override func(*workload.Spec) []string, wopts 
 	if _, err := checkThresholds(name, spec); err != nil {
 		return nil, nil, nil, err
 	}
-	reg := domain.NewRegistry(codecs...)
-	if _, err := reg.Codec(spec.Service.Codec); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: service.codec: %w", name, err)
-	}
-	return spec, w, reg, nil
+	return spec, w, domain.NewRegistry(codecs...), nil
 }
 
 func newPresetsCmd() *cobra.Command {
@@ -115,7 +117,7 @@ workload failed.`,
 			var failed []string
 			printed := false
 			for _, name := range args {
-				spec, w, _, err := resolveWorkload(name, nil, workload.Options{LicenseID: domain.LicenseIDFor})
+				spec, w, _, err := resolveWorkload(name, nil, inproc.WorkloadOptions(""))
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "esbench: %v\n", err)
 					failed = append(failed, name)
