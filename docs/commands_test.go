@@ -507,6 +507,68 @@ func TestDocumentedFlagsExist(t *testing.T) {
 	}
 }
 
+// notFlags are --words the documentation quotes that are deliberately not
+// esbench flags.
+var notFlags = map[string]string{
+	"calibrate": "docs/plan.md says plan has no --calibrate option",
+	"flag":      "docs/contributing.md's placeholder for any flag",
+}
+
+var proseFlag = regexp.MustCompile(`(?:^|[\s(\[])--([a-z][a-z0-9-]*)`)
+
+// TestProseFlagsExist checks every --flag quoted in inline code anywhere in
+// README.md and docs/*.md (such as "--store pebble" in a sentence) is a flag
+// of some esbench command, so a flag that was renamed or never existed
+// (--workload on run, --preset) cannot linger in the prose.
+func TestProseFlagsExist(t *testing.T) {
+	root := repoRoot(t)
+	_, prose := allBlocks(t, root)
+	bin := filepath.Join(esbenchBin(t, root), "esbench")
+	known := map[string]bool{}
+	var walk func(path []string)
+	walk = func(path []string) {
+		out, err := exec.Command(bin, append(path, "--help")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("esbench %s --help: %v\n%s", strings.Join(path, " "), err, out)
+		}
+		text := string(out)
+		if _, rest, ok := strings.Cut(text, "Usage:"); ok {
+			text = rest
+		}
+		for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
+			known[m[1]] = true
+		}
+		if _, cmds, ok := strings.Cut(text, "Available Commands:"); ok {
+			cmds, _, _ = strings.Cut(cmds, "\n\n")
+			for _, m := range helpCmds.FindAllStringSubmatch(cmds, -1) {
+				if m[1] != "help" && m[1] != "completion" {
+					walk(append(slices.Clone(path), m[1]))
+				}
+			}
+		}
+	}
+	walk(nil)
+	if !known["store"] || !known["threshold"] {
+		t.Fatalf("flags read from --help look wrong (no --store or --threshold): %v", sortedKeys(known))
+	}
+	checked := 0
+	for file, lines := range prose {
+		for n, l := range lines {
+			for _, code := range inlineCode.FindAllStringSubmatch(l, -1) {
+				for _, m := range proseFlag.FindAllStringSubmatch(code[1], -1) {
+					checked++
+					if _, ok := notFlags[m[1]]; !ok && !known[m[1]] {
+						t.Errorf("%s:%d: `%s` names --%s, which no esbench command has", file, n, code[1], m[1])
+					}
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked only %d flags in the prose; the parser is broken", checked)
+	}
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
