@@ -79,8 +79,22 @@ type About struct {
 	// Options are settings worth recording with results.
 	Options map[string]string
 	// Persistent is set for stores that may hold data from earlier runs, so
-	// a run salts its request ids to avoid replaying older requests.
+	// a run salts its request ids to avoid replaying older requests. Opening
+	// the same settings and instance again sees the same data.
 	Persistent bool
+	// Exclusive is set for stores that lock their data while open (an
+	// embedded database): a second Open of the same instance fails until
+	// the first store is closed, so concurrent users need instances of
+	// their own.
+	Exclusive bool
+}
+
+// ContractExceptions is implemented by settings under which a store
+// documents that it does not keep part of the contract (a mode without
+// optimistic concurrency): it maps the conformance suite's area names
+// (storetest.Areas) to the reason, and the suite reports them as skipped.
+type ContractExceptions interface {
+	ContractExceptions() map[string]string
 }
 
 var (

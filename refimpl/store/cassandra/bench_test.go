@@ -247,7 +247,7 @@ func rawLoad(ctx context.Context, s *Store, st store.StreamID, snap bool) (int, 
 // same ones memory and pebble run, for comparison across backends.
 func BenchmarkConformance(b *testing.B) {
 	cfg := newKeyspace(b, nodeConfig(b))
-	open := func(tb testing.TB) store.Store { return openStore(tb, cfg) }
+	open := func(tb storetest.T) store.Store { return openStore(tb, cfg) }
 	b.Run("Append", func(b *testing.B) { storetest.BenchAppend(b, open) })
 	b.Run("Load", func(b *testing.B) { storetest.BenchLoad(b, open) })
 	b.Run("LatestSnapshot", func(b *testing.B) { storetest.BenchLatestSnapshot(b, open) })

@@ -13,8 +13,8 @@ func TestConformance(t *testing.T) {
 	cfg := newKeyspace(t, nodeConfig(t))
 	cfg.Mode = ModeConditional
 	storetest.Run(t, storetest.Harness{
-		Open: func(tb testing.TB) store.Store { return openStore(tb, cfg) },
-		Reopen: func(tb testing.TB, s store.Store) store.Store {
+		Open: func(tb storetest.T) store.Store { return openStore(tb, cfg) },
+		Reopen: func(tb storetest.T, s store.Store) store.Store {
 			if err := s.Close(); err != nil {
 				tb.Fatalf("Close: %v", err)
 			}
@@ -29,22 +29,14 @@ func TestConformance(t *testing.T) {
 func TestConformanceUnconditional(t *testing.T) {
 	cfg := newKeyspace(t, nodeConfig(t))
 	cfg.Mode = ModeUnconditional
-	const why = "unconditional mode does not check expected versions (see docs/cassandra.md)"
 	storetest.Run(t, storetest.Harness{
-		Open: func(tb testing.TB) store.Store { return openStore(tb, cfg) },
-		Reopen: func(tb testing.TB, s store.Store) store.Store {
+		Open: func(tb storetest.T) store.Store { return openStore(tb, cfg) },
+		Reopen: func(tb storetest.T, s store.Store) store.Store {
 			if err := s.Close(); err != nil {
 				tb.Fatalf("Close: %v", err)
 			}
 			return openStore(tb, cfg)
 		},
-		Skip: map[string]string{
-			"Conflict":          why,
-			"IdempotentRetry":   why + "; retries of the same request are covered by TestUnconditionalMode",
-			"MultiStreamAtomic": why,
-			"ConcurrentWriters": why,
-			"Archival":          why + " (its retry case expects a conflict)",
-			"Reopen":            why + " (it checks a conflict after reopening)",
-		},
+		Skip: contractExceptions(ModeUnconditional),
 	})
 }

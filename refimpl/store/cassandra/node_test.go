@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/esbench/esbench/refimpl/store/storetest"
 )
 
 // The integration tests need a Cassandra node named by ESBENCH_CASSANDRA
@@ -81,7 +83,7 @@ func dropKeyspace(tb testing.TB, cfg Config) {
 }
 
 // openStore opens a store on cfg and closes it when tb ends.
-func openStore(tb testing.TB, cfg Config) *Store {
+func openStore(tb storetest.T, cfg Config) *Store {
 	tb.Helper()
 	s, err := Open(context.Background(), cfg)
 	if err != nil {

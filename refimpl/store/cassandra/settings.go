@@ -186,6 +186,28 @@ func (o *Settings) About() store.About {
 	}
 }
 
+// ContractExceptions are the conformance areas the unconditional mode does
+// not keep: they all expect a wrong expected version to be refused, which
+// that mode does not check by design.
+func (o *Settings) ContractExceptions() map[string]string {
+	return contractExceptions(Mode(o.mode))
+}
+
+func contractExceptions(m Mode) map[string]string {
+	if m != ModeUnconditional {
+		return nil
+	}
+	const why = "unconditional mode does not check expected versions (see docs/cassandra.md)"
+	return map[string]string{
+		"Conflict":          why,
+		"IdempotentRetry":   why + "; retries of the same request are covered by TestUnconditionalMode",
+		"MultiStreamAtomic": why,
+		"ConcurrentWriters": why,
+		"Archival":          why + " (its retry case expects a conflict)",
+		"Reopen":            why + " (it checks a conflict after reopening)",
+	}
+}
+
 // KeyspaceFor derives a per-instance keyspace name (letters, digits and
 // underscores, at most 48 characters).
 func KeyspaceFor(base, suffix string) string {

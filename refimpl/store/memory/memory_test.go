@@ -8,7 +8,7 @@ import (
 	"github.com/esbench/esbench/refimpl/store/storetest"
 )
 
-func open(tb testing.TB) store.Store {
+func open(tb storetest.T) store.Store {
 	s := memory.New()
 	tb.Cleanup(func() { _ = s.Close() })
 	return s

@@ -8,7 +8,7 @@ import (
 	"github.com/esbench/esbench/refimpl/store/storetest"
 )
 
-func openAt(tb testing.TB, opts pebble.Options) *pebble.Store {
+func openAt(tb storetest.T, opts pebble.Options) *pebble.Store {
 	tb.Helper()
 	s, err := pebble.Open(opts)
 	if err != nil {
@@ -22,11 +22,11 @@ func openAt(tb testing.TB, opts pebble.Options) *pebble.Store {
 	return s
 }
 
-func open(tb testing.TB) store.Store {
+func open(tb storetest.T) store.Store {
 	return openAt(tb, pebble.DefaultOptions(tb.TempDir()))
 }
 
-func reopen(tb testing.TB, s store.Store) store.Store {
+func reopen(tb storetest.T, s store.Store) store.Store {
 	ps := s.(*pebble.Store)
 	if err := ps.Close(); err != nil {
 		tb.Fatalf("Close: %v", err)
@@ -42,7 +42,7 @@ func TestConformance(t *testing.T) {
 // every load crosses many page boundaries, and with a separate cold
 // directory and no fsync.
 func TestConformanceSmallPages(t *testing.T) {
-	openSmall := func(tb testing.TB) store.Store {
+	openSmall := func(tb storetest.T) store.Store {
 		opts := pebble.DefaultOptions(tb.TempDir())
 		opts.PageSize = 7
 		opts.ColdDir = tb.TempDir()

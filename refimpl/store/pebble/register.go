@@ -65,7 +65,7 @@ func (s *settings) About() store.About {
 	if s.dir != "" {
 		desc = "pebble (" + s.dir + ")"
 	}
-	return store.About{Description: desc, Options: map[string]string{"sync": strconv.FormatBool(s.sync)}, Persistent: s.dir != ""}
+	return store.About{Description: desc, Options: map[string]string{"sync": strconv.FormatBool(s.sync)}, Persistent: s.dir != "", Exclusive: true}
 }
 
 // tempDirStore removes its temporary data directory when closed.

@@ -40,7 +40,7 @@ const appendStreamLength = 10_000
 // sub-benchmarks batch=1 and batch=10, to streams of up to 10,000 events;
 // it reports events/s. open returns an empty store and registers its Close
 // with b.Cleanup.
-func BenchAppend(b *testing.B, open func(tb testing.TB) store.Store) {
+func BenchAppend(b *testing.B, open func(tb T) store.Store) {
 	for _, batch := range []int{1, 10} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
 			s := open(b)
@@ -71,7 +71,7 @@ func BenchAppend(b *testing.B, open func(tb testing.TB) store.Store) {
 
 // BenchLoad measures a full Load of a stream of 100, 1,000 and 10,000
 // events, as sub-benchmarks events=N; it reports events/s.
-func BenchLoad(b *testing.B, open func(tb testing.TB) store.Store) {
+func BenchLoad(b *testing.B, open func(tb T) store.Store) {
 	for _, n := range historyLengths {
 		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
 			s := open(b)
@@ -105,7 +105,7 @@ func BenchLoad(b *testing.B, open func(tb testing.TB) store.Store) {
 
 // BenchLatestSnapshot measures LatestSnapshot on a stream holding 10
 // snapshots, asking for the newest at or below a version in the middle.
-func BenchLatestSnapshot(b *testing.B, open func(tb testing.TB) store.Store) {
+func BenchLatestSnapshot(b *testing.B, open func(tb T) store.Store) {
 	s := open(b)
 	ctx := context.Background()
 	st := stream(customer(b, "bench"), "acc")
@@ -127,7 +127,7 @@ func BenchLatestSnapshot(b *testing.B, open func(tb testing.TB) store.Store) {
 // goroutines, each on its own customer's stream, so a backend that groups
 // concurrent commits (one fsync for many appends) shows it; it reports
 // events/s.
-func BenchAppendParallel(b *testing.B, open func(tb testing.TB) store.Store) {
+func BenchAppendParallel(b *testing.B, open func(tb T) store.Store) {
 	s := open(b)
 	ctx := context.Background()
 	var (

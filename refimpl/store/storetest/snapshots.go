@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/esbench/esbench/refimpl/store"
@@ -23,7 +22,7 @@ func snapshot(st store.StreamID, v uint64, payload string) store.Snapshot {
 	}
 }
 
-func saveOK(tb testing.TB, s store.Store, snaps ...store.Snapshot) {
+func saveOK(tb T, s store.Store, snaps ...store.Snapshot) {
 	tb.Helper()
 	for _, sn := range snaps {
 		if err := s.SaveSnapshot(context.Background(), sn); err != nil {
@@ -54,7 +53,7 @@ func sameSnapshot(want, got store.Snapshot) error {
 
 // checkLatest asserts LatestSnapshot(st, atOrBelow) returns want, or none
 // when want is nil.
-func checkLatest(tb testing.TB, s store.Store, st store.StreamID, atOrBelow uint64, want *store.Snapshot) {
+func checkLatest(tb T, s store.Store, st store.StreamID, atOrBelow uint64, want *store.Snapshot) {
 	tb.Helper()
 	got, ok, err := s.LatestSnapshot(context.Background(), st, atOrBelow)
 	if err != nil {
@@ -74,7 +73,7 @@ func checkLatest(tb testing.TB, s store.Store, st store.StreamID, atOrBelow uint
 	}
 }
 
-func testSnapshots(t *testing.T, h Harness) {
+func testSnapshots(t T, h Harness) {
 	s := h.Open(t)
 	ctx := context.Background()
 	st := stream(customer(t, "snap"), "acc")
@@ -88,22 +87,22 @@ func testSnapshots(t *testing.T, h Harness) {
 	}{
 		{0, nil}, {4, nil}, {5, &s5}, {9, &s5}, {10, &s10}, {14, &s10}, {15, &s15}, {1000, &s15}, {store.Latest, &s15},
 	} {
-		t.Run(fmt.Sprintf("AtOrBelow=%d", tc.at), func(t *testing.T) { checkLatest(t, s, st, tc.at, tc.want) })
+		run(t, fmt.Sprintf("AtOrBelow=%d", tc.at), func(t T) { checkLatest(t, s, st, tc.at, tc.want) })
 	}
-	t.Run("SavedOutOfOrder", func(t *testing.T) {
+	run(t, "SavedOutOfOrder", func(t T) {
 		saveOK(t, s, s7)
 		checkLatest(t, s, st, store.Latest, &s15)
 		checkLatest(t, s, st, 8, &s7)
 		checkLatest(t, s, st, 6, &s5)
 	})
-	t.Run("ReplaceSameVersion", func(t *testing.T) {
+	run(t, "ReplaceSameVersion", func(t T) {
 		s10 = snapshot(st, 10, "v10-again")
 		s10.Codec = "other"
 		saveOK(t, s, s10)
 		checkLatest(t, s, st, 10, &s10)
 		checkLatest(t, s, st, 12, &s10)
 	})
-	t.Run("TrimKeepsNewest", func(t *testing.T) {
+	run(t, "TrimKeepsNewest", func(t T) {
 		if err := s.TrimSnapshots(ctx, st, 10); err != nil {
 			t.Fatalf("TrimSnapshots(10): %v", err)
 		}
@@ -127,14 +126,14 @@ func testSnapshots(t *testing.T, h Harness) {
 		}
 		checkLatest(t, s, st, store.Latest, nil)
 	})
-	t.Run("TrimMissingStream", func(t *testing.T) {
+	run(t, "TrimMissingStream", func(t T) {
 		if err := s.TrimSnapshots(ctx, stream(st.Customer, "none"), 1); err != nil {
 			t.Fatalf("TrimSnapshots on a stream without snapshots: %v", err)
 		}
 	})
 }
 
-func testSnapshotIsolation(t *testing.T, h Harness) {
+func testSnapshotIsolation(t T, h Harness) {
 	s := h.Open(t)
 	c := customer(t, "sniso")
 	streams := []store.StreamID{
@@ -159,7 +158,7 @@ func testSnapshotIsolation(t *testing.T, h Harness) {
 
 // --- archival ---
 
-func archiveOK(tb testing.TB, s store.Store, st store.StreamID, want int) {
+func archiveOK(tb T, s store.Store, st store.StreamID, want int) {
 	tb.Helper()
 	n, err := s.Archive(context.Background(), st)
 	if err != nil {
@@ -170,7 +169,7 @@ func archiveOK(tb testing.TB, s store.Store, st store.StreamID, want int) {
 	}
 }
 
-func checkArchived(tb testing.TB, s store.Store, st store.StreamID, after uint64) {
+func checkArchived(tb T, s store.Store, st store.StreamID, after uint64) {
 	tb.Helper()
 	got, err := loadAll(context.Background(), s, st, after)
 	if !errors.Is(err, store.ErrArchived) {
@@ -181,7 +180,7 @@ func checkArchived(tb testing.TB, s store.Store, st store.StreamID, after uint64
 	}
 }
 
-func checkAudit(tb testing.TB, s store.Store, st store.StreamID, want []store.Record) {
+func checkAudit(tb T, s store.Store, st store.StreamID, want []store.Record) {
 	tb.Helper()
 	got, err := auditAll(context.Background(), s, st)
 	if err != nil {
@@ -190,7 +189,7 @@ func checkAudit(tb testing.TB, s store.Store, st store.StreamID, want []store.Re
 	checkRecords(tb, "LoadAudit", want, got)
 }
 
-func testArchival(t *testing.T, h Harness) {
+func testArchival(t T, h Harness) {
 	s := h.Open(t)
 	ctx := context.Background()
 	st := stream(customer(t, "arch"), "acc")
@@ -198,13 +197,13 @@ func testArchival(t *testing.T, h Harness) {
 	build(t, s, st, recs, 10)
 	all := withVersions(recs, 1)
 
-	t.Run("NoSnapshotMovesNothing", func(t *testing.T) {
+	run(t, "NoSnapshotMovesNothing", func(t T) {
 		archiveOK(t, s, st, 0)
 		checkRecords(t, "Load", all, mustLoad(t, s, st, 0))
 		checkAudit(t, s, st, all)
 	})
 	saveOK(t, s, snapshot(st, 10, "v10"), snapshot(st, 20, "v20"))
-	t.Run("UpToOldestKeptSnapshot", func(t *testing.T) {
+	run(t, "UpToOldestKeptSnapshot", func(t T) {
 		archiveOK(t, s, st, 10)
 		for _, after := range []uint64{0, 5, 9} {
 			checkArchived(t, s, st, after)
@@ -213,19 +212,19 @@ func testArchival(t *testing.T, h Harness) {
 		checkRecords(t, "Load after the newest snapshot", all[20:], mustLoad(t, s, st, 20))
 		checkAudit(t, s, st, all)
 	})
-	t.Run("Idempotent", func(t *testing.T) {
+	run(t, "Idempotent", func(t T) {
 		archiveOK(t, s, st, 0)
 		checkAudit(t, s, st, all)
 		checkRecords(t, "Load", all[10:], mustLoad(t, s, st, 10))
 	})
-	t.Run("AppendAfterArchival", func(t *testing.T) {
+	run(t, "AppendAfterArchival", func(t T) {
 		more := events("ar2", 1)
 		appendOK(t, s, store.AppendRequest{Stream: st, ExpectedVersion: 30, Events: more})
 		all = append(all, withVersions(more, 31)...)
 		checkRecords(t, "Load", all[10:], mustLoad(t, s, st, 10))
 		checkAudit(t, s, st, all)
 	})
-	t.Run("RetryOfArchivedAppend", func(t *testing.T) {
+	run(t, "RetryOfArchivedAppend", func(t T) {
 		// The first batch (versions 1..10) now lives in the cold tier; its
 		// retry is still recognised.
 		if err := s.Append(ctx, store.AppendRequest{Stream: st, ExpectedVersion: 0, Events: recs[:10]}); err != nil {
@@ -235,7 +234,7 @@ func testArchival(t *testing.T, h Harness) {
 		checkConflict(t, err, st, 0, 31)
 		checkAudit(t, s, st, all)
 	})
-	t.Run("AfterTrim", func(t *testing.T) {
+	run(t, "AfterTrim", func(t T) {
 		if err := s.TrimSnapshots(ctx, st, 1); err != nil {
 			t.Fatalf("TrimSnapshots: %v", err)
 		}
@@ -247,7 +246,7 @@ func testArchival(t *testing.T, h Harness) {
 		want := snapshot(st, 20, "v20")
 		checkLatest(t, s, st, store.Latest, &want)
 	})
-	t.Run("WholeStream", func(t *testing.T) {
+	run(t, "WholeStream", func(t T) {
 		saveOK(t, s, snapshot(st, 31, "v31"))
 		if err := s.TrimSnapshots(ctx, st, 1); err != nil {
 			t.Fatalf("TrimSnapshots: %v", err)
@@ -269,15 +268,15 @@ func testArchival(t *testing.T, h Harness) {
 	})
 }
 
-func testArchivalEdges(t *testing.T, h Harness) {
+func testArchivalEdges(t T, h Harness) {
 	s := h.Open(t)
 	c := customer(t, "arch2")
-	t.Run("MissingStream", func(t *testing.T) {
+	run(t, "MissingStream", func(t T) {
 		st := stream(c, "missing")
 		archiveOK(t, s, st, 0)
 		checkAudit(t, s, st, nil)
 	})
-	t.Run("SnapshotBeyondHead", func(t *testing.T) {
+	run(t, "SnapshotBeyondHead", func(t T) {
 		st := stream(c, "beyond")
 		recs := events("b", 5)
 		build(t, s, st, recs, 5)
@@ -290,7 +289,7 @@ func testArchivalEdges(t *testing.T, h Harness) {
 		checkRecords(t, "Load", withVersions(more, 6), mustLoad(t, s, st, 5))
 		checkAudit(t, s, st, append(withVersions(recs, 1), withVersions(more, 6)...))
 	})
-	t.Run("OtherStreamsUntouched", func(t *testing.T) {
+	run(t, "OtherStreamsUntouched", func(t T) {
 		a, b := stream(c, "x"), stream(c, "xy")
 		build(t, s, a, events("a", 6), 6)
 		build(t, s, b, events("b", 6), 6)
@@ -304,7 +303,7 @@ func testArchivalEdges(t *testing.T, h Harness) {
 
 // --- context, reopen, close ---
 
-func testContext(t *testing.T, h Harness) {
+func testContext(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "ctx"), "acc")
 	build(t, s, st, events("c", 4), 4)
@@ -326,7 +325,7 @@ func testContext(t *testing.T, h Harness) {
 		{"Archive", func() error { _, err := s.Archive(ctx, st); return err }},
 	}
 	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t T) {
 			if err := tc.call(); !errors.Is(err, context.Canceled) {
 				t.Fatalf("%s with a cancelled context: %v, want context.Canceled", tc.name, err)
 			}
@@ -337,7 +336,7 @@ func testContext(t *testing.T, h Harness) {
 	checkLatest(t, s, st, store.Latest, &want)
 }
 
-func testReopen(t *testing.T, h Harness) {
+func testReopen(t T, h Harness) {
 	if h.Reopen == nil {
 		t.Skip("backend is not durable")
 	}
@@ -353,7 +352,7 @@ func testReopen(t *testing.T, h Harness) {
 	archiveOK(t, s, a, 10)
 	allA := withVersions(recsA, 1)
 
-	check := func(t *testing.T, s store.Store) {
+	check := func(t T, s store.Store) {
 		t.Helper()
 		checkRecords(t, "hot events", allA[10:], mustLoad(t, s, a, 10))
 		checkArchived(t, s, a, 0)
@@ -369,15 +368,15 @@ func testReopen(t *testing.T, h Harness) {
 		}
 	}
 	s = h.Reopen(t, s)
-	t.Run("First", func(t *testing.T) { check(t, s) })
+	run(t, "First", func(t T) { check(t, s) })
 	more := events("ra2", 2)
 	appendOK(t, s, store.AppendRequest{Stream: a, ExpectedVersion: 25, Events: more})
 	allA = append(allA, withVersions(more, 26)...)
 	s = h.Reopen(t, s)
-	t.Run("Second", func(t *testing.T) { check(t, s) })
+	run(t, "Second", func(t T) { check(t, s) })
 }
 
-func testClosed(t *testing.T, h Harness) {
+func testClosed(t T, h Harness) {
 	s := h.Open(t)
 	ctx := context.Background()
 	st := stream(customer(t, "closed"), "acc")
@@ -400,13 +399,13 @@ func testClosed(t *testing.T, h Harness) {
 		{"Archive", func() error { _, err := s.Archive(ctx, st); return err }},
 	}
 	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t T) {
 			if err := tc.call(); !errors.Is(err, store.ErrClosed) {
 				t.Fatalf("%s after Close: %v, want ErrClosed", tc.name, err)
 			}
 		})
 	}
-	t.Run("DuringLoad", func(t *testing.T) {
+	run(t, "DuringLoad", func(t T) {
 		// Close while a consumer is between records: the load ends cleanly,
 		// with what it already read or ErrClosed, and never panics.
 		s := h.Open(t)
@@ -439,7 +438,7 @@ func testClosed(t *testing.T, h Harness) {
 			t.Fatalf("load interrupted by Close ended without error after %d of %d records", read, n)
 		}
 	})
-	t.Run("CloseAgain", func(t *testing.T) {
+	run(t, "CloseAgain", func(t T) {
 		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 			t.Fatalf("second Close: %v, want nil or ErrClosed", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,11 +28,11 @@ type Harness struct {
 	// (Close after Close must not panic). The suite gives every test its own
 	// customer ids, so Open may hand out stores sharing one backing database
 	// (for example one Cassandra keyspace).
-	Open func(tb testing.TB) store.Store
+	Open func(tb T) store.Store
 	// Reopen closes s and returns a store over the same data, as a process
 	// restart would. Nil when the backend is not durable; the reopen tests are
 	// then skipped.
-	Reopen func(tb testing.TB, s store.Store) store.Store
+	Reopen func(tb T, s store.Store) store.Store
 	// Large is the stream length of the paging test; 0 means 10,000.
 	Large int
 	// Writers is the number of goroutines racing on one stream; 0 means 8.
@@ -66,6 +67,98 @@ func (h Harness) appendsPerWriter() int {
 	return 25
 }
 
+// T is what the suite needs of a test: *testing.T and *testing.B satisfy
+// it, and so does the runner behind Check, which runs the suite outside
+// go test (esbench conformance).
+type T interface {
+	Helper()
+	Name() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Failed() bool
+	Cleanup(f func())
+	TempDir() string
+}
+
+// subtester is a T that runs subtests of its own kind (the Check runner).
+type subtester interface {
+	Run(name string, f func(t T)) bool
+}
+
+// run runs f as the subtest name of t.
+func run(t T, name string, f func(t T)) bool {
+	switch p := t.(type) {
+	case *testing.T:
+		return p.Run(name, func(t *testing.T) { f(t) })
+	case subtester:
+		return p.Run(name, f)
+	}
+	t.Fatalf("storetest: %T cannot run subtests", t)
+	return false
+}
+
+// area is one contract area of the suite, the unit a report lists.
+type area struct {
+	name string
+	fn   func(t T, h Harness)
+}
+
+// areas are the suite's contract areas, in the order they run.
+var areas = []area{
+	{"Ordering", testOrdering},
+	{"StreamIsolation", testStreamIsolation},
+	{"CopiesData", testCopiesData},
+	{"Paging", testPaging},
+	{"Conflict", testConflict},
+	{"IdempotentRetry", testIdempotentRetry},
+	{"MultiStreamAtomic", testMultiStreamAtomic},
+	{"CrossPartition", testCrossPartition},
+	{"InvalidInput", testInvalidInput},
+	{"ConcurrentWriters", testConcurrentWriters},
+	{"Snapshots", testSnapshots},
+	{"SnapshotIsolation", testSnapshotIsolation},
+	{"Archival", testArchival},
+	{"ArchivalEdges", testArchivalEdges},
+	{"Context", testContext},
+	{"Reopen", testReopen},
+	{"Closed", testClosed},
+}
+
+// Areas lists the names of the suite's contract areas, in run order.
+func Areas() []string {
+	out := make([]string, len(areas))
+	for i, a := range areas {
+		out[i] = a.name
+	}
+	return out
+}
+
+// checkSkips reports Harness.Skip entries that name no area.
+func (h Harness) checkSkips() error {
+	var bad []string
+	for name := range h.Skip {
+		if !slices.Contains(Areas(), name) {
+			bad = append(bad, strconv.Quote(name))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return fmt.Errorf("storetest: Harness.Skip names %s, which is no area of the suite (areas: %v)", strings.Join(bad, ", "), Areas())
+}
+
+// runArea runs one area on t, honouring Harness.Skip.
+func (h Harness) runArea(t T, a area) {
+	if why, skip := h.Skip[a.name]; skip {
+		t.Skip(why)
+	}
+	a.fn(t, h)
+}
+
 // Run runs the whole conformance suite against the backend of h. Subtests
 // are named by contract area so a failure says which promise broke.
 func Run(t *testing.T, h Harness) {
@@ -73,45 +166,11 @@ func Run(t *testing.T, h Harness) {
 	if h.Open == nil {
 		t.Fatal("storetest: Harness.Open is nil")
 	}
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, h Harness)
-	}{
-		{"Ordering", testOrdering},
-		{"StreamIsolation", testStreamIsolation},
-		{"CopiesData", testCopiesData},
-		{"Paging", testPaging},
-		{"Conflict", testConflict},
-		{"IdempotentRetry", testIdempotentRetry},
-		{"MultiStreamAtomic", testMultiStreamAtomic},
-		{"CrossPartition", testCrossPartition},
-		{"InvalidInput", testInvalidInput},
-		{"ConcurrentWriters", testConcurrentWriters},
-		{"Snapshots", testSnapshots},
-		{"SnapshotIsolation", testSnapshotIsolation},
-		{"Archival", testArchival},
-		{"ArchivalEdges", testArchivalEdges},
-		{"Context", testContext},
-		{"Reopen", testReopen},
-		{"Closed", testClosed},
+	if err := h.checkSkips(); err != nil {
+		t.Error(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if why, skip := h.Skip[tc.name]; skip {
-				t.Skip(why)
-			}
-			tc.fn(t, h)
-		})
-	}
-	for name := range h.Skip {
-		if !slices.ContainsFunc(tests, func(tc struct {
-			name string
-			fn   func(t *testing.T, h Harness)
-		}) bool {
-			return tc.name == name
-		}) {
-			t.Errorf("storetest: Harness.Skip names %q, which is no area of the suite", name)
-		}
+	for _, a := range areas {
+		t.Run(a.name, func(t *testing.T) { h.runArea(t, a) })
 	}
 }
 
@@ -119,7 +178,7 @@ func Run(t *testing.T, h Harness) {
 
 // customer returns a customer id no other test (or earlier run against the
 // same database) uses.
-func customer(tb testing.TB, label string) string {
+func customer(tb T, label string) string {
 	tb.Helper()
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -175,7 +234,7 @@ func ids(recs []store.Record) []string {
 	return out
 }
 
-func appendOK(tb testing.TB, s store.Store, reqs ...store.AppendRequest) {
+func appendOK(tb T, s store.Store, reqs ...store.AppendRequest) {
 	tb.Helper()
 	if err := s.Append(context.Background(), reqs...); err != nil {
 		tb.Fatalf("Append: %v", err)
@@ -184,7 +243,7 @@ func appendOK(tb testing.TB, s store.Store, reqs ...store.AppendRequest) {
 
 // build appends recs to st in batches of batch events, starting from an
 // empty stream.
-func build(tb testing.TB, s store.Store, st store.StreamID, recs []store.Record, batch int) {
+func build(tb T, s store.Store, st store.StreamID, recs []store.Record, batch int) {
 	tb.Helper()
 	for i := 0; i < len(recs); i += batch {
 		j := min(i+batch, len(recs))
@@ -216,7 +275,7 @@ func auditAll(ctx context.Context, s store.Archiver, st store.StreamID) ([]store
 	return out, nil
 }
 
-func mustLoad(tb testing.TB, s store.Store, st store.StreamID, after uint64) []store.Record {
+func mustLoad(tb T, s store.Store, st store.StreamID, after uint64) []store.Record {
 	tb.Helper()
 	recs, err := loadAll(context.Background(), s, st, after)
 	if err != nil {
@@ -249,7 +308,7 @@ func sameRecord(want, got store.Record) error {
 	return nil
 }
 
-func checkRecords(tb testing.TB, what string, want, got []store.Record) {
+func checkRecords(tb T, what string, want, got []store.Record) {
 	tb.Helper()
 	if len(got) != len(want) {
 		tb.Fatalf("%s: %d records, want %d (versions %v)", what, len(got), len(want), versionSummary(got))
@@ -262,7 +321,7 @@ func checkRecords(tb testing.TB, what string, want, got []store.Record) {
 }
 
 // checkVersions asserts recs are exactly versions from..to in order.
-func checkVersions(tb testing.TB, what string, recs []store.Record, from, to uint64) {
+func checkVersions(tb T, what string, recs []store.Record, from, to uint64) {
 	tb.Helper()
 	n := 0
 	if to >= from {
@@ -285,7 +344,7 @@ func versionSummary(recs []store.Record) string {
 	return fmt.Sprintf("%d..%d", recs[0].Version, recs[len(recs)-1].Version)
 }
 
-func checkConflict(tb testing.TB, err error, st store.StreamID, expected, actual uint64) {
+func checkConflict(tb T, err error, st store.StreamID, expected, actual uint64) {
 	tb.Helper()
 	if !errors.Is(err, store.ErrConflict) {
 		tb.Fatalf("got %v, want a conflict", err)
@@ -307,7 +366,7 @@ func checkConflict(tb testing.TB, err error, st store.StreamID, expected, actual
 
 // --- ordering and versions ---
 
-func testOrdering(t *testing.T, h Harness) {
+func testOrdering(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "order"), "acc")
 	if got := mustLoad(t, s, st, 0); len(got) != 0 {
@@ -333,12 +392,12 @@ func testOrdering(t *testing.T, h Harness) {
 		{100, nil},
 		{store.Latest, nil},
 	} {
-		t.Run(fmt.Sprintf("after=%d", tc.after), func(t *testing.T) {
+		run(t, fmt.Sprintf("after=%d", tc.after), func(t T) {
 			checkRecords(t, fmt.Sprintf("Load(after %d)", tc.after), tc.want, mustLoad(t, s, st, tc.after))
 		})
 	}
 
-	t.Run("EarlyBreak", func(t *testing.T) {
+	run(t, "EarlyBreak", func(t T) {
 		n := 0
 		for r, err := range s.Load(context.Background(), st, 0) {
 			if err != nil {
@@ -362,7 +421,7 @@ func testOrdering(t *testing.T, h Harness) {
 
 // testStreamIsolation uses ids that a careless key encoding would confuse:
 // shared prefixes, separators, NUL bytes and equal String() forms.
-func testStreamIsolation(t *testing.T, h Harness) {
+func testStreamIsolation(t T, h Harness) {
 	s := h.Open(t)
 	c := customer(t, "iso")
 	streams := []store.StreamID{
@@ -391,7 +450,7 @@ func testStreamIsolation(t *testing.T, h Harness) {
 
 // testCopiesData: a caller mutating its slices and maps after Append, or the
 // records Load gave it, must not change what is stored.
-func testCopiesData(t *testing.T, h Harness) {
+func testCopiesData(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "copy"), "acc")
 	recs := events("copy", 2)
@@ -428,7 +487,7 @@ func testCopiesData(t *testing.T, h Harness) {
 
 // --- paging ---
 
-func testPaging(t *testing.T, h Harness) {
+func testPaging(t T, h Harness) {
 	s := h.Open(t)
 	n := h.large()
 	st := stream(customer(t, "page"), "acc")
@@ -445,7 +504,7 @@ func testPaging(t *testing.T, h Harness) {
 	}
 	build(t, s, st, recs, 100)
 
-	check := func(t *testing.T, after uint64) {
+	check := func(t T, after uint64) {
 		t.Helper()
 		next := after + 1
 		for r, err := range s.Load(context.Background(), st, after) {
@@ -464,15 +523,15 @@ func testPaging(t *testing.T, h Harness) {
 			t.Fatalf("Load(after %d) stopped after version %d, want %d", after, next-1, n)
 		}
 	}
-	t.Run("All", func(t *testing.T) { check(t, 0) })
-	t.Run("FromMiddle", func(t *testing.T) { check(t, uint64(n/2+7)) })
-	t.Run("LastOne", func(t *testing.T) { check(t, uint64(n-1)) })
-	t.Run("AppendAfterLarge", func(t *testing.T) {
+	run(t, "All", func(t T) { check(t, 0) })
+	run(t, "FromMiddle", func(t T) { check(t, uint64(n/2+7)) })
+	run(t, "LastOne", func(t T) { check(t, uint64(n-1)) })
+	run(t, "AppendAfterLarge", func(t T) {
 		appendOK(t, s, store.AppendRequest{Stream: st, ExpectedVersion: uint64(n), Events: events("tail", 1)})
 		got := mustLoad(t, s, st, uint64(n-1))
 		checkVersions(t, "tail", got, uint64(n), uint64(n+1))
 	})
-	t.Run("CancelMidway", func(t *testing.T) {
+	run(t, "CancelMidway", func(t T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		read := 0
@@ -498,7 +557,7 @@ func testPaging(t *testing.T, h Harness) {
 
 // --- conflicts and idempotency ---
 
-func testConflict(t *testing.T, h Harness) {
+func testConflict(t T, h Harness) {
 	s := h.Open(t)
 	c := customer(t, "conf")
 	st := stream(c, "acc")
@@ -516,7 +575,7 @@ func testConflict(t *testing.T, h Harness) {
 		{"Ahead", st, 5, 3},
 		{"MissingStreamExpectedTwo", stream(c, "missing"), 2, 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t T) {
 			err := s.Append(context.Background(), store.AppendRequest{Stream: tc.stream, ExpectedVersion: tc.expected, Events: events("x"+tc.name, 2)})
 			checkConflict(t, err, tc.stream, tc.expected, tc.actual)
 			checkRecords(t, "stream after conflict", want, mustLoad(t, s, st, 0))
@@ -525,19 +584,19 @@ func testConflict(t *testing.T, h Harness) {
 			}
 		})
 	}
-	t.Run("RightVersionStillWorks", func(t *testing.T) {
+	run(t, "RightVersionStillWorks", func(t T) {
 		appendOK(t, s, store.AppendRequest{Stream: st, ExpectedVersion: 3, Events: events("d", 1)})
 		checkVersions(t, "after append at the right version", mustLoad(t, s, st, 0), 1, 4)
 	})
 }
 
-func testIdempotentRetry(t *testing.T, h Harness) {
+func testIdempotentRetry(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "idem"), "acc")
 	first := store.AppendRequest{Stream: st, ExpectedVersion: 0, Events: events("a", 2)}
 	appendOK(t, s, first)
 
-	t.Run("SameRequest", func(t *testing.T) {
+	run(t, "SameRequest", func(t T) {
 		if err := s.Append(context.Background(), first); err != nil {
 			t.Fatalf("retry of an applied append: %v, want success", err)
 		}
@@ -546,7 +605,7 @@ func testIdempotentRetry(t *testing.T, h Harness) {
 	appendOK(t, s, store.AppendRequest{Stream: st, ExpectedVersion: 2, Events: events("b", 1)})
 	want := append(withVersions(events("a", 2), 1), withVersions(events("b", 1), 3)...)
 
-	t.Run("SameRequestAfterLaterAppends", func(t *testing.T) {
+	run(t, "SameRequestAfterLaterAppends", func(t T) {
 		if err := s.Append(context.Background(), first); err != nil {
 			t.Fatalf("late retry of an applied append: %v, want success", err)
 		}
@@ -563,7 +622,7 @@ func testIdempotentRetry(t *testing.T, h Harness) {
 		{"MoreEventsThanStored", 1, []string{"a-2", "b-1", "c-1"}},
 		{"SwappedOrder", 0, []string{"a-2", "a-1"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t T) {
 			evs := events("x", len(tc.ids))
 			for i := range evs {
 				evs[i].EventID = tc.ids[i]
@@ -575,7 +634,7 @@ func testIdempotentRetry(t *testing.T, h Harness) {
 	}
 }
 
-func testMultiStreamAtomic(t *testing.T, h Harness) {
+func testMultiStreamAtomic(t T, h Harness) {
 	s := h.Open(t)
 	c := customer(t, "multi")
 	a, b, lic := stream(c, "acc"), stream(c, "acc2"), store.StreamID{Customer: c, AggregateType: "License", AggregateID: "lic-1"}
@@ -590,7 +649,7 @@ func testMultiStreamAtomic(t *testing.T, h Harness) {
 		b:   withVersions(events("b", 1), 1),
 		lic: withVersions(events("l", 3), 1),
 	}
-	checkAll := func(t *testing.T, what string) {
+	checkAll := func(t T, what string) {
 		t.Helper()
 		for st, w := range want {
 			checkRecords(t, fmt.Sprintf("%s: %s", what, st), w, mustLoad(t, s, st, 0))
@@ -598,7 +657,7 @@ func testMultiStreamAtomic(t *testing.T, h Harness) {
 	}
 	checkAll(t, "after multi-stream append")
 
-	t.Run("OneConflictChangesNothing", func(t *testing.T) {
+	run(t, "OneConflictChangesNothing", func(t T) {
 		err := s.Append(context.Background(),
 			store.AppendRequest{Stream: a, ExpectedVersion: 2, Events: events("a2", 1)},
 			store.AppendRequest{Stream: b, ExpectedVersion: 0, Events: events("b2", 1)},
@@ -607,7 +666,7 @@ func testMultiStreamAtomic(t *testing.T, h Harness) {
 		checkConflict(t, err, b, 0, 1)
 		checkAll(t, "after conflicting multi-stream append")
 	})
-	t.Run("NewStreamWithConflict", func(t *testing.T) {
+	run(t, "NewStreamWithConflict", func(t T) {
 		fresh := stream(c, "fresh")
 		err := s.Append(context.Background(),
 			store.AppendRequest{Stream: fresh, Events: events("f", 1)},
@@ -619,13 +678,13 @@ func testMultiStreamAtomic(t *testing.T, h Harness) {
 		}
 		checkAll(t, "after conflicting multi-stream append")
 	})
-	t.Run("RetryIsIdempotent", func(t *testing.T) {
+	run(t, "RetryIsIdempotent", func(t T) {
 		if err := s.Append(context.Background(), firstReq...); err != nil {
 			t.Fatalf("retry of an applied multi-stream append: %v, want success", err)
 		}
 		checkAll(t, "after retry")
 	})
-	t.Run("SecondAppend", func(t *testing.T) {
+	run(t, "SecondAppend", func(t T) {
 		appendOK(t, s,
 			store.AppendRequest{Stream: a, ExpectedVersion: 2, Events: events("a3", 1)},
 			store.AppendRequest{Stream: lic, ExpectedVersion: 3, Events: events("l4", 2)},
@@ -636,7 +695,7 @@ func testMultiStreamAtomic(t *testing.T, h Harness) {
 	})
 }
 
-func testCrossPartition(t *testing.T, h Harness) {
+func testCrossPartition(t T, h Harness) {
 	s := h.Open(t)
 	a, b := stream(customer(t, "xa"), "acc"), stream(customer(t, "xb"), "acc")
 	err := s.Append(context.Background(),
@@ -655,7 +714,7 @@ func testCrossPartition(t *testing.T, h Harness) {
 
 // --- bad input ---
 
-func testInvalidInput(t *testing.T, h Harness) {
+func testInvalidInput(t T, h Harness) {
 	s := h.Open(t)
 	ctx := context.Background()
 	c := customer(t, "inv")
@@ -684,7 +743,7 @@ func testInvalidInput(t *testing.T, h Harness) {
 		{"ExistingStreamBadEvent", []store.AppendRequest{{Stream: good, ExpectedVersion: 2, Events: ev(func(r *store.Record) { r.Type = "" })}}},
 	}
 	for _, tc := range appends {
-		t.Run("Append/"+tc.name, func(t *testing.T) {
+		run(t, "Append/"+tc.name, func(t T) {
 			err := s.Append(ctx, tc.reqs...)
 			if !errors.Is(err, store.ErrInvalid) {
 				t.Fatalf("Append: %v, want ErrInvalid", err)
@@ -718,7 +777,7 @@ func testInvalidInput(t *testing.T, h Harness) {
 		{"Archive", func() error { _, err := s.Archive(ctx, bad); return err }},
 	}
 	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t T) {
 			if err := tc.call(); !errors.Is(err, store.ErrInvalid) {
 				t.Fatalf("%s: %v, want ErrInvalid", tc.name, err)
 			}
@@ -735,7 +794,7 @@ func testInvalidInput(t *testing.T, h Harness) {
 // testConcurrentWriters races writers on one stream, each appending at the
 // version it last read and retrying on conflict: the stream must end gapless
 // and hold exactly the appends that succeeded.
-func testConcurrentWriters(t *testing.T, h Harness) {
+func testConcurrentWriters(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "race"), "acc")
 	writers, per := h.writers(), h.appendsPerWriter()
