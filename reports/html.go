@@ -83,7 +83,10 @@ type htmlPage struct {
 	Codecs     []htmlChart
 	Charts     map[string]chartSpec
 	ChartCount int
+	// Script is Chart.js; PageScript draws the charts with it.
 	Script     template.JS
+	PageScript template.JS
+	Style      template.CSS
 }
 
 type htmlChart struct {
@@ -109,12 +112,14 @@ type htmlSweep struct {
 
 func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 	p := &htmlPage{
-		R:         r,
-		Generated: time.Now().UTC().Format(time.RFC3339),
-		Library:   ChartLibrary,
-		Duration:  r.Finished.Sub(r.Started).Round(time.Millisecond).String(),
-		Charts:    map[string]chartSpec{},
-		Script:    template.JS(chartJS),
+		R:          r,
+		Generated:  time.Now().UTC().Format(time.RFC3339),
+		Library:    ChartLibrary,
+		Duration:   r.Finished.Sub(r.Started).Round(time.Millisecond).String(),
+		Charts:     map[string]chartSpec{},
+		Script:     template.JS(chartJS),
+		PageScript: template.JS(pageScript),
+		Style:      template.CSS(pageStyle),
 	}
 	add := func(c chartSpec) *htmlChart {
 		c.ID = fmt.Sprintf("chart-%d", len(p.Charts)+1)
@@ -427,6 +432,17 @@ func codecCharts(cells []CodecCell) []chartSpec {
 
 func ptr(v float64) *float64 { return &v }
 
+// The page's template, style sheet and script are files in assets/, kept
+// out of Go strings so they read (and lint) as what they are.
+var (
+	//go:embed assets/report.html.tmpl
+	htmlSource string
+	//go:embed assets/report.css
+	pageStyle string
+	//go:embed assets/report.js
+	pageScript string
+)
+
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ns":       FormatNs,
 	"interval": IntervalName,
@@ -438,196 +454,3 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"f2": func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) },
 }).Parse(htmlSource))
-
-const htmlSource = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>esbench {{.R.Experiment}} — {{time .R.Started}}</title>
-<style>
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #1d2430; }
-h1 { font-size: 1.6em; margin-bottom: .2em; }
-h2 { margin-top: 1.8em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .6em 0 1em; font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #d0d7de; padding: .25em .6em; }
-th { background: #f3f5f8; }
-td.n { text-align: right; }
-.partial { background: #fff4d6; border: 1px solid #e3b341; padding: .6em 1em; }
-.alert { background: #ffe3e3; border: 1px solid #d1242f; padding: .6em 1em; }
-.muted { color: #5b6675; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.2em; }
-figure { margin: 0; border: 1px solid #e2e6ea; border-radius: 4px; padding: .5em; }
-.chart-box { position: relative; height: 340px; }
-figcaption { font-size: .9em; color: #5b6675; margin-top: .3em; }
-</style>
-</head>
-<body data-charts-expected="{{.ChartCount}}">
-<h1>esbench {{.R.Experiment}}</h1>
-<p class="muted">Started {{time .R.Started}}, finished {{time .R.Finished}} ({{.Duration}}). Report generated {{.Generated}}; charts drawn with {{.Library}}, inlined.</p>
-{{if .R.Partial}}<p class="partial"><strong>Partial result:</strong> {{.R.PartialReason}}. The figures cover only the time measured before the stop.</p>{{end}}
-{{range .R.Alerts}}<p class="alert"><strong>Attention:</strong> {{.}}</p>
-{{end}}
-<h2>Environment</h2>
-{{with .R.Environment}}<table>
-<tr><th>esbench</th><td>{{.Version}} (commit {{.Commit}})</td></tr>
-<tr><th>Go</th><td>{{.GoVersion}} {{.GOOS}}/{{.GOARCH}}, GOMAXPROCS {{.GOMAXPROCS}}</td></tr>
-<tr><th>CPU</th><td>{{.CPUModel}}, {{.Cores}} cores</td></tr>
-<tr><th>host</th><td>{{.Hostname}}</td></tr>
-<tr><th>backend</th><td>{{.Backend}}{{range $k, $v := .BackendOptions}} {{$k}}={{$v}}{{end}}</td></tr>
-<tr><th>codec</th><td>{{.Codec}}</td></tr>
-</table>{{end}}
-
-{{range .Runs}}{{$run := .Run}}
-<h2 id="run-{{$run.Name}}">Run {{$run.Name}}</h2>
-{{if $run.Partial}}<p class="partial">Partial: {{$run.PartialReason}}</p>{{end}}
-<p>{{.Line}}</p>
-{{if .Params}}<p class="muted">Parameters: {{.Params}}</p>{{end}}
-{{if $run.Operations}}
-<p>Latency from the intended start ({{.Note}}) and service time.</p>
-<table>
-<tr><th>op</th><th>count</th><th>rate/s</th><th>errors</th><th>late</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>service p50</th><th>service p99</th></tr>
-{{range $run.Operations}}<tr><td>{{.Op}}</td><td class="n">{{.Count}}</td><td class="n">{{f1 .Rate}}</td><td class="n">{{sumErrors .Errors}}</td><td class="n">{{.Late}}</td><td class="n">{{ns .Corrected.P50Ns}}</td><td class="n">{{ns .Corrected.P90Ns}}</td><td class="n">{{ns .Corrected.P99Ns}}</td><td class="n">{{ns .Corrected.P999Ns}}</td><td class="n">{{ns .Corrected.P9999Ns}}</td><td class="n">{{ns .Corrected.MaxNs}}</td><td class="n">{{ns .Service.P50Ns}}</td><td class="n">{{ns .Service.P99Ns}}</td></tr>
-{{end}}</table>
-{{end}}
-<div class="charts">
-{{with .Spectrum}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Latency from the intended start against percentile (HdrHistogram scale: each step right is ten times rarer). The last point of each line is the maximum.</figcaption></figure>{{end}}
-{{range .OverTime}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Per interval, from the run's interval logs (warmup included where logged).</figcaption></figure>{{end}}
-{{with .Replay}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div><figcaption>Loads grouped by events replayed; the dashed line is the least-squares fit of load time.</figcaption></figure>{{end}}
-</div>
-{{with $run.Replay}}
-<h3>Replay</h3>
-<p>{{.Loads}} loads ({{.FromSnapshot}} from a snapshot), {{.Replayed}} events replayed, {{.Bytes}} bytes read.</p>
-<table>
-<tr><th>phase</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>
-{{range .Phases}}<tr><td>{{.Phase}}</td><td class="n">{{ns .Latency.P50Ns}}</td><td class="n">{{ns .Latency.P90Ns}}</td><td class="n">{{ns .Latency.P99Ns}}</td><td class="n">{{ns .Latency.P999Ns}}</td><td class="n">{{ns .Latency.MaxNs}}</td></tr>
-{{end}}</table>
-{{end}}
-{{if .FitLine}}<p>{{.FitLine}}</p>{{end}}
-{{with $run.ErrorSamples}}<h3>Error samples</h3>
-<table class="error-samples">
-<tr><th>outcome</th><th>first distinct messages</th></tr>
-{{range $class, $msgs := .}}<tr><td>{{$class}}</td><td>{{range $msgs}}<code>{{.}}</code><br>{{end}}</td></tr>
-{{end}}</table>{{end}}
-{{if .Extra}}<p class="muted">{{range .Extra}}{{.}}; {{end}}</p>{{end}}
-{{end}}
-
-{{with .Sweep}}
-<h2 id="sweep">Snapshot-interval sweep</h2>
-<p>Replay target: p99 ≤ {{ns .S.TargetP99Ns}}.</p>
-{{if .S.Note}}<p class="muted">{{.S.Note}}.</p>{{end}}
-<div class="charts">
-{{range .Charts}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div></figure>{{end}}
-</div>
-<table>
-<tr><th>history</th><th>interval</th><th>replay p50</th><th>replay p99</th><th>replay p99.9</th><th>append p99</th><th>bytes/stream</th><th>write amp.</th></tr>
-{{range .S.Cells}}<tr><td class="n">{{.History}}</td><td class="n">{{interval .Interval}}</td><td class="n">{{ns .ReplayP50Ns}}</td><td class="n">{{ns .ReplayP99Ns}}</td><td class="n">{{ns .ReplayP999Ns}}</td><td class="n">{{ns .AppendP99Ns}}</td><td class="n">{{f0 .BytesPerStrm}}</td><td class="n">{{f2 .WriteAmplification}}</td></tr>
-{{end}}</table>
-{{if .S.Recommendations}}<table>
-<tr><th>history</th><th>recommended interval</th><th>why</th></tr>
-{{range .S.Recommendations}}<tr><td class="n">{{.History}}</td><td class="n">{{interval .Interval}}{{if not .Met}} (target not met){{end}}</td><td>{{.Reason}}</td></tr>
-{{end}}</table>{{end}}
-{{end}}
-
-{{with .R.BreakEven}}<h2>Snapshot break-even</h2>
-{{if .OK}}<p>Replaying about <strong>{{f0 .Events}} events</strong> from scratch costs as much as loading a snapshot ({{.WithoutSnapshots}} vs {{.WithSnapshots}}).</p>{{else}}<p>Not determined: the fits of {{.WithoutSnapshots}} and {{.WithSnapshots}} do not give a break-even.</p>{{end}}
-{{end}}
-
-{{if .Codecs}}
-<h2 id="codecs">Codec matrix</h2>
-<div class="charts">
-{{range .Codecs}}<figure><div class="chart-box"><canvas data-chart="{{.ID}}" role="img" aria-label="{{.Title}}"></canvas></div></figure>{{end}}
-</div>
-<table>
-<tr><th>codec</th><th>encode ns/event</th><th>decode ns/event</th><th>bytes/event</th><th>replay p99</th></tr>
-{{range .R.Codecs}}<tr><td>{{.Label}}</td><td class="n">{{f1 .EncodeNs}}</td><td class="n">{{f1 .DecodeNs}}</td><td class="n">{{f1 .BytesPerEvent}}</td><td class="n">{{ns .ReplayP99Ns}}</td></tr>
-{{end}}</table>
-{{end}}
-
-{{if .R.Files}}<h2>Files</h2><ul>{{range .R.Files}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
-
-<script>{{.Script}}</script>
-<script>
-(function () {
-  "use strict";
-  var specs = {{.Charts}};
-  var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
-  function pct(x) {
-    var p = 100 * (1 - 1 / x);
-    // x = 10^k is the percentile with k nines: 90%, 99%, 99.9%, ...
-    return (p >= 99 ? p.toPrecision(Math.max(2, Math.round(Math.log10(x)))) : p.toFixed(0)) + "%";
-  }
-  function isPow10(v) {
-    var e = Math.log10(v);
-    return Math.abs(e - Math.round(e)) < 1e-9;
-  }
-  // is125 says whether v is 1, 2 or 5 times a power of ten: the ticks a log
-  // axis labels, so each decade reads without crowding.
-  function is125(v) {
-    var m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
-    return [1, 2, 5].some(function (k) { return Math.abs(m - k) < 1e-6; });
-  }
-  function axis(type, label) {
-    var a = { title: { display: true, text: label, font: { weight: "bold" } }, ticks: { maxRotation: 0 } };
-    if (type === "percentile") {
-      a.type = "logarithmic";
-      a.min = 1;
-      a.ticks = { autoSkip: false, maxRotation: 0, callback: function (v) { return isPow10(v) ? pct(v) : ""; } };
-    } else {
-      a.type = type;
-      if (type === "logarithmic") {
-        a.ticks = { autoSkip: false, maxRotation: 0, callback: function (v) { return v > 0 && is125(v) ? Number(v).toLocaleString("en-US", { maximumSignificantDigits: 3 }) : ""; } };
-      }
-    }
-    return a;
-  }
-  function build(spec) {
-    var datasets = spec.datasets.map(function (d, i) {
-      var color = palette[i % palette.length];
-      var ds = {
-        label: d.label,
-        data: d.points || d.values || [],
-        borderColor: color,
-        backgroundColor: spec.kind === "bar" && !d.type ? color + "cc" : color,
-        borderWidth: 2,
-        pointRadius: spec.kind === "scatter" && !d.type ? 4 : 0,
-        pointHoverRadius: 4,
-        spanGaps: true
-      };
-      if (d.type) { ds.type = d.type; }
-      // Legend keys look like what they stand for: a box for bars, a dot
-      // for scattered points, a (dashed) line for lines.
-      var kind = d.type || spec.kind;
-      ds.pointStyle = kind === "bar" ? "rect" : kind === "scatter" && !d.showLine ? "circle" : "line";
-      if (d.dashed) { ds.borderDash = [6, 4]; }
-      if (d.showLine) { ds.showLine = true; }
-      return ds;
-    });
-    var options = {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: spec.kind === "bar" ? undefined : false,
-      interaction: { mode: "nearest", intersect: false },
-      plugins: { title: { display: true, text: spec.title, font: { size: 14 } }, legend: { position: "bottom", labels: { usePointStyle: true, pointStyleWidth: 28 } } },
-      scales: { x: axis(spec.xScale, spec.xLabel), y: axis(spec.yScale, spec.yLabel) }
-    };
-    if (spec.xScale === "percentile") {
-      options.plugins.tooltip = { callbacks: { title: function (items) { return items.length ? pct(items[0].parsed.x) : ""; } } };
-    }
-    if (spec.kind === "bar") { delete options.parsing; }
-    return { type: spec.kind, data: { labels: spec.labels || undefined, datasets: datasets }, options: options };
-  }
-  var drawn = 0;
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    var spec = specs[canvas.dataset.chart];
-    if (!spec) { throw new Error("no chart data for " + canvas.dataset.chart); }
-    new Chart(canvas, build(spec));
-    drawn++;
-  });
-  document.body.dataset.chartsDrawn = String(drawn);
-})();
-</script>
-</body>
-</html>
-`
