@@ -623,3 +623,64 @@ func TestParseBlocks(t *testing.T) {
 		t.Error("timeout=forever accepted")
 	}
 }
+
+var (
+	designCite    = regexp.MustCompile(`design\.md\s*§\s*(\d+)`)
+	designHeading = regexp.MustCompile(`(?m)^## (\d+)\. `)
+	outsideDesign = regexp.MustCompile(`\bDESIGN(\.md)?\s*§|\bDESIGN\.md\b`)
+)
+
+// TestDesignCitations checks that every "design.md §N" cited in the
+// repository's code, scripts and docs names a section docs/design.md has,
+// and that nothing cites the DESIGN.md outside the repository.
+func TestDesignCitations(t *testing.T) {
+	root := repoRoot(t)
+	design, err := os.ReadFile(filepath.Join(root, "docs", "design.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]bool{}
+	for _, m := range designHeading.FindAllStringSubmatch(string(design), -1) {
+		sections[m[1]] = true
+	}
+	if len(sections) < 9 {
+		t.Fatalf("docs/design.md has %d numbered sections (## N. Title), want at least the 9 core ones", len(sections))
+	}
+	cmd := exec.Command("git", "ls-files")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout (%v): cannot list the files to check", err)
+	}
+	cites := 0
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		switch filepath.Ext(f) {
+		case ".go", ".md", ".sh", ".yaml", ".yml", ".proto":
+		default:
+			if filepath.Base(f) != "Makefile" {
+				continue
+			}
+		}
+		if f == "docs/commands_test.go" {
+			continue // this test's own patterns and messages
+		}
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue // listed but deleted in the work tree
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, m := range designCite.FindAllStringSubmatch(line, -1) {
+				cites++
+				if !sections[m[1]] {
+					t.Errorf("%s:%d: cites design.md §%s, which docs/design.md does not have (sections %v)", f, i+1, m[1], sortedKeys(sections))
+				}
+			}
+			if outsideDesign.MatchString(line) {
+				t.Errorf("%s:%d: cites DESIGN.md, which is not in this repository; cite docs/design.md §N", f, i+1)
+			}
+		}
+	}
+	if cites < 3 {
+		t.Fatalf("found only %d citations of design.md; the search is broken", cites)
+	}
+}
