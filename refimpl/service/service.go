@@ -105,6 +105,8 @@ type Result struct {
 	// Attempts is the repository's load-decide-append rounds (0 for
 	// read-only commands and fallbacks before any round finished).
 	Attempts int
+	// Commits are the streams the command wrote and their new versions.
+	Commits []repository.Commit
 	// AlreadyApplied is true when the request id had been applied before (a
 	// client retry); Decision is then the answer the stored state gives.
 	AlreadyApplied bool
@@ -285,6 +287,7 @@ func (s *Service) update(ctx context.Context, cmd int, requestID, customer strin
 	})
 	res.Loads = append(res.Loads, ur.Loads...)
 	res.Attempts += ur.Attempts
+	res.Commits = append(res.Commits, ur.Commits...)
 	if err != nil {
 		return err
 	}

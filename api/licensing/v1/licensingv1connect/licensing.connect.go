@@ -78,28 +78,28 @@ const (
 // LicensingServiceClient is a client for the esbench.licensing.v1.LicensingService service.
 type LicensingServiceClient interface {
 	// OpenAccount opens a customer's download account with a plan.
-	OpenAccount(context.Context, *connect.Request[v1.OpenAccountRequest]) (*connect.Response[v1.CommandResponse], error)
+	OpenAccount(context.Context, *v1.OpenAccountRequest) (*v1.CommandResponse, error)
 	// RegisterDevice adds a device to an account.
-	RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.CommandResponse], error)
+	RegisterDevice(context.Context, *v1.RegisterDeviceRequest) (*v1.CommandResponse, error)
 	// RemoveDevice removes a device and releases its active downloads.
-	RemoveDevice(context.Context, *connect.Request[v1.RemoveDeviceRequest]) (*connect.Response[v1.CommandResponse], error)
+	RemoveDevice(context.Context, *v1.RemoveDeviceRequest) (*v1.CommandResponse, error)
 	// AcquireLicense asks to download a title to a device.
-	AcquireLicense(context.Context, *connect.Request[v1.AcquireLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	AcquireLicense(context.Context, *v1.AcquireLicenseRequest) (*v1.CommandResponse, error)
 	// RenewLicense extends a license.
-	RenewLicense(context.Context, *connect.Request[v1.RenewLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	RenewLicense(context.Context, *v1.RenewLicenseRequest) (*v1.CommandResponse, error)
 	// ReleaseLicense ends a license (the download was deleted).
-	ReleaseLicense(context.Context, *connect.Request[v1.ReleaseLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	ReleaseLicense(context.Context, *v1.ReleaseLicenseRequest) (*v1.CommandResponse, error)
 	// StartPlayback asks to play a downloaded title.
-	StartPlayback(context.Context, *connect.Request[v1.StartPlaybackRequest]) (*connect.Response[v1.CommandResponse], error)
+	StartPlayback(context.Context, *v1.StartPlaybackRequest) (*v1.CommandResponse, error)
 	// CheckDownload answers, recording nothing, whether a download would be
 	// granted now.
-	CheckDownload(context.Context, *connect.Request[v1.CheckDownloadRequest]) (*connect.Response[v1.CommandResponse], error)
+	CheckDownload(context.Context, *v1.CheckDownloadRequest) (*v1.CommandResponse, error)
 	// LoadAccount replays a customer's account (a replay study's read).
-	LoadAccount(context.Context, *connect.Request[v1.LoadAccountRequest]) (*connect.Response[v1.LoadAccountResponse], error)
+	LoadAccount(context.Context, *v1.LoadAccountRequest) (*v1.LoadAccountResponse, error)
 	// Preload writes new customers' histories in bulk: the streams and
 	// snapshots it leaves are those the same commands sent one at a time, at
 	// their `at` times, would have left. Every customer in it must be new.
-	Preload(context.Context, *connect.Request[v1.PreloadRequest]) (*connect.Response[v1.PreloadResponse], error)
+	Preload(context.Context, *v1.PreloadRequest) (*v1.PreloadResponse, error)
 }
 
 // NewLicensingServiceClient constructs a client for the esbench.licensing.v1.LicensingService
@@ -193,81 +193,121 @@ type licensingServiceClient struct {
 }
 
 // OpenAccount calls esbench.licensing.v1.LicensingService.OpenAccount.
-func (c *licensingServiceClient) OpenAccount(ctx context.Context, req *connect.Request[v1.OpenAccountRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.openAccount.CallUnary(ctx, req)
+func (c *licensingServiceClient) OpenAccount(ctx context.Context, req *v1.OpenAccountRequest) (*v1.CommandResponse, error) {
+	response, err := c.openAccount.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // RegisterDevice calls esbench.licensing.v1.LicensingService.RegisterDevice.
-func (c *licensingServiceClient) RegisterDevice(ctx context.Context, req *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.registerDevice.CallUnary(ctx, req)
+func (c *licensingServiceClient) RegisterDevice(ctx context.Context, req *v1.RegisterDeviceRequest) (*v1.CommandResponse, error) {
+	response, err := c.registerDevice.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // RemoveDevice calls esbench.licensing.v1.LicensingService.RemoveDevice.
-func (c *licensingServiceClient) RemoveDevice(ctx context.Context, req *connect.Request[v1.RemoveDeviceRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.removeDevice.CallUnary(ctx, req)
+func (c *licensingServiceClient) RemoveDevice(ctx context.Context, req *v1.RemoveDeviceRequest) (*v1.CommandResponse, error) {
+	response, err := c.removeDevice.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // AcquireLicense calls esbench.licensing.v1.LicensingService.AcquireLicense.
-func (c *licensingServiceClient) AcquireLicense(ctx context.Context, req *connect.Request[v1.AcquireLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.acquireLicense.CallUnary(ctx, req)
+func (c *licensingServiceClient) AcquireLicense(ctx context.Context, req *v1.AcquireLicenseRequest) (*v1.CommandResponse, error) {
+	response, err := c.acquireLicense.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // RenewLicense calls esbench.licensing.v1.LicensingService.RenewLicense.
-func (c *licensingServiceClient) RenewLicense(ctx context.Context, req *connect.Request[v1.RenewLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.renewLicense.CallUnary(ctx, req)
+func (c *licensingServiceClient) RenewLicense(ctx context.Context, req *v1.RenewLicenseRequest) (*v1.CommandResponse, error) {
+	response, err := c.renewLicense.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ReleaseLicense calls esbench.licensing.v1.LicensingService.ReleaseLicense.
-func (c *licensingServiceClient) ReleaseLicense(ctx context.Context, req *connect.Request[v1.ReleaseLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.releaseLicense.CallUnary(ctx, req)
+func (c *licensingServiceClient) ReleaseLicense(ctx context.Context, req *v1.ReleaseLicenseRequest) (*v1.CommandResponse, error) {
+	response, err := c.releaseLicense.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // StartPlayback calls esbench.licensing.v1.LicensingService.StartPlayback.
-func (c *licensingServiceClient) StartPlayback(ctx context.Context, req *connect.Request[v1.StartPlaybackRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.startPlayback.CallUnary(ctx, req)
+func (c *licensingServiceClient) StartPlayback(ctx context.Context, req *v1.StartPlaybackRequest) (*v1.CommandResponse, error) {
+	response, err := c.startPlayback.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // CheckDownload calls esbench.licensing.v1.LicensingService.CheckDownload.
-func (c *licensingServiceClient) CheckDownload(ctx context.Context, req *connect.Request[v1.CheckDownloadRequest]) (*connect.Response[v1.CommandResponse], error) {
-	return c.checkDownload.CallUnary(ctx, req)
+func (c *licensingServiceClient) CheckDownload(ctx context.Context, req *v1.CheckDownloadRequest) (*v1.CommandResponse, error) {
+	response, err := c.checkDownload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // LoadAccount calls esbench.licensing.v1.LicensingService.LoadAccount.
-func (c *licensingServiceClient) LoadAccount(ctx context.Context, req *connect.Request[v1.LoadAccountRequest]) (*connect.Response[v1.LoadAccountResponse], error) {
-	return c.loadAccount.CallUnary(ctx, req)
+func (c *licensingServiceClient) LoadAccount(ctx context.Context, req *v1.LoadAccountRequest) (*v1.LoadAccountResponse, error) {
+	response, err := c.loadAccount.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // Preload calls esbench.licensing.v1.LicensingService.Preload.
-func (c *licensingServiceClient) Preload(ctx context.Context, req *connect.Request[v1.PreloadRequest]) (*connect.Response[v1.PreloadResponse], error) {
-	return c.preload.CallUnary(ctx, req)
+func (c *licensingServiceClient) Preload(ctx context.Context, req *v1.PreloadRequest) (*v1.PreloadResponse, error) {
+	response, err := c.preload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // LicensingServiceHandler is an implementation of the esbench.licensing.v1.LicensingService
 // service.
 type LicensingServiceHandler interface {
 	// OpenAccount opens a customer's download account with a plan.
-	OpenAccount(context.Context, *connect.Request[v1.OpenAccountRequest]) (*connect.Response[v1.CommandResponse], error)
+	OpenAccount(context.Context, *v1.OpenAccountRequest) (*v1.CommandResponse, error)
 	// RegisterDevice adds a device to an account.
-	RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.CommandResponse], error)
+	RegisterDevice(context.Context, *v1.RegisterDeviceRequest) (*v1.CommandResponse, error)
 	// RemoveDevice removes a device and releases its active downloads.
-	RemoveDevice(context.Context, *connect.Request[v1.RemoveDeviceRequest]) (*connect.Response[v1.CommandResponse], error)
+	RemoveDevice(context.Context, *v1.RemoveDeviceRequest) (*v1.CommandResponse, error)
 	// AcquireLicense asks to download a title to a device.
-	AcquireLicense(context.Context, *connect.Request[v1.AcquireLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	AcquireLicense(context.Context, *v1.AcquireLicenseRequest) (*v1.CommandResponse, error)
 	// RenewLicense extends a license.
-	RenewLicense(context.Context, *connect.Request[v1.RenewLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	RenewLicense(context.Context, *v1.RenewLicenseRequest) (*v1.CommandResponse, error)
 	// ReleaseLicense ends a license (the download was deleted).
-	ReleaseLicense(context.Context, *connect.Request[v1.ReleaseLicenseRequest]) (*connect.Response[v1.CommandResponse], error)
+	ReleaseLicense(context.Context, *v1.ReleaseLicenseRequest) (*v1.CommandResponse, error)
 	// StartPlayback asks to play a downloaded title.
-	StartPlayback(context.Context, *connect.Request[v1.StartPlaybackRequest]) (*connect.Response[v1.CommandResponse], error)
+	StartPlayback(context.Context, *v1.StartPlaybackRequest) (*v1.CommandResponse, error)
 	// CheckDownload answers, recording nothing, whether a download would be
 	// granted now.
-	CheckDownload(context.Context, *connect.Request[v1.CheckDownloadRequest]) (*connect.Response[v1.CommandResponse], error)
+	CheckDownload(context.Context, *v1.CheckDownloadRequest) (*v1.CommandResponse, error)
 	// LoadAccount replays a customer's account (a replay study's read).
-	LoadAccount(context.Context, *connect.Request[v1.LoadAccountRequest]) (*connect.Response[v1.LoadAccountResponse], error)
+	LoadAccount(context.Context, *v1.LoadAccountRequest) (*v1.LoadAccountResponse, error)
 	// Preload writes new customers' histories in bulk: the streams and
 	// snapshots it leaves are those the same commands sent one at a time, at
 	// their `at` times, would have left. Every customer in it must be new.
-	Preload(context.Context, *connect.Request[v1.PreloadRequest]) (*connect.Response[v1.PreloadResponse], error)
+	Preload(context.Context, *v1.PreloadRequest) (*v1.PreloadResponse, error)
 }
 
 // NewLicensingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -277,63 +317,63 @@ type LicensingServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewLicensingServiceHandler(svc LicensingServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	licensingServiceMethods := v1.File_licensing_v1_licensing_proto.Services().ByName("LicensingService").Methods()
-	licensingServiceOpenAccountHandler := connect.NewUnaryHandler(
+	licensingServiceOpenAccountHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceOpenAccountProcedure,
 		svc.OpenAccount,
 		connect.WithSchema(licensingServiceMethods.ByName("OpenAccount")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceRegisterDeviceHandler := connect.NewUnaryHandler(
+	licensingServiceRegisterDeviceHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceRegisterDeviceProcedure,
 		svc.RegisterDevice,
 		connect.WithSchema(licensingServiceMethods.ByName("RegisterDevice")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceRemoveDeviceHandler := connect.NewUnaryHandler(
+	licensingServiceRemoveDeviceHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceRemoveDeviceProcedure,
 		svc.RemoveDevice,
 		connect.WithSchema(licensingServiceMethods.ByName("RemoveDevice")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceAcquireLicenseHandler := connect.NewUnaryHandler(
+	licensingServiceAcquireLicenseHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceAcquireLicenseProcedure,
 		svc.AcquireLicense,
 		connect.WithSchema(licensingServiceMethods.ByName("AcquireLicense")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceRenewLicenseHandler := connect.NewUnaryHandler(
+	licensingServiceRenewLicenseHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceRenewLicenseProcedure,
 		svc.RenewLicense,
 		connect.WithSchema(licensingServiceMethods.ByName("RenewLicense")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceReleaseLicenseHandler := connect.NewUnaryHandler(
+	licensingServiceReleaseLicenseHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceReleaseLicenseProcedure,
 		svc.ReleaseLicense,
 		connect.WithSchema(licensingServiceMethods.ByName("ReleaseLicense")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceStartPlaybackHandler := connect.NewUnaryHandler(
+	licensingServiceStartPlaybackHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceStartPlaybackProcedure,
 		svc.StartPlayback,
 		connect.WithSchema(licensingServiceMethods.ByName("StartPlayback")),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceCheckDownloadHandler := connect.NewUnaryHandler(
+	licensingServiceCheckDownloadHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceCheckDownloadProcedure,
 		svc.CheckDownload,
 		connect.WithSchema(licensingServiceMethods.ByName("CheckDownload")),
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServiceLoadAccountHandler := connect.NewUnaryHandler(
+	licensingServiceLoadAccountHandler := connect.NewUnaryHandlerSimple(
 		LicensingServiceLoadAccountProcedure,
 		svc.LoadAccount,
 		connect.WithSchema(licensingServiceMethods.ByName("LoadAccount")),
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
-	licensingServicePreloadHandler := connect.NewUnaryHandler(
+	licensingServicePreloadHandler := connect.NewUnaryHandlerSimple(
 		LicensingServicePreloadProcedure,
 		svc.Preload,
 		connect.WithSchema(licensingServiceMethods.ByName("Preload")),
@@ -370,42 +410,42 @@ func NewLicensingServiceHandler(svc LicensingServiceHandler, opts ...connect.Han
 // UnimplementedLicensingServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedLicensingServiceHandler struct{}
 
-func (UnimplementedLicensingServiceHandler) OpenAccount(context.Context, *connect.Request[v1.OpenAccountRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) OpenAccount(context.Context, *v1.OpenAccountRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.OpenAccount is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) RegisterDevice(context.Context, *v1.RegisterDeviceRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.RegisterDevice is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) RemoveDevice(context.Context, *connect.Request[v1.RemoveDeviceRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) RemoveDevice(context.Context, *v1.RemoveDeviceRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.RemoveDevice is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) AcquireLicense(context.Context, *connect.Request[v1.AcquireLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) AcquireLicense(context.Context, *v1.AcquireLicenseRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.AcquireLicense is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) RenewLicense(context.Context, *connect.Request[v1.RenewLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) RenewLicense(context.Context, *v1.RenewLicenseRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.RenewLicense is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) ReleaseLicense(context.Context, *connect.Request[v1.ReleaseLicenseRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) ReleaseLicense(context.Context, *v1.ReleaseLicenseRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.ReleaseLicense is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) StartPlayback(context.Context, *connect.Request[v1.StartPlaybackRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) StartPlayback(context.Context, *v1.StartPlaybackRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.StartPlayback is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) CheckDownload(context.Context, *connect.Request[v1.CheckDownloadRequest]) (*connect.Response[v1.CommandResponse], error) {
+func (UnimplementedLicensingServiceHandler) CheckDownload(context.Context, *v1.CheckDownloadRequest) (*v1.CommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.CheckDownload is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) LoadAccount(context.Context, *connect.Request[v1.LoadAccountRequest]) (*connect.Response[v1.LoadAccountResponse], error) {
+func (UnimplementedLicensingServiceHandler) LoadAccount(context.Context, *v1.LoadAccountRequest) (*v1.LoadAccountResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.LoadAccount is not implemented"))
 }
 
-func (UnimplementedLicensingServiceHandler) Preload(context.Context, *connect.Request[v1.PreloadRequest]) (*connect.Response[v1.PreloadResponse], error) {
+func (UnimplementedLicensingServiceHandler) Preload(context.Context, *v1.PreloadRequest) (*v1.PreloadResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("esbench.licensing.v1.LicensingService.Preload is not implemented"))
 }
