@@ -28,6 +28,8 @@ type Experiment struct {
 	Progress *Progress
 	// Hlog, if set, returns the interval sink of the named run (nil: none).
 	Hlog func(run string, start time.Time) IntervalSink
+	// Live, if set, watches every run's intervals as they close.
+	Live LiveObserver
 	// Interval, LateThreshold and SpinSlack are passed to every run.
 	Interval, LateThreshold, SpinSlack time.Duration
 	// Classify maps errors a target left unclassified to outcomes; nil: the
@@ -74,6 +76,7 @@ func (e *Experiment) config(sys System, name string, warmup, duration time.Durat
 		SpinSlack:     e.SpinSlack,
 		Classify:      classify,
 		Progress:      e.Progress,
+		Live:          e.Live,
 	}
 }
 

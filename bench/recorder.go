@@ -81,12 +81,14 @@ type workerRecorder struct {
 	spare *workerSet
 
 	// Progress counters, read by the progress display and never locked.
-	done atomic.Int64
-	errs atomic.Int64
+	// started-done is the worker's operation in flight (0 or 1).
+	started atomic.Int64
+	done    atomic.Int64
+	errs    atomic.Int64
 	// missed counts measured-period operations the schedule intended before
 	// the end of the run that the worker never started (it was behind).
 	missed atomic.Int64
-	_      [40]byte // keep neighbouring workers' counters off this cache line
+	_      [32]byte // keep neighbouring workers' counters off this cache line
 }
 
 func newWorkerRecorder() *workerRecorder {
@@ -156,6 +158,7 @@ type seriesKey struct {
 // intervalPair is the merged interval histogram of one series.
 type intervalPair struct {
 	corrected, service *hdr.PackedHistogram
+	late               int64
 }
 
 // Series is the cumulative measurement of one operation and outcome.
@@ -188,6 +191,24 @@ type collector struct {
 	last     time.Time
 	sinkErr  error
 	keys     []seriesKey // reused to write intervals in a stable order
+	live     *liveState  // nil without a LiveObserver
+}
+
+// liveState is the collector's side of a LiveObserver.
+type liveState struct {
+	obs       LiveObserver
+	iv        LiveInterval // Run, OpenLoop and TargetRate set once
+	measureAt time.Time
+	phases    [numPhases]*hdr.PackedHistogram
+}
+
+func newLiveState(obs LiveObserver, cfg *Config, measureAt time.Time) *liveState {
+	l := &liveState{obs: obs, measureAt: measureAt}
+	l.iv.Run, l.iv.OpenLoop, l.iv.TargetRate = cfg.Name, cfg.Schedule != nil, cfg.TargetRate
+	for p := range l.phases {
+		l.phases[p] = newPacked()
+	}
+	return l
 }
 
 func newCollector(workers []*workerRecorder, sink IntervalSink, start time.Time) *collector {
@@ -229,6 +250,7 @@ func (c *collector) fold(set *workerSet) {
 			iv.service.Merge(p.service)
 			cs := c.series(key)
 			cs.Late += p.late
+			iv.late += p.late
 			p.corrected.Reset()
 			p.service.Reset()
 			p.late = 0
@@ -239,6 +261,11 @@ func (c *collector) fold(set *workerSet) {
 	c.late += set.late
 	set.late = 0
 	if set.replay != nil {
+		if c.live != nil && set.replay.loads > 0 {
+			for p, h := range set.replay.phases {
+				c.live.phases[p].Merge(h)
+			}
+		}
 		c.replay.merge(set.replay)
 		set.replay.reset()
 	}
@@ -271,13 +298,53 @@ func (c *collector) flushInterval(start, end time.Time) {
 		tag := string(key.kind) + "." + key.outcome.String()
 		c.write(MetricCorrected, tag, start, end, iv.corrected)
 		c.write(MetricService, tag, start, end, iv.service)
-		iv.corrected.Reset()
-		iv.service.Reset()
 	}
 	if c.lagIv.TotalCount() > 0 {
 		c.lagIv.MergeInto(c.lagCum)
 		c.write(MetricLag, "", start, end, c.lagIv)
-		c.lagIv.Reset()
+	}
+	if c.live != nil {
+		c.observe(start, end)
+	}
+	for _, key := range c.keys {
+		iv := c.interval[key]
+		iv.corrected.Reset()
+		iv.service.Reset()
+		iv.late = 0
+	}
+	c.lagIv.Reset()
+}
+
+// observe hands the interval just closed to the live observer.
+func (c *collector) observe(start, end time.Time) {
+	l := c.live
+	iv := &l.iv
+	iv.Start, iv.End = start, end
+	iv.Measuring = !end.Before(l.measureAt)
+	iv.Series = iv.Series[:0]
+	for _, key := range c.keys {
+		p := c.interval[key]
+		iv.Series = append(iv.Series, LiveSeries{Kind: key.kind, Outcome: key.outcome, Corrected: p.corrected, Service: p.service, Late: p.late})
+	}
+	iv.Lag = nil
+	if iv.OpenLoop {
+		iv.Lag = c.lagIv
+	}
+	iv.Phases = iv.Phases[:0]
+	for p, h := range l.phases {
+		if h.TotalCount() > 0 {
+			iv.Phases = append(iv.Phases, LivePhase{Name: Phase(p).String(), H: h})
+		}
+	}
+	iv.Started, iv.Completed, iv.Errors = 0, 0, 0
+	for _, w := range c.workers {
+		iv.Started += w.started.Load()
+		iv.Completed += w.done.Load()
+		iv.Errors += w.errs.Load()
+	}
+	l.obs.ObserveInterval(iv)
+	for _, h := range l.phases {
+		h.Reset()
 	}
 }
 

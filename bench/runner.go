@@ -67,6 +67,8 @@ type Config struct {
 	Classify func(error) Outcome
 	// Sink, if set, receives every interval's histograms (.hlog writers).
 	Sink IntervalSink
+	// Live, if set, watches every interval as it closes (live metrics).
+	Live LiveObserver
 	// Progress, if set, shows the warmup and measurement phases.
 	Progress *Progress
 	// SeriesName, if set, names the series an operation is recorded under
@@ -269,6 +271,9 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	}
 	r.base = time.Now()
 	col := newCollector(r.workers, r.cfg.Sink, r.base)
+	if r.cfg.Live != nil {
+		col.live = newLiveState(r.cfg.Live, &r.cfg, r.base.Add(r.warmup))
+	}
 	phases := r.startProgress()
 
 	stopTicks := make(chan struct{})
@@ -384,6 +389,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			intended = start
 		}
 		resp.Reset()
+		rec.started.Add(1)
 		err := target.Do(ctx, &op, &resp)
 		end := r.since()
 		last = end

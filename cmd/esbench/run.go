@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/bench"
+	"github.com/esbench/esbench/bench/livemetrics"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
@@ -49,6 +51,7 @@ type runOptions struct {
 	progress      string
 	progressEvery time.Duration
 	alertShare    float64
+	metricsListen string
 }
 
 func newRunCmd() *cobra.Command {
@@ -97,6 +100,7 @@ threshold failed; 130 interrupted (partial results written).`,
 	fs.BoolVar(&o.noSpin, "no-spin", false, "sleep until each intended start instead of spinning the last ~1ms (less CPU, more start lag)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
+	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (HOST:PORT, e.g. :9464)")
 	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
 	return cmd
 }
@@ -173,6 +177,19 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		return fmt.Errorf("--alert-share %g: must be a share between 0 and 1 (0.01 is 1%%)", o.alertShare)
 	}
 
+	var live *livemetrics.Exporter
+	if cmd.Flags().Changed("metrics-listen") {
+		ln, err := listenFor("metrics-listen", o.metricsListen)
+		if err != nil {
+			return err
+		}
+		live = livemetrics.New()
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", live.Handler())
+		defer serveHTTP(ln, mux, stderr)()
+		fmt.Fprintf(stderr, "esbench: live metrics on http://%s/metrics\n", ln.Addr())
+	}
+
 	start := time.Now()
 	dir, err := reports.CreateDir(o.out, spec.Name, start)
 	if err != nil {
@@ -212,6 +229,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
+	}
+	if live != nil {
+		exp.Live = live
 	}
 	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
 	runErr := exp.Run(ctx, res)
