@@ -27,6 +27,9 @@ const (
 	// HlogExt ends the name of every HdrHistogram interval log,
 	// <run>.<metric>.hlog (see HlogSet).
 	HlogExt = ".hlog"
+	// LedgerExt ends the name of a run's acknowledged-write ledger,
+	// <run>.ledger (package bench/ledger), read by esbench audit.
+	LedgerExt = ".ledger"
 )
 
 // ErrNotResultDir is returned (wrapped) by OpenDir for a directory without
@@ -187,6 +190,13 @@ func (d Dir) Write(r *Result) error {
 		files = append(files, WorkloadFile)
 	}
 	files = append(files, OpsCSVFile, SweepCSVFile)
+	ledgers, err := filepath.Glob(d.File("*" + LedgerExt))
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	for _, l := range ledgers {
+		files = append(files, filepath.Base(l))
+	}
 	r.Files = append(files, hlogs...)
 	if err := d.WriteFile(ResultFile, func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
 		return err

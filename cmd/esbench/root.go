@@ -48,6 +48,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newMergeCmd())
 	root.AddCommand(newPlanCmd())
 	root.AddCommand(newCompareCmd())
+	root.AddCommand(newAuditCmd())
 	root.AddCommand(newPresetsCmd())
 	root.AddCommand(newValidateCmd())
 	return root

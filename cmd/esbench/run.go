@@ -16,8 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/bench"
+	"github.com/esbench/esbench/bench/ledger"
 	"github.com/esbench/esbench/bench/livemetrics"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
+	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
@@ -52,6 +54,7 @@ type runOptions struct {
 	progressEvery time.Duration
 	alertShare    float64
 	metricsListen string
+	ledger        bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -101,6 +104,7 @@ threshold failed; 130 interrupted (partial results written).`,
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (HOST:PORT, e.g. :9464)")
+	fs.BoolVar(&o.ledger, "ledger", true, "record every acknowledged append (and every append of unknown outcome) in <run>"+reports.LedgerExt+" in the results directory, for esbench audit; only on stores that outlive the run (cassandra, pebble with --data-dir)")
 	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
 	return cmd
 }
@@ -213,6 +217,11 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		return fmt.Errorf("writing the resolved workload: %w", err)
 	}
 
+	if is, ok := o.target.Settings().(*inproc.Settings); ok && o.ledger {
+		is.WrapStore = func(st store.Store, cfg target.Config) (store.Store, error) {
+			return withLedger(st, is.Stores(), dir, cfg)
+		}
+	}
 	var hlogs []*reports.HlogSet
 	prog := o.newProgress(ctx, stderr)
 	exp := &bench.Experiment{
@@ -294,4 +303,23 @@ func (o *runOptions) newProgress(ctx context.Context, w io.Writer) *bench.Progre
 		return bench.NewProgress(ctx, w, false, o.progressEvery)
 	}
 	return nil
+}
+
+// withLedger records st's appends in the configuration's ledger file in the
+// results directory, when the store outlives the run (Cassandra, or pebble
+// with --data-dir), so that esbench audit can check it afterwards.
+func withLedger(st store.Store, stores *store.Selection, dir reports.Dir, cfg target.Config) (store.Store, error) {
+	about := stores.Settings().About()
+	if !about.Persistent || about.Location == "" {
+		return st, nil
+	}
+	h := ledger.Header{Config: cfg.Name, Store: stores.Name(), Location: about.Location, Started: time.Now()}
+	if cfg.Isolated {
+		h.Instance = cfg.Name
+	}
+	w, err := ledger.Create(dir.File(reports.SafeName(cfg.Name)+reports.LedgerExt), h)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return ledger.Wrap(st, w), nil
 }

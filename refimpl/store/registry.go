@@ -87,6 +87,11 @@ type About struct {
 	// the first store is closed, so concurrent users need instances of
 	// their own.
 	Exclusive bool
+	// Location says where a persistent store's data lives, independently of
+	// how it is reached (the pebble directory; the Cassandra keyspace and
+	// write mode), so that another process can tell it opens the same data
+	// (esbench audit checks a run's ledger against it).
+	Location string
 }
 
 // ContractExceptions is implemented by settings under which a store

@@ -40,6 +40,11 @@ type Settings struct {
 	regOnce sync.Once
 	reg     *codec.Registry
 	regErr  error
+
+	// WrapStore, if set, decorates every store Open opens before the
+	// service uses it (the acknowledged-write ledger, injected faults). On
+	// error it closes st.
+	WrapStore func(st store.Store, cfg target.Config) (store.Store, error)
 }
 
 // AddFlags registers --store with every store backend's flags, --timeout
@@ -80,6 +85,11 @@ func (s *Settings) Open(ctx context.Context, cfg target.Config) (target.System, 
 	st, err := s.stores.Open(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	if s.WrapStore != nil {
+		if st, err = s.WrapStore(st, cfg); err != nil {
+			return nil, err
+		}
 	}
 	return New(st, Options{Registry: s.reg, Codec: cfg.Codec, Snapshot: cfg.Snapshot, AsyncSnapshots: s.asyncSnaps,
 		Timeout: s.timeout, Start: cfg.Start})

@@ -183,6 +183,7 @@ func (o *Settings) About() store.About {
 		Description: fmt.Sprintf("cassandra (%s, keyspace %s, %s mode)", strings.Join(o.hosts, ","), o.keyspace, o.mode),
 		Options:     map[string]string{"keyspace": o.keyspace, "mode": o.mode, "read_consistency": o.readCL, "write_consistency": o.writeCL},
 		Persistent:  true,
+		Location:    fmt.Sprintf("cassandra keyspace %s, %s mode", o.keyspace, o.mode),
 	}
 }
 

@@ -65,7 +65,15 @@ func (s *settings) About() store.About {
 	if s.dir != "" {
 		desc = "pebble (" + s.dir + ")"
 	}
-	return store.About{Description: desc, Options: map[string]string{"sync": strconv.FormatBool(s.sync)}, Persistent: s.dir != "", Exclusive: true}
+	a := store.About{Description: desc, Options: map[string]string{"sync": strconv.FormatBool(s.sync)}, Persistent: s.dir != "", Exclusive: true}
+	if s.dir != "" {
+		abs, err := filepath.Abs(s.dir)
+		if err != nil {
+			abs = s.dir
+		}
+		a.Location = "pebble " + abs
+	}
+	return a
 }
 
 // tempDirStore removes its temporary data directory when closed.
