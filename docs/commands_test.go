@@ -24,13 +24,16 @@ import (
 // has the repository's tracked top-level entries linked in (so commands can
 // name bench/baseline/ci.yaml as written) and the freshly built esbench first
 // on PATH. An optional "timeout=DURATION" word bounds the block (default
-// defaultBlockTimeout).
+// defaultBlockTimeout). "sh runnable cassandra" marks a block that needs the
+// local Cassandra node: TestRunnableCommandsCassandra runs it, in the
+// integration step of scripts/test.sh.
 //
 //	```sh runnable
 //	esbench run --store memory --customers 200 --duration 2s --out results
 //	```
 const (
 	runnableWord        = "runnable"
+	cassandraWord       = "cassandra"
 	defaultBlockTimeout = 60 * time.Second
 )
 
@@ -50,6 +53,10 @@ func (b block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
 func (b block) shell() bool { return len(b.info) > 0 && shellInfo[b.info[0]] }
 
 func (b block) runnable() bool { return b.shell() && slices.Contains(b.info[1:], runnableWord) }
+
+// needsCassandra is set by the word "cassandra" after "runnable": the
+// block runs only in the Cassandra step of scripts/test.sh.
+func (b block) needsCassandra() bool { return slices.Contains(b.info[1:], cassandraWord) }
 
 func (b block) timeout() (time.Duration, error) {
 	for _, w := range b.info[1:] {
@@ -219,16 +226,17 @@ func trackedTopLevel(root string) ([]string, error) {
 var errLine = regexp.MustCompile(`(?m)^docs-test: failed at script line (\d+)$`)
 
 // TestRunnableCommands executes every block marked runnable in README.md
-// and docs/*.md and fails with the document and line of a command that
-// fails.
+// and docs/*.md (except those that also need Cassandra) and fails with the
+// document and line of a command that fails.
 func TestRunnableCommands(t *testing.T) {
 	root := repoRoot(t)
 	blocks, _ := allBlocks(t, root)
 	var runnable []block
 	for _, b := range blocks {
-		if b.runnable() {
+		switch {
+		case b.runnable() && !b.needsCassandra():
 			runnable = append(runnable, b)
-		} else if slices.Contains(b.info, runnableWord) {
+		case !b.runnable() && slices.Contains(b.info, runnableWord):
 			t.Errorf("%s: %q is marked runnable but is not a shell block (info %q)", b, strings.Join(b.body, "\n"), strings.Join(b.info, " "))
 		}
 	}
@@ -236,58 +244,99 @@ func TestRunnableCommands(t *testing.T) {
 	if len(runnable) < 5 {
 		t.Fatalf("found only %d runnable blocks in README.md and docs/*.md; the marker convention or the parser is broken", len(runnable))
 	}
+	runBlocks(t, root, runnable)
+}
+
+// TestRunnableCommandsCassandra executes the blocks marked "runnable
+// cassandra" against the node at ESBENCH_CASSANDRA, which scripts/test.sh
+// starts for its integration step. The commands use esbench's default
+// contact point, so the node must be the local one on 127.0.0.1:9042.
+func TestRunnableCommandsCassandra(t *testing.T) {
+	addr := os.Getenv("ESBENCH_CASSANDRA")
+	required := os.Getenv("ESBENCH_REQUIRE_CASSANDRA") == "1"
+	switch {
+	case addr == "" && required:
+		t.Fatal("ESBENCH_REQUIRE_CASSANDRA=1 but ESBENCH_CASSANDRA is not set")
+	case addr == "":
+		t.Skip("ESBENCH_CASSANDRA not set: no Cassandra node to run the documented commands against")
+	case addr != "127.0.0.1:9042" && addr != "localhost:9042":
+		if required {
+			t.Fatalf("ESBENCH_CASSANDRA=%s: the documented commands use the default contact point 127.0.0.1:9042", addr)
+		}
+		t.Skipf("ESBENCH_CASSANDRA=%s: the documented commands use the default contact point 127.0.0.1:9042", addr)
+	}
+	root := repoRoot(t)
+	blocks, _ := allBlocks(t, root)
+	var runnable []block
+	for _, b := range blocks {
+		if b.runnable() && b.needsCassandra() {
+			runnable = append(runnable, b)
+		}
+	}
+	if len(runnable) == 0 {
+		t.Fatal("no block is marked runnable cassandra; the marker convention or the parser is broken")
+	}
+	runBlocks(t, root, runnable)
+}
+
+// runBlocks runs each block as a subtest, then checks the repository was
+// left as it was.
+func runBlocks(t *testing.T, root string, blocks []block) {
+	t.Helper()
 	bin := esbenchBin(t, root)
 	top, err := trackedTopLevel(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range runnable {
-		t.Run(b.String(), func(t *testing.T) {
-			timeout, err := b.timeout()
-			if err != nil {
-				t.Fatal(err)
-			}
-			scratch := t.TempDir()
-			for _, name := range top {
-				if err := os.Symlink(filepath.Join(root, name), filepath.Join(scratch, name)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// Line 1 of the script is this prelude, so block line k is
-			// script line k+1 and document line b.line+k.
-			script := `set -Eeo pipefail; trap 'echo "docs-test: failed at script line $LINENO" >&2' ERR` + "\n" +
-				strings.Join(b.body, "\n") + "\n"
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "bash", "-c", script)
-			cmd.Dir = scratch
-			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
-			cmd.WaitDelay = 5 * time.Second
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			start := time.Now()
-			err = cmd.Run()
-			elapsed := time.Since(start).Round(time.Millisecond)
-			if err == nil {
-				t.Logf("%s: ok in %s", b, elapsed)
-				return
-			}
-			where := b.String()
-			if m := errLine.FindAllStringSubmatch(out.String(), -1); len(m) > 0 {
-				if k, perr := strconv.Atoi(m[len(m)-1][1]); perr == nil && k >= 2 && k-1 <= len(b.body) {
-					where = fmt.Sprintf("%s:%d: %s", b.file, b.line+k-1, strings.TrimSpace(b.body[k-2]))
-				}
-			}
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				t.Fatalf("%s: block did not finish within %s (shorten its commands or give it timeout=DURATION)\n%s", where, timeout, tail(out.String(), 40))
-			}
-			t.Fatalf("%s: %v after %s\n%s", where, err, elapsed, tail(out.String(), 40))
-		})
+	for _, b := range blocks {
+		t.Run(b.String(), func(t *testing.T) { runBlock(t, root, bin, top, b) })
 	}
 	// The blocks must leave the repository as they found it.
 	if status, err := gitStatus(root); err == nil && status != initialStatus {
 		t.Errorf("runnable blocks changed the repository (git status --porcelain before:\n%s\nafter:\n%s)", initialStatus, status)
 	}
+}
+
+func runBlock(t *testing.T, root, bin string, top []string, b block) {
+	timeout, err := b.timeout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch := t.TempDir()
+	for _, name := range top {
+		if err := os.Symlink(filepath.Join(root, name), filepath.Join(scratch, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Line 1 of the script is this prelude, so block line k is script line
+	// k+1 and document line b.line+k.
+	script := `set -Eeo pipefail; trap 'echo "docs-test: failed at script line $LINENO" >&2' ERR` + "\n" +
+		strings.Join(b.body, "\n") + "\n"
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = scratch
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
+	cmd.WaitDelay = 5 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Run()
+	elapsed := time.Since(start).Round(time.Millisecond)
+	if err == nil {
+		t.Logf("%s: ok in %s", b, elapsed)
+		return
+	}
+	where := b.String()
+	if m := errLine.FindAllStringSubmatch(out.String(), -1); len(m) > 0 {
+		if k, perr := strconv.Atoi(m[len(m)-1][1]); perr == nil && k >= 2 && k-1 <= len(b.body) {
+			where = fmt.Sprintf("%s:%d: %s", b.file, b.line+k-1, strings.TrimSpace(b.body[k-2]))
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("%s: block did not finish within %s (shorten its commands or give it timeout=DURATION)\n%s", where, timeout, tail(out.String(), 40))
+	}
+	t.Fatalf("%s: %v after %s\n%s", where, err, elapsed, tail(out.String(), 40))
 }
 
 var initialStatus string
@@ -586,13 +635,17 @@ func TestParseBlocks(t *testing.T) {
 		"```\n" +
 		"  ```sh\n  esbench compare A B --out x # note\n  ```\n" +
 		"````markdown\n```sh runnable\nnot a block\n```\n````\n" +
-		"```yaml\nrunnable: true\n```\n"
+		"```yaml\nrunnable: true\n```\n" +
+		"```sh runnable cassandra\nesbench schema apply\n```\n"
 	blocks, prose, err := parseBlocks("x.md", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(blocks) != 4 {
-		t.Fatalf("got %d blocks, want 4: %+v", len(blocks), blocks)
+	if len(blocks) != 5 {
+		t.Fatalf("got %d blocks, want 5: %+v", len(blocks), blocks)
+	}
+	if !blocks[4].runnable() || !blocks[4].needsCassandra() || blocks[0].needsCassandra() {
+		t.Errorf("block 4 = %+v, want runnable and needing Cassandra (and block 0 not)", blocks[4])
 	}
 	if !blocks[0].runnable() || blocks[0].line != 2 || len(blocks[0].body) != 2 {
 		t.Errorf("block 0 = %+v, want runnable at line 2 with 2 lines", blocks[0])
@@ -615,7 +668,7 @@ func TestParseBlocks(t *testing.T) {
 		got = append(got, c.where+" "+strings.Join(c.args, " "))
 	}
 	slices.Sort(got)
-	want := []string{"x.md:1 run --rate 5", "x.md:3 run --store memory", "x.md:7 compare A B --out x"}
+	want := []string{"x.md:1 run --rate 5", "x.md:18 schema apply", "x.md:3 run --store memory", "x.md:7 compare A B --out x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}

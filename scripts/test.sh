@@ -57,3 +57,5 @@ go test -count=1 -p 1 -timeout 30m "${integration[@]}"
 # The CLI's own Cassandra test (schema apply, --store cassandra); its unit
 # tests already ran above.
 go test -count=1 -p 1 -timeout 10m -run 'Cassandra' ./cmd/esbench/
+# The documented commands marked `runnable cassandra` (docs/contributing.md).
+go test -count=1 -p 1 -timeout 10m -run 'TestRunnableCommandsCassandra' ./docs/
