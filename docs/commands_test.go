@@ -737,3 +737,42 @@ func TestDesignCitations(t *testing.T) {
 		t.Fatalf("found only %d citations of design.md; the search is broken", cites)
 	}
 }
+
+// TestLicences checks the project's licence file and that the vendored
+// Chart.js, inlined into every report.html, keeps its MIT notice: the
+// banner in the script itself and its licence file beside it.
+func TestLicences(t *testing.T) {
+	root := repoRoot(t)
+	lic, err := os.ReadFile(filepath.Join(root, "LICENSE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(lic, []byte("Apache License")) || !bytes.Contains(lic, []byte("Version 2.0, January 2004")) {
+		t.Error("LICENSE is not the Apache License 2.0 text")
+	}
+	cmd := exec.Command("git", "ls-files", "*chart.umd.min.js")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout (%v)", err)
+	}
+	charts := strings.Fields(string(out))
+	if len(charts) == 0 {
+		t.Fatal("no vendored chart.umd.min.js found; if Chart.js was removed, remove this check and its licence note together")
+	}
+	for _, c := range charts {
+		js, err := os.ReadFile(filepath.Join(root, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head := js[:min(len(js), 300)]; !bytes.Contains(head, []byte("Released under the MIT License")) {
+			t.Errorf("%s lost its licence banner: %q", c, head)
+		}
+		note, err := os.ReadFile(filepath.Join(root, filepath.Dir(c), "LICENSE.chartjs.md"))
+		if err != nil {
+			t.Errorf("%s: its licence file is missing: %v", c, err)
+		} else if !bytes.Contains(note, []byte("The MIT License")) || !bytes.Contains(note, []byte("Chart.js Contributors")) {
+			t.Errorf("%s: LICENSE.chartjs.md is not Chart.js's MIT licence", c)
+		}
+	}
+}
