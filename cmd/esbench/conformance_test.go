@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/cassandra"
 	"github.com/esbench/esbench/refimpl/store/memory"
 )
 
@@ -22,12 +24,14 @@ func TestConformanceCommandPasses(t *testing.T) {
 		{[]string{"--store", "memory"}, []string{"conformance of store memory: memory, 17 checks", "17 checks: 16 passed, 0 failed, 1 skipped"}},
 		{[]string{"--store", "pebble", "--pebble-sync=false"}, []string{"conformance of store pebble: pebble (temporary directory)", "16 passed, 0 failed, 1 skipped"}},
 		{[]string{"--store", "pebble", "--data-dir", "DIR", "--pebble-sync=false"}, []string{"17 checks: 17 passed, 0 failed, 0 skipped"}},
+		{[]string{"--store", "sqlite", "--sqlite-sync=false"}, []string{"conformance of store sqlite: sqlite (temporary file)", "16 passed, 0 failed, 1 skipped"}},
+		{[]string{"--store", "sqlite", "--sqlite-path", "DIR/events.db", "--sqlite-sync=false"}, []string{"17 checks: 17 passed, 0 failed, 0 skipped"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			args := append([]string{"conformance"}, tc.args...)
 			for i, a := range args {
-				if a == "DIR" {
-					args[i] = t.TempDir()
+				if strings.HasPrefix(a, "DIR") {
+					args[i] = t.TempDir() + strings.TrimPrefix(a, "DIR")
 				}
 			}
 			out, err := runCLI(t, args...)
@@ -98,13 +102,17 @@ func TestConformanceBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "--store NAME is required (registered: cassandra, memory, pebble"},
+		{nil, "--store NAME is required (registered: cassandra, memory, pebble, sqlite)"},
 		{[]string{"--store", "memroy"}, "did you mean memory?"},
 		{[]string{"--store", ""}, `--store "": unknown store`},
 		{[]string{"--store", "memory", "--data-dir", "x"}, "--data-dir applies to --store pebble, not to --store memory"},
 		{[]string{"--store", "pebble", "--cassandra-mode", "unconditional"}, "--cassandra-mode applies to --store cassandra, not to --store pebble"},
 		{[]string{"--store", "cassandra", "--cassandra-read-consistency", "MOST"}, `read consistency "MOST"`},
 		{[]string{"--store", "memory", "extra"}, `unknown command "extra"`},
+		{[]string{"--store", "sqlite", "--sqlite-path", "/nonexistent-dir/x.db"}, "--sqlite-path /nonexistent-dir/x.db: directory /nonexistent-dir does not exist"},
+		{[]string{"--store", "sqlite", "--sqlite-path", "/"}, "--sqlite-path /: is a directory"},
+		{[]string{"--store", "pebble", "--sqlite-sync=false"}, "--sqlite-sync applies to --store sqlite, not to --store pebble"},
+		{[]string{"--store", "sqlite", "--data-dir", "x"}, "--data-dir applies to --store pebble, not to --store sqlite"},
 		{[]string{"--store", "memory", "--workers", "2"}, "unknown flag: --workers"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -113,5 +121,38 @@ func TestConformanceBadInput(t *testing.T) {
 				t.Fatalf("conformance %v: %v, want an error containing %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCassandraConformanceCommand runs `esbench conformance --store
+// cassandra` against the node named by ESBENCH_CASSANDRA (scripts/test.sh
+// runs it with a node and requires one; plain `go test ./...` skips it).
+func TestCassandraConformanceCommand(t *testing.T) {
+	addr := os.Getenv("ESBENCH_CASSANDRA")
+	if addr == "" {
+		if os.Getenv("ESBENCH_REQUIRE_CASSANDRA") == "1" {
+			t.Fatal("ESBENCH_CASSANDRA is not set but ESBENCH_REQUIRE_CASSANDRA=1: run through `make test`")
+		}
+		t.Skip("ESBENCH_CASSANDRA is not set; scripts/test.sh runs this test against a local node")
+	}
+	ks := "esbench_cli_conformance"
+	args := []string{"--store", "cassandra", "--cassandra-hosts", addr, "--cassandra-keyspace", ks, "--cassandra-timeout", "60s", "--cassandra-connect-timeout", "15s"}
+	t.Cleanup(func() {
+		sel := parseStoreFlags(t, args...)
+		cfg, err := sel.Settings().(*cassandra.Settings).Config()
+		if err != nil {
+			t.Errorf("config: %v", err)
+			return
+		}
+		if err := cassandra.DropKeyspace(context.Background(), cfg); err != nil {
+			t.Errorf("dropping %s: %v", ks, err)
+		}
+	})
+	out, err := runCLI(t, append([]string{"conformance"}, args...)...)
+	if err != nil {
+		t.Fatalf("conformance --store cassandra: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "17 checks: 17 passed, 0 failed, 0 skipped") {
+		t.Fatalf("not every check passed:\n%s", out)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,8 +15,8 @@ func TestRunStoreAndTargetFlags(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--store", "memroy"}, []string{`--store "memroy": unknown store`, "cassandra, memory, pebble", "did you mean memory?"}},
-		{[]string{"--store", "mysql"}, []string{`--store "mysql": unknown store (registered: cassandra, memory, pebble`}},
+		{[]string{"--store", "memroy"}, []string{`--store "memroy": unknown store`, "cassandra, memory, pebble, sqlite", "did you mean memory?"}},
+		{[]string{"--store", "mysql"}, []string{`--store "mysql": unknown store (registered: cassandra, memory, pebble, sqlite)`}},
 		{[]string{"--store", "memory", "--data-dir", "x"}, []string{"--data-dir applies to --store pebble, not to --store memory"}},
 		{[]string{"--store", "memory", "--pebble-sync=false"}, []string{"--pebble-sync applies to --store pebble, not to --store memory"}},
 		{[]string{"--store", "pebble", "--cassandra-keyspace", "k"}, []string{"--cassandra-keyspace applies to --store cassandra, not to --store pebble"}},
@@ -51,9 +52,30 @@ func TestHelpListsRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"event store backend: cassandra, memory, pebble", "system under test: inproc", "--data-dir", "--cassandra-hosts"} {
+	for _, w := range []string{"event store backend: cassandra, memory, pebble, sqlite", "system under test: inproc", "--data-dir", "--cassandra-hosts"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("run --help lacks %q", w)
 		}
+	}
+}
+
+// TestRunOnExampleBackend runs a workload on the example backend, which
+// the binary offers through one import line.
+func TestRunOnExampleBackend(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	db := filepath.Join(t.TempDir(), "events.db")
+	stdout, err := runCLI(t, "run", writeTiny(t), "--store", "sqlite", "--sqlite-path", db, "--sqlite-sync=false", "--out", out, "--progress", "none")
+	if err != nil {
+		t.Fatalf("run on sqlite: %v\n%s", err, stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(resultDir(t, out), "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"backend": "sqlite"`) || !strings.Contains(string(b), "sqlite ("+db+")") {
+		t.Errorf("result.json does not record the sqlite backend and its file:\n%.600s", b)
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Size() == 0 {
+		t.Errorf("database file %s: %v", db, err)
 	}
 }
