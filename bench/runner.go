@@ -365,7 +365,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		// the run; the shortfall shows in the achieved rate.
 		if r.end > 0 && last >= r.end {
 			if sched != nil {
-				rec.missed.Add(r.countMissed(sched))
+				rec.missed.Add(r.countMissed(ctx, sched))
 			}
 			return nil
 		}
@@ -433,10 +433,15 @@ func (r *Runner) work(ctx context.Context, id int) error {
 // countMissed drains the rest of a worker's schedule when the run ends with
 // the worker behind it: operations intended inside the measured period but
 // never started would otherwise vanish from the results, hiding exactly the
-// stall that coordinated-omission correction exists to show.
-func (r *Runner) countMissed(sched Schedule) int64 {
+// stall that coordinated-omission correction exists to show. The count
+// takes time proportional to the rate (bounded by workload.MaxRate), so it
+// stops, short, when ctx ends.
+func (r *Runner) countMissed(ctx context.Context, sched Schedule) int64 {
 	var n int64
-	for {
+	for i := 0; ; i++ {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return n
+		}
 		off, ok := sched.Next()
 		if !ok || off >= r.end {
 			return n

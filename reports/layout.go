@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/esbench/esbench/internal/owned"
 )
 
 // File names in a results directory. Dir is the only code that joins them
@@ -60,7 +62,9 @@ func CreateDir(base, experiment string, start time.Time) (Dir, error) {
 		if i > 0 {
 			dir = fmt.Sprintf("%s-%d", dir, i)
 		}
-		err := os.Mkdir(dir, 0o755)
+		// The marker makes the directory esbench's: later commands (report,
+		// a rerun) may write into it, and into no unmarked directory.
+		err := owned.Create(dir, owned.KindResults)
 		if err == nil {
 			return DirAt(dir), nil
 		}

@@ -24,10 +24,16 @@ type FieldError struct {
 	Line  int
 	Field string
 	Msg   string
+	// Flag is the command-line flag ("--rate") the value came from, if any.
+	Flag string
 }
 
-// Error renders "file:line: field a.b: message".
+// Error renders "file:line: field a.b: message", or for a value from a
+// flag "--flag (field a.b of file): message".
 func (e *FieldError) Error() string {
+	if e.Flag != "" {
+		return fmt.Sprintf("%s (field %s of %s): %s", e.Flag, e.Field, e.File, e.Msg)
+	}
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -74,6 +80,21 @@ type source struct {
 	file string
 	// lines maps a field path ("arrival.stages[1].rate") to its line.
 	lines map[string]int
+	// flags maps a field path to the command-line flag that set it.
+	flags map[string]string
+}
+
+// SetByFlag records that field (a path such as "arrival.rate") was set by
+// the command-line flag, so Validate names the flag rather than the file's
+// line for a bad value.
+func (s *Spec) SetByFlag(field, flag string) {
+	if s.src == nil {
+		s.src = &source{file: "workload " + strconv.Quote(s.Name), lines: map[string]int{}}
+	}
+	if s.src.flags == nil {
+		s.src.flags = map[string]string{}
+	}
+	s.src.flags[field] = flag
 }
 
 // LoadFile reads and validates a workload file.
@@ -108,7 +129,12 @@ func Parse(name string, data []byte) (*Spec, error) {
 	default:
 		return nil, fail(file.Docs[1].Body.GetToken().Position.Line, "", "a workload file holds one YAML document")
 	}
-	if body != nil {
+	if body == nil {
+		// Running the defaults under this file's name would be a run nobody
+		// asked for.
+		return nil, fail(0, "", "the workload file is empty (no fields, only comments or blank lines); write at least name: and experiment:, or use a preset ("+strings.Join(Presets(), ", ")+")")
+	}
+	{
 		var errs []*FieldError
 		checkNode(src, "", reflect.TypeOf(spec), body, &errs)
 		if len(errs) > 0 {

@@ -28,8 +28,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"wrong type: bad duration", "warmup: soon\n", 1, "warmup", "want a duration"},
 		{"wrong type: number for a duration", "duration: 60\n", 1, "duration", "want a duration"},
 		{"wrong type: bool", "preload:\n  enabled: maybe\n", 2, "preload.enabled", "want true or false"},
-		{"negative rate", "seed: 1\narrival:\n  mode: open\n  rate: -5\n", 4, "arrival.rate", "must be ≥ 0, got -5"},
-		{"negative stage rate", "arrival:\n  stages:\n    - {duration: 10s, rate: 5}\n    - {duration: 10s, rate: -1}\n", 4, "arrival.stages[1].rate", "must be ≥ 0"},
+		{"negative rate", "seed: 1\narrival:\n  mode: open\n  rate: -5\n", 4, "arrival.rate", "must be in [0, 1000000] ops/s, got -5"},
+		{"negative stage rate", "arrival:\n  stages:\n    - {duration: 10s, rate: 5}\n    - {duration: 10s, rate: -1}\n", 4, "arrival.stages[1].rate", "must be in [0, 1000000] ops/s"},
 		{"weights sum to zero", "mix:\n  acquire: 0\n  check: 0\n", 1, "mix", "weights sum to zero"},
 		{"negative weight", "mix:\n  acquire: 5\n  check: -1\n", 3, "mix.check", "weight must be ≥ 0"},
 		{"plans sum to zero", "population:\n  plans: {basic: 0, standard: 0, premium: 0}\n", 2, "population.plans", "weights sum to zero"},
@@ -47,7 +47,10 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"zero workers", "arrival:\n  workers: 0\n", 2, "arrival.workers", "must be in [1"},
 		{"duration with stages", "warmup: 0s\nduration: 30s\narrival:\n  stages: [{duration: 10s, rate: 5}]\n", 2, "duration", "omit duration or set it to 10s"},
 		{"bad sweep interval", "sweep:\n  intervals: [none, ten]\n", 2, "sweep.intervals[1]", "want \"none\" or an event count"},
-		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be ≥ 0"},
+		{"negative warmup", "warmup: -5s\n", 1, "warmup", "must be in [0s, 24h0m0s]"},
+		{"huge warmup", "warmup: 100000h\n", 1, "warmup", "must be in [0s, 24h0m0s], got 100000h0m0s"},
+		{"huge rate", "arrival:\n  rate: 2000000.5\n", 2, "arrival.rate", "must be in [0, 1000000] ops/s"},
+		{"huge duration", "duration: 10000h\n", 1, "duration", "must be in [0s, 720h0m0s]"},
 		{"empty value", "seed:\n", 1, "seed", "has no value"},
 		{"too few customers for a replay study", "experiment: replay\npopulation:\n  customers: 12\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 100]\n  customers: 10\n", 3, "population.customers", "fewer than sweep.customers 10"},
 		{"sweep history without a group", "experiment: sweep\npopulation:\n  customers: 100\n  history: {distribution: groups, lengths: [10, 100]}\nsweep:\n  histories: [10, 1000]\n  customers: 10\n", 6, "sweep.histories[1]", "not one of population.history.lengths"},
@@ -271,14 +274,14 @@ func TestValidateAfterOverride(t *testing.T) {
 	}
 }
 
-// TestDefaultPresetIsTheDefaults: a file that sets nothing is the default
-// workload.
+// TestDefaultPresetIsTheDefaults: a file that sets only the name is the
+// default workload.
 func TestDefaultPresetIsTheDefaults(t *testing.T) {
 	p, err := Preset("default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty, err := Parse("default.yaml", nil)
+	empty, err := Parse("default.yaml", []byte("name: default\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +289,17 @@ func TestDefaultPresetIsTheDefaults(t *testing.T) {
 	p.Description = ""
 	if !reflect.DeepEqual(normal0(p), normal0(empty)) {
 		t.Errorf("default preset and defaults differ:\n%+v\n%+v", p, empty)
+	}
+}
+
+// TestEmptyFileRejected: an empty or comment-only file is an error, not
+// the defaults under the file's name.
+func TestEmptyFileRejected(t *testing.T) {
+	for _, src := range []string{"", "\n\n", "# just a comment\n", "---\n# c\n"} {
+		_, err := Parse("w.yaml", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), "w.yaml") || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("Parse(%q) = %v, want an error naming w.yaml as empty", src, err)
+		}
 	}
 }
 

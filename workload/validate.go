@@ -23,6 +23,18 @@ const (
 	MaxHistory     = 1_000_000
 	MaxWorkers     = 100_000
 	maxPlanDevices = MaxDevices
+	// MaxRate is the highest open-loop rate (ops/s, all workers of a shard)
+	// the runner can schedule: intended starts are nanosecond offsets, and
+	// at the end of a run the arrivals a stalled target never started are
+	// counted one by one, which must stay quick. Drive more load with more
+	// shards (--shard i/n) on more machines.
+	MaxRate = 1_000_000
+	// MaxWarmup bounds the warmup; MaxDuration the measured duration (and
+	// the stages' total). Longer runs are soak tests for several runs.
+	MaxWarmup   = 24 * time.Hour
+	MaxDuration = 30 * 24 * time.Hour
+	// MaxOperations bounds an operation-count run.
+	MaxOperations = 1_000_000_000_000
 )
 
 // ErrShard is returned for a malformed or impossible shard.
@@ -84,6 +96,11 @@ func (s *Spec) resolve() {
 	h := &s.Population.History
 	if h.Distribution == HistoryGroups && len(h.Lengths) == 0 {
 		h.Lengths = append([]int(nil), s.Sweep.Histories...)
+	}
+	if s.Arrival.Mode == ModeClosed && (s.src == nil || s.src.lines["arrival.rate"] == 0) {
+		// A closed loop has no rate: the default's must not show in the
+		// resolved workload as if it applied.
+		s.Arrival.Rate = 0
 	}
 	if len(s.Arrival.Stages) > 0 {
 		var total time.Duration
@@ -208,8 +225,10 @@ func (s *Spec) Validate() error {
 	default:
 		v.oneOf("arrival.process", a.Process, ProcessConstant, ProcessPoisson)
 	}
-	if !(a.Rate >= 0) || math.IsInf(a.Rate, 0) {
-		v.addf("arrival.rate", "must be ≥ 0, got %v", a.Rate)
+	if !(a.Rate >= 0) || a.Rate > MaxRate {
+		v.addf("arrival.rate", "must be in [0, %d] ops/s, got %v", MaxRate, a.Rate)
+	} else if a.Mode == ModeClosed && a.Rate > 0 && (v.src.flags["arrival.rate"] != "" || (v.present("arrival.rate") && v.src.flags["arrival.mode"] == "")) {
+		v.add("arrival.rate", "a rate applies to open-loop arrival only, and the workload's arrival.mode is closed (set mode: open, or drop the rate)")
 	} else if a.Mode == ModeOpen && len(a.Stages) == 0 && a.Rate == 0 {
 		v.add("arrival.rate", "must be > 0 for open-loop arrival without stages")
 	}
@@ -220,11 +239,14 @@ func (s *Spec) Validate() error {
 		if st.Duration <= 0 {
 			v.addf(f+".duration", "must be > 0, got %v", st.Duration)
 		}
-		if !(st.Rate >= 0) || math.IsInf(st.Rate, 0) {
-			v.addf(f+".rate", "must be ≥ 0, got %v", st.Rate)
+		if !(st.Rate >= 0) || st.Rate > MaxRate {
+			v.addf(f+".rate", "must be in [0, %d] ops/s, got %v", MaxRate, st.Rate)
 		}
 		anyRate = anyRate || st.Rate > 0
 		stagesTotal += st.Duration
+	}
+	if stagesTotal > MaxDuration {
+		v.addf("arrival.stages", "the stages' total must be at most %v, got %v", MaxDuration, stagesTotal)
 	}
 	if len(a.Stages) > 0 {
 		if a.Mode != ModeOpen {
@@ -251,11 +273,14 @@ func (s *Spec) Validate() error {
 				a.Workers, p.Customers, shard.Count, smallest)
 		}
 	}
-	if s.Warmup < 0 {
-		v.addf("warmup", "must be ≥ 0, got %v", s.Warmup)
+	if s.Warmup < 0 || s.Warmup > MaxWarmup {
+		v.addf("warmup", "must be in [0s, %v], got %v", MaxWarmup, s.Warmup)
 	}
-	if s.Duration < 0 {
-		v.addf("duration", "must be ≥ 0, got %v", s.Duration)
+	if s.Duration < 0 || s.Duration > MaxDuration {
+		v.addf("duration", "must be in [0s, %v], got %v", MaxDuration, s.Duration)
+	}
+	if s.Operations > MaxOperations {
+		v.addf("operations", "must be in [0, %d] (0: bounded by duration), got %d", MaxOperations, s.Operations)
 	}
 	if s.Experiment == ExperimentMixed && s.Duration == 0 && s.Operations == 0 {
 		v.add("duration", "a mixed run needs a duration > 0 or operations > 0")
@@ -394,6 +419,12 @@ func (v *validator) present(field string) bool {
 }
 
 func (v *validator) add(field, msg string) {
+	if flag := v.src.flags[field]; flag != "" {
+		// The value came from the command line: name the flag, not a line
+		// of the file that the flag overrode.
+		v.errs = append(v.errs, &FieldError{File: v.src.file, Flag: flag, Field: field, Msg: msg})
+		return
+	}
 	v.errs = append(v.errs, &FieldError{File: v.src.file, Line: v.line(field), Field: field, Msg: msg})
 }
 

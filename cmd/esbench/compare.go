@@ -10,7 +10,6 @@ import (
 
 	"github.com/esbench/esbench/reports/compare"
 	"github.com/esbench/esbench/thresholds"
-	"github.com/esbench/esbench/workload"
 )
 
 // Exit codes of `esbench compare`, for CI scripts.
@@ -77,7 +76,7 @@ Exit codes: %d every threshold held; %d a threshold failed (regression);
 func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error {
 	texts := append([]string(nil), o.thresholds...)
 	if o.workloadFile != "" {
-		spec, err := workload.Load(o.workloadFile)
+		spec, err := loadWorkload(o.workloadFile)
 		if err != nil {
 			return err
 		}

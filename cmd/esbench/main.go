@@ -12,8 +12,20 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal stops the work and lets the command write its
+		// partial results; a second one exits at once.
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "esbench: %s: stopping and writing partial results (again to exit at once)\n", s)
+		cancel(fmt.Errorf("%s", s))
+		<-sigs
+		fmt.Fprintln(os.Stderr, "esbench: second signal: exiting without writing results")
+		os.Exit(exitInterrupted)
+	}()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "esbench:", err)
 		os.Exit(exitCode(err))

@@ -71,6 +71,6 @@ shard window, since shards run concurrently.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "results", "directory under which the merged result directory is created")
-	cmd.Flags().BoolVar(&allowPartial, "allow-partial", false, "merge shard results marked partial (the merged result is partial)")
+	cmd.Flags().BoolVar(&allowPartial, "allow-partial", false, "merge shard results marked partial, or fewer shards than their count n (the merged result is marked partial)")
 	return cmd
 }

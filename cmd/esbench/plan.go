@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/reports"
@@ -21,6 +26,9 @@ source (flag, assumed default, or the measurement it came from), the
 assumptions, and the outputs with their formulas. See docs/plan.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validatePlan(cmd, vals); err != nil {
+				return err
+			}
 			d, err := reports.OpenResult(args[0])
 			if err != nil {
 				return err
@@ -82,4 +90,54 @@ func planInputs(in *plan.Inputs) []*plan.Input {
 	return []*plan.Input{&in.Customers, &in.ActiveShare, &in.OpsPerActive, &in.TotalOps, &in.RetentionDays,
 		&in.Replication, &in.SnapshotInterval, &in.PerNodeOps, &in.Headroom, &in.WritesPerOp, &in.EventsPerOp,
 		&in.BytesPerEvent, &in.SnapshotBytes}
+}
+
+// planRange is the allowed range of a plan flag: wide enough for any real
+// deployment, finite so no product overflows.
+type planRange struct {
+	lo, hi  float64
+	openLow bool // lo itself is excluded
+	integer bool // a count: fractions are rejected
+}
+
+var planRanges = map[string]planRange{
+	"customers":         {lo: 1, hi: 1e10, integer: true},
+	"active-share":      {lo: 0, hi: 1, openLow: true},
+	"ops-per-active":    {lo: 0, hi: 1e3, openLow: true},
+	"total-ops":         {lo: 0, hi: 1e9, openLow: true},
+	"retention-days":    {lo: 0, hi: 36500, openLow: true},
+	"replication":       {lo: 1, hi: 100, integer: true},
+	"snapshot-interval": {lo: 0, hi: 1e6, integer: true},
+	"per-node-ops":      {lo: 0, hi: 1e8, openLow: true},
+	"headroom":          {lo: 0, hi: 0.99},
+	"writes-per-op":     {lo: 0, hi: 1e3},
+	"events-per-op":     {lo: 0, hi: 1e3},
+	"bytes-per-event":   {lo: 0, hi: 1e8, openLow: true},
+	"snapshot-bytes":    {lo: 0, hi: 1e9},
+}
+
+// validatePlan checks every plan flag given against its range.
+func validatePlan(cmd *cobra.Command, vals map[string]*float64) error {
+	c := newFlagChecks(cmd)
+	names := make([]string, 0, len(vals))
+	for name := range vals {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !c.given(name) {
+			continue
+		}
+		v, r := *vals[name], planRanges[name]
+		if r.hi == 0 {
+			c.add(name, fmt.Sprint(v), "has no stated range (a bug: add it to planRanges)")
+			continue
+		}
+		c.floatRange(name, v, r.lo, r.hi, r.openLow)
+		if r.integer && v != math.Trunc(v) && !math.IsInf(v, 0) {
+			c.add(name, fmt.Sprint(v), "must be a whole number in [%s, %s]",
+				strconv.FormatFloat(r.lo, 'f', -1, 64), strconv.FormatFloat(r.hi, 'f', -1, 64))
+		}
+	}
+	return c.err()
 }

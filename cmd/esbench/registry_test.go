@@ -26,7 +26,7 @@ func TestRunStoreAndTargetFlags(t *testing.T) {
 		{[]string{"--store", "cassandra", "--cassandra-page-size", "0"}, []string{"--cassandra-page-size 0"}},
 		{[]string{"--target", "remote"}, []string{`--target "remote": unknown target (registered: inproc`}},
 		{[]string{"--target", "inprc"}, []string{"did you mean inproc?"}},
-		{[]string{"--timeout", "-1s"}, []string{"--timeout -1s: must not be negative"}},
+		{[]string{"--timeout", "-1s"}, []string{"--timeout -1s: must be in [0s, 1h0m0s]"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out := t.TempDir()

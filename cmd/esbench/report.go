@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/bench/codecs"
+	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/reports"
 )
 
@@ -30,6 +31,12 @@ esbench upgrade.`,
 			res, err := d.ReadResult()
 			if err != nil {
 				return err
+			}
+			if !owned.Owns(d.Path(), owned.KindResults) {
+				// report.html is rewritten in place: only in a directory
+				// esbench created (a run or merge result directory).
+				return fmt.Errorf("%s: not a result directory esbench created (no %s marker of kind %s): report rewrites report.html only in directories written by esbench run or merge",
+					d, owned.MarkerFile, owned.KindResults)
 			}
 			if err := d.WriteHTML(res); err != nil {
 				return fmt.Errorf("writing %s: %w", d.File(reports.HTMLFile), err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/reports"
 )
 
@@ -83,8 +84,10 @@ func TestReportRewritesRunReport(t *testing.T) {
 func TestReportBadDirectory(t *testing.T) {
 	base := t.TempDir()
 	mk := func(name string, files map[string]string) string {
+		// Made as esbench makes result directories, so the command gets
+		// past the ownership check to the contents.
 		dir := filepath.Join(base, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		if err := owned.Create(dir, owned.KindResults); err != nil {
 			t.Fatal(err)
 		}
 		for f, content := range files {

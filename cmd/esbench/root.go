@@ -52,6 +52,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newAuditCmd())
 	root.AddCommand(newPresetsCmd())
 	root.AddCommand(newValidateCmd())
+	requireSubcommands(root)
 	return root
 }
 

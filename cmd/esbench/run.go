@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"github.com/esbench/esbench/bench"
 	"github.com/esbench/esbench/bench/ledger"
 	"github.com/esbench/esbench/bench/livemetrics"
+	"github.com/esbench/esbench/internal/owned"
+	"github.com/esbench/esbench/internal/suggest"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/reports"
@@ -110,57 +114,144 @@ threshold failed; 130 interrupted (partial results written).`,
 }
 
 // applyOverrides writes the flags given on the command line into spec and
-// returns the names of those flags, so a validation error can say the bad
-// value came from the command line rather than from the file.
+// returns the names of those flags; each overridden field is marked as set
+// by its flag, so a validation error names the flag, not the file's line.
 func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) []string {
 	var given []string
-	ch := func(name string) bool {
+	ch := func(name, field string) bool {
 		if cmd.Flags().Changed(name) {
 			given = append(given, "--"+name)
+			spec.SetByFlag(field, "--"+name)
 			return true
 		}
 		return false
 	}
-	if ch("duration") {
+	if ch("duration", "duration") {
 		spec.Duration = o.duration
 	}
-	if ch("warmup") {
+	if ch("warmup", "warmup") {
 		spec.Warmup = o.warmup
 	}
-	if ch("rate") {
+	if ch("rate", "arrival.rate") {
 		spec.Arrival.Rate = o.rate
 		spec.Arrival.Stages = nil
 	}
-	if ch("workers") {
+	if ch("workers", "arrival.workers") {
 		spec.Arrival.Workers = o.workers
 	}
-	if ch("seed") {
+	if ch("seed", "seed") {
 		spec.Seed = o.seed
 	}
-	if ch("shard") {
+	if ch("shard", "shard") {
 		spec.Shard = o.shard
 	}
-	if ch("codec") {
+	if ch("codec", "service.codec") {
 		spec.Service.Codec = o.codec
 	}
-	if ch("snapshot") {
+	if ch("snapshot", "service.snapshot") {
 		spec.Service.Snapshot = o.snapshot
 	}
-	if ch("mode") {
+	if ch("mode", "arrival.mode") {
 		spec.Arrival.Mode = o.mode
+		if o.mode == workload.ModeClosed && !cmd.Flags().Changed("rate") {
+			// The file's rate does not apply to a closed loop; keep it out of
+			// the resolved workload, which must parse back.
+			spec.Arrival.Rate = 0
+		}
 	}
-	if ch("operations") {
+	if ch("operations", "operations") {
 		spec.Operations = o.operations
 	}
-	if ch("customers") {
+	if ch("customers", "population.customers") {
 		spec.Population.Customers = o.customers
 	}
 	return given
 }
 
+// validate checks every flag of run against its range before the workload
+// is loaded; the workload itself (with the overrides) is checked by
+// resolveWorkload, the target's and store's flags by their own Check.
+func (o *runOptions) validate(cmd *cobra.Command) error {
+	c := newFlagChecks(cmd)
+	if c.given("duration") {
+		c.duration("duration", o.duration, 0, workload.MaxDuration, " (0: bounded by --operations)")
+	}
+	if c.given("warmup") {
+		c.duration("warmup", o.warmup, 0, workload.MaxWarmup, "")
+	}
+	if c.given("rate") {
+		c.floatRange("rate", o.rate, 0, workload.MaxRate, true)
+	}
+	if c.given("workers") {
+		c.intRange("workers", int64(o.workers), 1, workload.MaxWorkers)
+	}
+	if c.given("customers") {
+		c.uintRange("customers", o.customers, 1, workload.MaxCustomers)
+	}
+	if c.given("operations") {
+		c.uintRange("operations", o.operations, 1, workload.MaxOperations)
+	}
+	if c.given("shard") {
+		if _, err := workload.ParseShard(o.shard); err != nil {
+			c.add("shard", fmt.Sprintf("%q", o.shard), "%s", strings.TrimPrefix(err.Error(), workload.ErrShard.Error()+": "))
+		}
+	}
+	if c.given("codec") && !catalog.Known(o.codec) {
+		c.add("codec", fmt.Sprintf("%q", o.codec), "want one of %s, each also as CODEC+%s (for example json+zstd)%s",
+			strings.Join(catalog.IDs(), ", "), strings.Join(catalog.Compressors(), "|"), suggest.Hint(o.codec, append(catalog.IDs(), catalog.CompressedIDs()...)))
+	}
+	if c.given("mode") {
+		c.oneOf("mode", o.mode, workload.ModeOpen, workload.ModeClosed)
+	}
+	c.duration("interval", o.interval, time.Millisecond, time.Hour, "")
+	c.duration("late", o.late, time.Microsecond, time.Hour, "")
+	c.oneOf("progress", o.progress, "auto", "bars", "lines", "none")
+	c.duration("progress-every", o.progressEvery, 10*time.Millisecond, time.Hour, "")
+	if o.progress == "none" || o.progress == "bars" {
+		c.notWith("progress-every", "with --progress "+o.progress+" (it sets the interval of progress lines)")
+	}
+	if !(o.alertShare >= 0 && o.alertShare <= 1) {
+		c.add("alert-share", fmt.Sprint(o.alertShare), "must be a share between 0 and 1 (0.01 is 1%%)")
+	}
+	return c.err()
+}
+
+// checkForExperiment rejects the arrival flags on a replay or sweep
+// workload, which runs each configuration closed-loop with the sweep's
+// snapshot intervals and no warmup.
+func checkForExperiment(cmd *cobra.Command, name string, spec *workload.Spec) error {
+	if spec.Experiment == workload.ExperimentMixed {
+		return nil
+	}
+	c := newFlagChecks(cmd)
+	for _, f := range []string{"rate", "mode", "operations", "warmup", "snapshot"} {
+		c.notWith(f, "to the "+spec.Experiment+" experiment of "+name+" (it runs each configuration closed-loop, with the sweep's snapshot intervals and no warmup)")
+	}
+	return c.err()
+}
+
+// warnings names the flags given that have no effect on the loaded
+// workload; they are printed, not errors, since the run still measures
+// what was asked.
+func (o *runOptions) warnings(cmd *cobra.Command, spec *workload.Spec) []string {
+	var w []string
+	fs := cmd.Flags()
+	if spec.Arrival.Mode == workload.ModeClosed || spec.Experiment != workload.ExperimentMixed {
+		for _, f := range []string{"late", "no-spin"} {
+			if fs.Changed(f) {
+				w = append(w, fmt.Sprintf("--%s has no effect: the workload runs closed-loop, without a schedule to be late against", f))
+			}
+		}
+	}
+	if a, _ := fs.GetBool("async-snapshots"); a && fs.Changed("async-snapshots") && spec.Service.Snapshot == "none" {
+		w = append(w, "--async-snapshots has no effect: the snapshot policy is none")
+	}
+	return w
+}
+
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if err := o.target.Check(); err != nil {
+	if err := errors.Join(o.validate(cmd), o.target.Check()); err != nil {
 		return err
 	}
 	about := o.target.About()
@@ -170,15 +261,19 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		// so this run's operations are new requests, not idempotent retries.
 		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
+	if spec, err := loadWorkload(name); err == nil {
+		// Before the overrides are validated, so a flag that does not
+		// apply is reported as such rather than as the value it set.
+		if err := checkForExperiment(cmd, name, spec); err != nil {
+			return err
+		}
+	}
 	spec, w, _, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
 	if err != nil {
 		return err
 	}
-	if o.progress != "auto" && o.progress != "bars" && o.progress != "lines" && o.progress != "none" {
-		return fmt.Errorf("--progress %q: must be auto, bars, lines or none", o.progress)
-	}
-	if !(o.alertShare >= 0 && o.alertShare <= 1) {
-		return fmt.Errorf("--alert-share %g: must be a share between 0 and 1 (0.01 is 1%%)", o.alertShare)
+	for _, w := range o.warnings(cmd, spec) {
+		fmt.Fprintln(stderr, "esbench: warning:", w)
 	}
 
 	var live *livemetrics.Exporter
@@ -195,6 +290,8 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 
 	start := time.Now()
+	_, statErr := os.Stat(o.out)
+	outCreated := errors.Is(statErr, fs.ErrNotExist)
 	dir, err := reports.CreateDir(o.out, spec.Name, start)
 	if err != nil {
 		return err
@@ -245,6 +342,19 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
 	runErr := exp.Run(ctx, res)
 	prog.Wait()
+
+	if runErr != nil && len(res.Runs) == 0 && ctx.Err() == nil {
+		// Set-up failed before anything was measured (a store that would
+		// not open, ...): a result directory would hold nothing but junk.
+		for _, h := range hlogs {
+			_ = h.Close()
+		}
+		err := removeRunDir(dir)
+		if err == nil && outCreated {
+			_ = os.Remove(o.out) // only if empty: --out was made by this run
+		}
+		return errors.Join(runErr, err)
+	}
 
 	res.Finished = time.Now()
 	res.Environment.Finished = res.Finished
@@ -322,4 +432,30 @@ func withLedger(st store.Store, stores *store.Selection, dir reports.Dir, cfg ta
 		return nil, errors.Join(err, st.Close())
 	}
 	return ledger.Wrap(st, w), nil
+}
+
+// removeRunDir removes a result directory this run created, file by file
+// and only the files it wrote, so nothing else can be lost.
+func removeRunDir(d reports.Dir) error {
+	dir := d.Path()
+	if !owned.Owns(dir, owned.KindResults) {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if n == owned.MarkerFile || n == reports.WorkloadFile || strings.HasSuffix(n, reports.HlogExt) || strings.HasSuffix(n, reports.LedgerExt) {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil {
+				return err
+			}
+		}
+	}
+	// Fails, leaving the directory, if anything else is in it.
+	if err := os.Remove(dir); err != nil {
+		return fmt.Errorf("removing the empty result directory: %w", err)
+	}
+	return nil
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/esbench/esbench/internal/suggest"
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/domain"
@@ -19,7 +22,7 @@ import (
 // returns the flags it applied), then validation of the whole spec and of
 // its codec. validate calls it too, so a file it accepts is one run accepts.
 func resolveWorkload(name string, override func(*workload.Spec) []string, wopts workload.Options) (*workload.Spec, *workload.Workload, *codec.Registry, error) {
-	spec, err := workload.Load(name)
+	spec, err := loadWorkload(name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -218,4 +221,15 @@ func mix(m workload.MixSpec) string {
 		return "(none)"
 	}
 	return strings.Join(out, ", ")
+}
+
+// loadWorkload resolves a preset name or a file, suggesting the nearest
+// preset for a name that is neither.
+func loadWorkload(name string) (*workload.Spec, error) {
+	spec, err := workload.Load(name)
+	if err != nil && errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("workload %q: no built-in preset of that name (presets: %s) and no such file%s",
+			name, strings.Join(workload.Presets(), ", "), suggest.Hint(name, workload.Presets()))
+	}
+	return spec, err
 }

@@ -114,6 +114,16 @@ func Results(inputs []Input, opts Options) (*reports.Result, error) {
 		return nil, fmt.Errorf("%w: partial results (%s); pass --allow-partial to merge them anyway", ErrMerge, strings.Join(partials, ", "))
 	}
 	sort.Slice(ins, func(a, b int) bool { return ins[a].index < ins[b].index })
+	if n := ins[0].count; len(ins) < n && !opts.AllowPartial {
+		var missing []string
+		for i := 0; i < n; i++ {
+			if _, ok := seen[i]; !ok {
+				missing = append(missing, strconv.Itoa(i)+"/"+strconv.Itoa(n))
+			}
+		}
+		return nil, fmt.Errorf("%w: only %d of %d shards given (missing %s): the result would cover part of the population; pass --allow-partial to merge them anyway, marked partial",
+			ErrMerge, len(ins), n, strings.Join(missing, ", "))
+	}
 
 	out := reports.New(first.Result.Experiment)
 	m := &reports.Merged{Complete: len(ins) == ins[0].count, Window: WindowRule}
@@ -150,7 +160,10 @@ func Results(inputs []Input, opts Options) (*reports.Result, error) {
 	out.Environment.BackendOptions["merged_shards"] = strings.Join(shardNames, ",")
 	out.Workload = mergedWorkload(ins[0].Result.Workload, m.Complete, shardNames)
 	if !m.Complete {
-		m.Notes = append(m.Notes, fmt.Sprintf("only %d of %d shards merged: the result covers part of the population", len(ins), ins[0].count))
+		note := fmt.Sprintf("only %d of %d shards merged: the result covers part of the population", len(ins), ins[0].count)
+		m.Notes = append(m.Notes, note)
+		out.Partial = true
+		out.PartialReason = joinReason(out.PartialReason, note)
 	}
 
 	// Runs are matched by name: every shard runs the same configurations.

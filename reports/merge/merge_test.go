@@ -238,6 +238,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"schema", []*reports.Result{base("0/2"), schema}, Options{}, "schema"},
 		{"backend", []*reports.Result{base("0/2"), backend}, Options{}, "backend"},
 		{"one input", []*reports.Result{base("0/2")}, Options{}, "at least two"},
+		{"2 of 3 shards", []*reports.Result{base("0/3"), base("1/3")}, Options{}, "only 2 of 3 shards given (missing 2/3)"},
+		{"2 of 3 shards allowed", []*reports.Result{base("0/3"), base("2/3")}, Options{AllowPartial: true}, ""},
 		{"canonical workload", []*reports.Result{base("0/2"), reordered}, Options{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

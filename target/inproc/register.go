@@ -47,6 +47,9 @@ type Settings struct {
 	WrapStore func(st store.Store, cfg target.Config) (store.Store, error)
 }
 
+// MaxTimeout bounds --timeout: a deadline longer than any run is none.
+const MaxTimeout = time.Hour
+
 // AddFlags registers --store with every store backend's flags, --timeout
 // and --async-snapshots.
 func (s *Settings) AddFlags(fs *pflag.FlagSet) {
@@ -61,8 +64,8 @@ func (s *Settings) Stores() *store.Selection { return s.stores }
 
 // Check validates the store selection and the service's flags.
 func (s *Settings) Check() error {
-	if s.timeout < 0 {
-		return fmt.Errorf("--timeout %s: must not be negative (0: no deadline)", s.timeout)
+	if s.timeout < 0 || s.timeout > MaxTimeout {
+		return fmt.Errorf("--timeout %s: must be in [0s, %s] (0: no deadline)", s.timeout, MaxTimeout)
 	}
 	return s.stores.Check()
 }

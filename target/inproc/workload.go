@@ -38,7 +38,8 @@ func CheckWorkload(spec *workload.Spec) error {
 		problems["service.snapshot"] = err.Error()
 	}
 	if !catalog.Known(spec.Service.Codec) {
-		problems["service.codec"] = fmt.Sprintf("want one of %s, got %q", strings.Join(catalog.IDs(), ", "), spec.Service.Codec)
+		problems["service.codec"] = fmt.Sprintf("want one of %s, each also as CODEC+%s (for example json+zstd), got %q",
+			strings.Join(catalog.IDs(), ", "), strings.Join(catalog.Compressors(), "|"), spec.Service.Codec)
 	}
 	return spec.Errors(problems)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/refimpl/store"
 )
 
@@ -32,8 +33,23 @@ func (s *settings) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.sync, "pebble-sync", true, "pebble: fsync every write")
 }
 
+// Check refuses a --data-dir that esbench did not create before any work
+// starts: pebble deletes files in its directory whose names look like its
+// own, so a directory holding anything but esbench's marker and data would
+// lose files.
+func (s *settings) Check() error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := owned.Check(s.dir, owned.KindPebble); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	return nil
+}
+
 // Open opens the store in --data-dir (opts.Instance a subdirectory of it),
-// or in a temporary directory that Close removes.
+// or in a temporary directory that Close removes. --data-dir and each
+// instance's subdirectory are marked as esbench's when created.
 func (s *settings) Open(_ context.Context, opts store.OpenOptions) (store.Store, error) {
 	dir, temp := s.dir, false
 	if dir == "" {
@@ -42,8 +58,16 @@ func (s *settings) Open(_ context.Context, opts store.OpenOptions) (store.Store,
 			return nil, fmt.Errorf("--data-dir: creating a temporary directory: %w", err)
 		}
 		dir, temp = d, true
-	} else if opts.Instance != "" {
-		dir = filepath.Join(dir, opts.SafeInstance())
+	} else {
+		if err := owned.Claim(dir, owned.KindPebble); err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+		if opts.Instance != "" {
+			dir = filepath.Join(dir, opts.SafeInstance())
+			if err := owned.Claim(dir, owned.KindPebble); err != nil {
+				return nil, fmt.Errorf("--data-dir: %w", err)
+			}
+		}
 	}
 	po := DefaultOptions(dir)
 	po.Sync = s.sync

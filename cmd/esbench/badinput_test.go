@@ -1,0 +1,585 @@
+package main
+
+// The bad-input table: every command and every flag of esbench, given
+// wrong input, must fail fast with a non-zero exit and a message naming the
+// flag, file or field AND the allowed range or values, and must change
+// nothing outside esbench's own directories.
+//
+// EVERY NEW FLAG OR COMMAND MUST ADD CASES HERE (a new flag without a case
+// is a review failure; see docs/contributing.md). Add a badCase to the
+// table of its command in badInputCases: the arguments (use {sb} for the
+// sandbox directory, {fx} for the shared fixtures), any files or
+// directories it needs, the exit code and the substrings the message must
+// contain.
+//
+// Each case runs the real binary (built once in TestMain) as a subprocess
+// in a fresh sandbox directory (its working directory, HOME and TMPDIR),
+// so exit codes, signals and files are real. The sandbox and the fixtures
+// are hashed before and after: a case may not change them unless it says
+// which new directory it may create (mayCreate).
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esbench/esbench/internal/owned"
+)
+
+// esbenchBin is the binary built by TestMain for subprocess tests.
+var esbenchBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "esbench-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	esbenchBin = filepath.Join(dir, "esbench")
+	if runtime.GOOS == "windows" {
+		esbenchBin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", esbenchBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building esbench for the subprocess tests:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// badCase is one bad input.
+type badCase struct {
+	name string
+	args []string
+	// files are created in the sandbox before the run (path relative to
+	// the sandbox: content); dirs are created empty.
+	files map[string]string
+	dirs  []string
+	stdin string
+	env   []string
+	// code is the expected exit code (default 1).
+	code int
+	// want are substrings of stderr: the flag, file or field, and the
+	// allowed range or values.
+	want []string
+	// within bounds the wall time (default 10s; bad input is refused
+	// before any work, so most cases take milliseconds).
+	within time.Duration
+}
+
+// tinyYAML is a valid mixed workload small enough for fixtures.
+const tinyYAML = `name: tiny
+experiment: mixed
+population:
+  customers: 60
+  history: {distribution: fixed, min: 3, max: 3, span: 24h}
+arrival: {mode: open, process: constant, rate: 200, workers: 2}
+warmup: 100ms
+duration: 400ms
+preload: {enabled: true, workers: 2}
+service: {snapshot: "every:10", codec: json}
+`
+
+// Files named like pebble's and like esbench's results, for foreign
+// directories.
+var (
+	pebbleLike = map[string]string{
+		"000001.log": "user data", "MANIFEST-000001": "user manifest", "OPTIONS-000003": "user options",
+		"CURRENT": "MANIFEST-000001\n", "LOCK": "", "000002.sst": "user table",
+	}
+	resultsLike = map[string]string{
+		"result.json": `{"note": "a user's file"}`, "report.html": "<html>mine</html>",
+		"codecs.json": "{}", "summary.md": "# mine\n", "tiny.corrected.hlog": "mine\n",
+	}
+)
+
+// under returns files placed under dir.
+func under(dir string, files ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range files {
+		for k, v := range f {
+			out[filepath.Join(dir, k)] = v
+		}
+	}
+	return out
+}
+
+// fixtures are results made once by real runs: a mixed run and shards
+// 0/3 and 1/3 of one workload.
+type fixtures struct {
+	dir              string // {fx}
+	run              string // a result directory
+	shard0, shard1   string // shards 0/3 and 1/3
+	workload, closed string
+}
+
+var (
+	fxOnce sync.Once
+	fx     fixtures
+	fxErr  error
+)
+
+func loadFixtures(t *testing.T) fixtures {
+	t.Helper()
+	fxOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "esbench-fixtures-")
+		if err != nil {
+			fxErr = err
+			return
+		}
+		fx.dir = dir
+		fx.workload = filepath.Join(dir, "tiny.yaml")
+		if fxErr = os.WriteFile(fx.workload, []byte(tinyYAML), 0o644); fxErr != nil {
+			return
+		}
+		mk := func(out string, extra ...string) string {
+			if fxErr != nil {
+				return ""
+			}
+			args := append([]string{"run", fx.workload, "--store", "memory", "--progress", "none", "--out", filepath.Join(dir, out)}, extra...)
+			cmd := exec.Command(esbenchBin, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				fxErr = fmt.Errorf("fixture run %v: %v\n%s", args, err, stderr.String())
+				return ""
+			}
+			entries, err := os.ReadDir(filepath.Join(dir, out))
+			if err != nil || len(entries) != 1 {
+				fxErr = fmt.Errorf("fixture %s: %v %v", out, entries, err)
+				return ""
+			}
+			return filepath.Join(dir, out, entries[0].Name())
+		}
+		fx.run = mk("run")
+		fx.shard0 = mk("s0", "--shard", "0/3")
+		fx.shard1 = mk("s1", "--shard", "1/3")
+	})
+	if fxErr != nil {
+		t.Fatal(fxErr)
+	}
+	return fx
+}
+
+// hashTree hashes every file's path, mode and content, and every
+// directory's path under root.
+func hashTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			out[rel+"/"] = "dir"
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		out[rel] = info.Mode().String() + " " + hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// diffTrees lists what changed between two hashTree results.
+func diffTrees(before, after map[string]string) []string {
+	var d []string
+	for k, v := range before {
+		if w, ok := after[k]; !ok {
+			d = append(d, "removed "+k)
+		} else if v != w {
+			d = append(d, "changed "+k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			d = append(d, "added "+k)
+		}
+	}
+	sort.Strings(d)
+	return d
+}
+
+// runResult is one finished subprocess.
+type runResult struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+	signaled       bool
+}
+
+// startEsbench starts the binary in dir with args; env adds to a clean
+// environment whose HOME and TMPDIR are inside the sandbox.
+func startEsbench(ctx context.Context, sb string, args, env []string, stdin string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.CommandContext(ctx, esbenchBin, args...)
+	cmd.Dir = filepath.Join(sb, "work")
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + filepath.Join(sb, "home"),
+		"TMPDIR=" + filepath.Join(sb, "tmp"),
+	}, env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+func finish(cmd *exec.Cmd, start time.Time, stdout, stderr *bytes.Buffer, err error) runResult {
+	r := runResult{elapsed: time.Since(start), stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+		if r.code == -1 {
+			r.signaled = true
+		}
+	default:
+		r.code = -2
+		r.stderr += "\n(start: " + err.Error() + ")"
+	}
+	return r
+}
+
+// newSandbox makes the sandbox: work/ (the working directory), home/,
+// tmp/, plus the case's files and directories.
+func newSandbox(t *testing.T, files map[string]string, dirs []string) string {
+	t.Helper()
+	sb := t.TempDir()
+	for _, d := range append([]string{"work", "home", "tmp"}, dirs...) {
+		if err := os.MkdirAll(filepath.Join(sb, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, content := range files {
+		full := filepath.Join(sb, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sb
+}
+
+func expand(args []string, sb string, f fixtures) []string {
+	out := make([]string, len(args))
+	r := strings.NewReplacer("{sb}", sb, "{fx}", f.dir, "{run}", f.run, "{shard0}", f.shard0, "{shard1}", f.shard1,
+		"{tiny}", f.workload)
+	for i, a := range args {
+		out[i] = r.Replace(a)
+	}
+	return out
+}
+
+func TestBadInput(t *testing.T) {
+	f := loadFixtures(t)
+	cases := badInputCases()
+	seen := map[string]bool{}
+	for _, tc := range cases {
+		if seen[tc.name] {
+			t.Fatalf("two cases named %q", tc.name)
+		}
+		seen[tc.name] = true
+	}
+	t.Logf("%d bad-input cases", len(cases))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{}
+			for p, content := range tc.files {
+				if src, ok := strings.CutPrefix(content, "{{copy:run/"); ok {
+					data, err := os.ReadFile(filepath.Join(f.run, strings.TrimSuffix(src, "}}")))
+					if err != nil {
+						t.Fatal(err)
+					}
+					content = string(data)
+				}
+				files[p] = content
+			}
+			sb := newSandbox(t, files, tc.dirs)
+			before, fxBefore := hashTree(t, sb), hashTree(t, f.dir)
+			within := tc.within
+			if within == 0 {
+				within = 10 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), within+5*time.Second)
+			defer cancel()
+			args := expand(tc.args, sb, f)
+			cmd, stdout, stderr := startEsbench(ctx, sb, args, tc.env, tc.stdin)
+			start := time.Now()
+			r := finish(cmd, start, stdout, stderr, cmd.Run())
+			want := tc.code
+			if want == 0 {
+				want = 1
+			}
+			if r.code != want {
+				t.Errorf("esbench %s: exit code %d, want %d\nstderr: %s\nstdout: %s", strings.Join(args, " "), r.code, want, r.stderr, r.stdout)
+			}
+			if r.elapsed > within {
+				t.Errorf("took %v, want at most %v", r.elapsed, within)
+			}
+			msg := strings.ReplaceAll(r.stderr, sb, "{sb}")
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, msg)
+				}
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("panicked:\n%s", r.stderr)
+			}
+			if d := diffTrees(before, hashTree(t, sb)); len(d) > 0 {
+				t.Errorf("the sandbox changed:\n%s", strings.Join(d, "\n"))
+			}
+			if d := diffTrees(fxBefore, hashTree(t, f.dir)); len(d) > 0 {
+				t.Errorf("the fixtures changed:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	}
+}
+
+// badInputCases is the table, by command.
+func badInputCases() []badCase {
+	var all []badCase
+	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(),
+		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases()} {
+		all = append(all, part...)
+	}
+	return all
+}
+
+func rootCases() []badCase {
+	return []badCase{
+		{name: "root/unknown command", args: []string{"bogus"}, want: []string{`unknown command "bogus"`}},
+		{name: "root/typo suggests", args: []string{"verison"}, want: []string{`unknown command "verison"`, "version"}},
+		{name: "root/typo suggests run", args: []string{"rnu"}, want: []string{"Did you mean", "run"}},
+		{name: "root/unknown flag", args: []string{"--no-such-flag"}, want: []string{"unknown flag: --no-such-flag"}},
+		{name: "version/extra argument", args: []string{"version", "extra"}, want: []string{`unknown command "extra"`, "esbench version"}},
+		{name: "version/unknown flag", args: []string{"version", "--json"}, want: []string{"unknown flag: --json"}},
+	}
+}
+
+func schemaCases() []badCase {
+	return []badCase{
+		{name: "schema/no subcommand", args: []string{"schema"}, want: []string{`"esbench schema" needs a subcommand`, "apply, print"}},
+		{name: "schema/typo aply", args: []string{"schema", "aply"}, want: []string{`unknown command "aply"`, "did you mean apply?"}},
+		{name: "schema/typo prnt", args: []string{"schema", "prnt"}, want: []string{`unknown command "prnt"`, "did you mean print?"}},
+		{name: "schema/unknown subcommand", args: []string{"schema", "drop"}, want: []string{`unknown command "drop"`, "apply, print"}},
+		{name: "schema/print extra argument", args: []string{"schema", "print", "x"}, want: []string{`unknown command "x"`}},
+		{name: "schema/timeout zero", args: []string{"schema", "print", "--cassandra-timeout", "0s"}, want: []string{"--cassandra-timeout 0s", "positive"}},
+		{name: "schema/connect timeout negative", args: []string{"schema", "print", "--cassandra-connect-timeout", "-1s"}, want: []string{"--cassandra-connect-timeout -1s", "positive"}},
+		{name: "schema/page size zero", args: []string{"schema", "print", "--cassandra-page-size", "0"}, want: []string{"--cassandra-page-size 0", "positive"}},
+		{name: "schema/retries negative", args: []string{"schema", "print", "--cassandra-retries", "-1"}, want: []string{"--cassandra-retries -1", "negative"}},
+		{name: "schema/replication dcs malformed", args: []string{"schema", "print", "--cassandra-replication-dcs", "dc1"}, want: []string{"--cassandra-replication-dcs", "dc=factor"}},
+		{name: "schema/serial write consistency", args: []string{"schema", "print", "--cassandra-write-consistency", "SERIAL"}, want: []string{"SERIAL"}},
+		{name: "schema/port not a number", args: []string{"schema", "print", "--cassandra-port", "x"}, want: []string{"--cassandra-port", "invalid argument"}},
+	}
+}
+
+func runFlagCases() []badCase {
+	r := func(args ...string) []string { return append([]string{"run", "--store", "memory"}, args...) }
+	return []badCase{
+		{name: "run/preset typo", args: r("defualt"), want: []string{`workload "defualt"`, "presets: default, replay, sweep", "did you mean default?"}},
+		{name: "run/no such file", args: r("nosuch.yaml"), want: []string{`workload "nosuch.yaml"`, "no such file"}},
+		{name: "run/two workloads", args: r("default", "sweep"), want: []string{"accepts at most 1 arg"}},
+		{name: "run/rate 1e12", args: r("--rate", "1e12", "--duration", "2s"), want: []string{"--rate 1e+12", "(0, 1000000]"}},
+		{name: "run/rate 1e9", args: r("--rate", "1e9"), want: []string{"--rate", "(0, 1000000]"}},
+		{name: "run/rate zero", args: r("--rate", "0"), want: []string{"--rate 0", "(0, 1000000]"}},
+		{name: "run/rate negative", args: r("--rate", "-5"), want: []string{"--rate -5", "(0, 1000000]"}},
+		{name: "run/rate NaN", args: r("--rate", "NaN"), want: []string{"--rate NaN", "(0, 1000000]"}},
+		{name: "run/rate Inf", args: r("--rate", "Inf"), want: []string{"--rate +Inf", "(0, 1000000]"}},
+		{name: "run/rate not a number", args: r("--rate", "fast"), want: []string{`invalid argument "fast"`, "--rate"}},
+		{name: "run/rate with closed mode", args: r("--rate", "100", "--mode", "closed"), want: []string{"--rate", "open-loop arrival only", "closed"}},
+		{name: "run/mode unknown", args: r("--mode", "sideways"), want: []string{`--mode "sideways"`, "open, closed"}},
+		{name: "run/mode typo", args: r("--mode", "opn"), want: []string{`--mode "opn"`, "did you mean open?"}},
+		{name: "run/timeout negative", args: r("--timeout", "-1s"), want: []string{"--timeout -1s", "[0s, 1h0m0s]", "0: no deadline"}},
+		{name: "run/timeout too long", args: r("--timeout", "2h"), want: []string{"--timeout 2h0m0s", "[0s, 1h0m0s]"}},
+		{name: "run/timeout not a duration", args: r("--timeout", "5"), want: []string{"--timeout", "missing unit"}},
+		{name: "run/late negative", args: r("--late", "-1s"), want: []string{"--late -1s", "[1µs, 1h0m0s]"}},
+		{name: "run/late zero", args: r("--late", "0s"), want: []string{"--late 0s", "[1µs, 1h0m0s]"}},
+		{name: "run/interval zero", args: r("--interval", "0s"), want: []string{"--interval 0s", "[1ms, 1h0m0s]"}},
+		{name: "run/interval negative", args: r("--interval", "-1s"), want: []string{"--interval -1s", "[1ms, 1h0m0s]"}},
+		{name: "run/interval too long", args: r("--interval", "2h"), want: []string{"--interval 2h0m0s", "[1ms, 1h0m0s]"}},
+		{name: "run/warmup huge", args: r("--warmup", "100000h"), want: []string{"--warmup 100000h0m0s", "[0s, 24h0m0s]"}},
+		{name: "run/warmup negative", args: r("--warmup", "-1s"), want: []string{"--warmup -1s", "[0s, 24h0m0s]"}},
+		{name: "run/duration negative", args: r("--duration", "-1s"), want: []string{"--duration -1s", "[0s, 720h0m0s]"}},
+		{name: "run/duration huge", args: r("--duration", "100000h"), want: []string{"--duration 100000h0m0s", "[0s, 720h0m0s]"}},
+		{name: "run/duration zero without operations", args: r("--duration", "0s"), want: []string{"--duration (field duration", "duration > 0 or operations > 0"}},
+		{name: "run/workers zero", args: r("--workers", "0"), want: []string{"--workers 0", "[1, 100000]"}},
+		{name: "run/workers negative", args: r("--workers", "-3"), want: []string{"--workers -3", "[1, 100000]"}},
+		{name: "run/workers too many", args: r("--workers", "1000000"), want: []string{"--workers 1000000", "[1, 100000]"}},
+		{name: "run/workers above customers", args: r("--customers", "10"), want: []string{"arrival.workers", "16 workers need at least as many customers", "--customers"}},
+		{name: "run/customers zero", args: r("--customers", "0"), want: []string{"--customers 0", "[1, 100000000]"}},
+		{name: "run/customers too many", args: r("--customers", "1000000000"), want: []string{"--customers 1000000000", "[1, 100000000]"}},
+		{name: "run/customers negative", args: r("--customers", "-1"), want: []string{"--customers", "invalid argument"}},
+		{name: "run/operations zero", args: r("--operations", "0"), want: []string{"--operations 0", "[1, 1000000000000]"}},
+		{name: "run/shard index too large", args: r("--shard", "3/2"), want: []string{`--shard "3/2"`, "[0, 2)"}},
+		{name: "run/shard malformed", args: r("--shard", "x"), want: []string{`--shard "x"`, "i/n"}},
+		{name: "run/shard count zero", args: r("--shard", "0/0"), want: []string{`--shard "0/0"`, "≥ 1"}},
+		{name: "run/codec unknown", args: r("--codec", "xml"), want: []string{`--codec "xml"`, "json, gob", "CODEC+zstd|s2|lz4"}},
+		{name: "run/codec typo", args: r("--codec", "jsn"), want: []string{`--codec "jsn"`, "did you mean json?"}},
+		{name: "run/codec bad compressor", args: r("--codec", "json+brotli"), want: []string{`--codec "json+brotli"`, "CODEC+zstd|s2|lz4"}},
+		{name: "run/snapshot policy", args: r("--snapshot", "sometimes"), want: []string{"--snapshot (field service.snapshot", "sometimes"}},
+		{name: "run/progress unknown", args: r("--progress", "fancy"), want: []string{`--progress "fancy"`, "auto, bars, lines, none"}},
+		{name: "run/progress-every zero", args: r("--progress-every", "0s"), want: []string{"--progress-every 0s", "[10ms, 1h0m0s]"}},
+		{name: "run/progress-every without lines", args: r("--progress", "none", "--progress-every", "1s"), want: []string{"--progress-every 1s", "does not apply with --progress none"}},
+		{name: "run/sweep with rate", args: r("sweep", "--rate", "5"), want: []string{"--rate 5", "does not apply to the sweep experiment"}},
+		{name: "run/replay with mode", args: r("replay", "--mode", "open"), want: []string{"--mode open", "does not apply to the replay experiment"}},
+		{name: "run/sweep with warmup", args: r("sweep", "--warmup", "1s"), want: []string{"--warmup 1s", "does not apply"}},
+		{name: "run/sweep with snapshot", args: r("sweep", "--snapshot", "none"), want: []string{"--snapshot none", "does not apply"}},
+		{name: "run/unknown flag", args: r("--rps", "5"), want: []string{"unknown flag: --rps"}},
+	}
+}
+
+func runWorkloadCases() []badCase {
+	w := func(content string) map[string]string { return map[string]string{"w.yaml": content} }
+	r := []string{"run", "{sb}/w.yaml", "--store", "memory"}
+	return []badCase{
+		{name: "workload/empty file", args: r, files: w(""), want: []string{"{sb}/w.yaml", "empty", "default, replay, sweep"}},
+		{name: "workload/comment-only file", args: r, files: w("# nothing here\n\n# at all\n"), want: []string{"{sb}/w.yaml", "empty"}},
+		{name: "workload/unknown field", args: r, files: w("name: x\nrte: 5\n"), want: []string{"{sb}/w.yaml:2", "field rte", "unknown field", "arrival"}},
+		{name: "workload/rate too high", args: r, files: w("arrival:\n  rate: 2000000\n"), want: []string{"{sb}/w.yaml:2", "arrival.rate", "[0, 1000000]"}},
+		{name: "workload/warmup huge", args: r, files: w("warmup: 100000h\n"), want: []string{"{sb}/w.yaml:1", "field warmup", "[0s, 24h0m0s]"}},
+		{name: "workload/duration huge", args: r, files: w("duration: 1000000h\n"), want: []string{"{sb}/w.yaml:1", "field duration", "[0s, 720h0m0s]"}},
+		{name: "workload/closed with rate", args: r, files: w("arrival:\n  mode: closed\n  rate: 50\n"), want: []string{"{sb}/w.yaml:3", "arrival.rate", "open-loop arrival only"}},
+		{name: "workload/two documents", args: r, files: w("name: a\n---\nname: b\n"), want: []string{"{sb}/w.yaml:3", "one YAML document"}},
+		{name: "workload/invalid yaml", args: r, files: w("name: [unclosed\n"), want: []string{"{sb}/w.yaml", "invalid YAML"}},
+		{name: "workload/fractional customers", args: r, files: w("population:\n  customers: 1.5\n"), want: []string{"{sb}/w.yaml:2", "population.customers", "integer"}},
+		{name: "workload/negative customers", args: r, files: w("population:\n  customers: -3\n"), want: []string{"{sb}/w.yaml:2", "population.customers", "≥ 0"}},
+		{name: "workload/unknown codec", args: r, files: w("service:\n  codec: xml\n"), want: []string{"{sb}/w.yaml:2", "service.codec", "json+zstd"}},
+		{name: "workload/bad flag names the flag", args: append(r, "--workers", "7000"), files: w("population:\n  customers: 100\n"), want: []string{"arrival.workers", "--workers"}},
+		{name: "workload/directory", args: []string{"run", "{sb}/wdir", "--store", "memory"}, dirs: []string{"wdir"}, want: []string{"{sb}/wdir"}},
+	}
+}
+
+func runStoreCases() []badCase {
+	return []badCase{
+		{name: "store/unknown", args: []string{"run", "--store", "mysql"}, want: []string{`--store "mysql"`, "cassandra, memory, pebble"}},
+		{name: "store/typo", args: []string{"run", "--store", "memry"}, want: []string{`--store "memry"`, "did you mean memory?"}},
+		{name: "store/data-dir with memory", args: []string{"run", "--store", "memory", "--data-dir", "{sb}/d"}, want: []string{"--data-dir applies to --store pebble, not to --store memory"}},
+		{name: "store/data-dir with cassandra", args: []string{"run", "--store", "cassandra", "--data-dir", "{sb}/d"}, want: []string{"--data-dir applies to --store pebble, not to --store cassandra"}},
+		{name: "store/pebble-sync with memory", args: []string{"run", "--store", "memory", "--pebble-sync=false"}, want: []string{"--pebble-sync applies to --store pebble, not to --store memory"}},
+		{name: "store/data-dir foreign pebble-like files", args: []string{"run", "--data-dir", "{sb}/d"}, files: under("d", pebbleLike),
+			want: []string{"--data-dir", "{sb}/d", "not empty", owned.MarkerFile, "new or empty directory"}},
+		{name: "store/data-dir foreign hot tier", args: []string{"run", "--data-dir", "{sb}/d"}, files: under("d/hot", pebbleLike),
+			want: []string{"--data-dir", "not empty", owned.MarkerFile}},
+		{name: "store/data-dir foreign results", args: []string{"run", "--data-dir", "{sb}/d"}, files: under("d", resultsLike),
+			want: []string{"--data-dir", "not empty", "result.json"}},
+		{name: "store/data-dir is a file", args: []string{"run", "--data-dir", "{sb}/f"}, files: map[string]string{"f": "x"}, want: []string{"--data-dir", "is a file"}},
+		{name: "store/data-dir is a results directory", args: []string{"run", "--data-dir", "{run}"}, want: []string{"--data-dir", "esbench's results directory, not a pebble-data directory"}},
+		{name: "store/data-dir foreign with sweep", args: []string{"run", "sweep", "--data-dir", "{sb}/d"}, files: under("d", pebbleLike), want: []string{"--data-dir", "not empty"}},
+		{name: "store/cassandra timeout zero", args: []string{"run", "--store", "cassandra", "--cassandra-timeout", "0s"}, want: []string{"--cassandra-timeout 0s", "positive"}},
+		{name: "store/cassandra unreachable leaves no directory", args: []string{"run", "--store", "cassandra", "--cassandra-hosts", "127.0.0.1:1", "--cassandra-connect-timeout", "300ms", "--out", "{sb}/results"},
+			want: []string{"127.0.0.1:1"}, within: 15 * time.Second},
+	}
+}
+
+func codecsCases() []badCase {
+	c := func(args ...string) []string { return append([]string{"codecs", "--out", ""}, args...) }
+	return []badCase{
+		{name: "codecs/empty codecs", args: c("--codecs", ""), want: []string{"--codecs", "names no codec", "json, gob", "CODEC+zstd|s2|lz4"}},
+		{name: "codecs/unknown codec", args: c("--codecs", "xml"), want: []string{`--codecs "xml"`, "json+zstd"}},
+		{name: "codecs/codec typo", args: c("--codecs", "json,protbuf"), want: []string{`--codecs "protbuf"`, "did you mean"}},
+		{name: "codecs/empty compressors", args: c("--compressors", ""), want: []string{"--compressors", "none, zstd, s2, lz4"}},
+		{name: "codecs/unknown compressor", args: c("--compressors", "brotli"), want: []string{`--compressors "brotli"`, "none, zstd, s2, lz4"}},
+		{name: "codecs/budget zero", args: c("--budget", "0s"), want: []string{"--budget 0s", "[1µs, 1m0s]"}},
+		{name: "codecs/budget too long", args: c("--budget", "2m"), want: []string{"--budget 2m0s", "[1µs, 1m0s]"}},
+		{name: "codecs/batch zero", args: c("--batch", "0"), want: []string{"--batch 0", "[1, 100000]"}},
+		{name: "codecs/customers zero", args: c("--customers", "0"), want: []string{"--customers 0", "[1, 100000]"}},
+		{name: "codecs/customers huge", args: c("--customers", "10000000"), want: []string{"--customers 10000000", "[1, 100000]"}},
+		{name: "codecs/histories zero", args: c("--histories", "0"), want: []string{"--histories 0", "[1, 100000]"}},
+		{name: "codecs/histories empty", args: c("--histories", ""), want: []string{"--histories", "invalid argument"}},
+		{name: "codecs/extra argument", args: []string{"codecs", "json"}, want: []string{`unknown command "json"`, "esbench codecs"}},
+		{name: "codecs/out foreign results", args: []string{"codecs", "--out", "{sb}/o"}, files: under("o", resultsLike),
+			want: []string{"--out", "{sb}/o", "not empty", owned.MarkerFile}},
+		{name: "codecs/out foreign pebble files", args: []string{"codecs", "--out", "{sb}/o"}, files: under("o", pebbleLike), want: []string{"--out", "not empty"}},
+		{name: "codecs/out is a file", args: []string{"codecs", "--out", "{sb}/f"}, files: map[string]string{"f": "x"}, want: []string{"--out", "is a file"}},
+		{name: "codecs/out is a run directory", args: []string{"codecs", "--out", "{run}"}, want: []string{"--out", "esbench's results directory, not a codecs-results directory"}},
+	}
+}
+
+func reportCases() []badCase {
+	return []badCase{
+		{name: "report/no argument", args: []string{"report"}, want: []string{"accepts 1 arg(s), received 0"}},
+		{name: "report/two arguments", args: []string{"report", "a", "b"}, want: []string{"accepts 1 arg(s), received 2"}},
+		{name: "report/missing directory", args: []string{"report", "{sb}/nope"}, want: []string{"{sb}/nope", "no such file"}},
+		{name: "report/a file", args: []string{"report", "{sb}/f"}, files: map[string]string{"f": "x"}, want: []string{"{sb}/f is not a directory"}},
+		{name: "report/empty directory", args: []string{"report", "{sb}/e"}, dirs: []string{"e"}, want: []string{"{sb}/e/result.json: no such file", "not an esbench result directory"}},
+		{name: "report/foreign results", args: []string{"report", "{sb}/o"}, files: under("o", resultsLike), want: []string{"{sb}/o"}},
+		{name: "report/foreign copy of a valid result", args: []string{"report", "{sb}/o"}, files: map[string]string{"o/result.json": "{{copy:run/result.json}}"},
+			want: []string{"{sb}/o", "not a result directory esbench created", owned.MarkerFile}},
+	}
+}
+
+func compareCases() []badCase {
+	return []badCase{
+		{name: "compare/one argument", args: []string{"compare", "{run}"}, want: []string{"accepts 2 arg(s), received 1"}},
+		{name: "compare/missing new", args: []string{"compare", "{run}", "{sb}/nope"}, want: []string{"new:", "{sb}/nope"}},
+		{name: "compare/missing base", args: []string{"compare", "{sb}/nope", "{run}"}, want: []string{"base:", "{sb}/nope"}},
+		{name: "compare/threshold garbage", args: []string{"compare", "{run}", "{run}", "--threshold", "fast please"}, want: []string{`"fast please"`, "METRIC < VALUE"}},
+		{name: "compare/relative without percent", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.p99 regression < 10"}, want: []string{"acquire.p99 regression < 10", "percentage"}},
+		{name: "compare/unknown metric", args: []string{"compare", "{run}", "{run}", "--threshold", "nosuch.p99 < 5ms"}, want: []string{"nosuch.p99"}},
+		{name: "compare/workload typo", args: []string{"compare", "{run}", "{run}", "--workload", "defualt"}, want: []string{"did you mean default?"}},
+		{name: "compare/result is not json", args: []string{"compare", "{sb}/r.json", "{run}"}, files: map[string]string{"r.json": "{not json"}, want: []string{"base:", "{sb}/r.json"}},
+	}
+}
+
+func mergeCases() []badCase {
+	return []badCase{
+		{name: "merge/no arguments", args: []string{"merge"}, want: []string{"requires at least 2 arg(s)"}},
+		{name: "merge/one shard", args: []string{"merge", "{shard0}"}, want: []string{"requires at least 2 arg(s), only received 1"}},
+		{name: "merge/same shard twice", args: []string{"merge", "{shard0}", "{shard0}", "--out", "{sb}/m"}, want: []string{"shard 0/3 given twice"}},
+		{name: "merge/2 of 3 shards", args: []string{"merge", "{shard0}", "{shard1}", "--out", "{sb}/m"}, want: []string{"only 2 of 3 shards given (missing 2/3)", "--allow-partial"}},
+		{name: "merge/missing directory", args: []string{"merge", "{shard0}", "{sb}/nope", "--out", "{sb}/m"}, want: []string{"{sb}/nope"}},
+		{name: "merge/foreign result", args: []string{"merge", "{shard0}", "{sb}/o", "--out", "{sb}/m"}, files: under("o", resultsLike), want: []string{"{sb}/o"}},
+	}
+}
+
+func planCases() []badCase {
+	p := func(args ...string) []string {
+		return append([]string{"plan", "{run}", "--customers", "1000000", "--total-ops", "1000"}, args...)
+	}
+	return []badCase{
+		{name: "plan/no argument", args: []string{"plan"}, want: []string{"accepts 1 arg(s), received 0"}},
+		{name: "plan/missing result", args: []string{"plan", "{sb}/nope"}, want: []string{"{sb}/nope"}},
+		{name: "plan/fractional customers", args: p("--customers", "1.5"), want: []string{"--customers 1.5", "whole number", "[1, 10000000000]"}},
+		{name: "plan/fractional replication", args: p("--replication", "2.5"), want: []string{"--replication 2.5", "whole number", "[1, 100]"}},
+		{name: "plan/fractional snapshot interval", args: p("--snapshot-interval", "10.5"), want: []string{"--snapshot-interval 10.5", "whole number"}},
+		{name: "plan/huge rate", args: p("--total-ops", "1e300"), want: []string{"--total-ops 1e+300", "(0, 1000000000]"}},
+		{name: "plan/infinite customers", args: p("--customers", "Inf"), want: []string{"--customers +Inf", "[1, 10000000000]"}},
+		{name: "plan/active share above 1", args: p("--active-share", "2"), want: []string{"--active-share 2", "(0, 1]"}},
+		{name: "plan/headroom 1", args: p("--headroom", "1"), want: []string{"--headroom 1", "[0, 0.99]"}},
+		{name: "plan/negative retention", args: p("--retention-days", "-1"), want: []string{"--retention-days -1", "(0, 36500]"}},
+		{name: "plan/replication zero", args: p("--replication", "0"), want: []string{"--replication 0", "[1, 100]"}},
+		{name: "plan/negative bytes per event", args: p("--bytes-per-event", "-5"), want: []string{"--bytes-per-event -5", "(0, 100000000]"}},
+	}
+}
