@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/reports"
 )
 
@@ -135,6 +136,12 @@ func TestAuditBadInput(t *testing.T) {
 	nodata := filepath.Join(tmp, "nodata")
 	gone := mk("gone", header("pebble", "pebble "+nodata))
 	cass := mk("cass", header("cassandra", "cassandra keyspace ks1, conditional mode"))
+	// Another pebble directory of esbench's (a foreign one is refused
+	// before the ledger is read).
+	other := filepath.Join(tmp, "other")
+	if err := owned.Claim(other, owned.KindPebble); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -147,7 +154,7 @@ func TestAuditBadInput(t *testing.T) {
 		{"not a ledger", []string{"audit", junk}, "mixed.ledger: ledger: malformed file: line 1: no header"},
 		{"temporary pebble", []string{"audit", gone}, "--store pebble: pebble (temporary directory) does not outlive a run"},
 		{"data directory gone", []string{"audit", gone, "--data-dir", nodata}, "--data-dir " + nodata + ": the run's pebble directory is gone"},
-		{"another data directory", []string{"audit", gone, "--data-dir", tmp}, "the flags select pebble " + tmp + ", but " + filepath.Join(gone, "mixed.ledger") + " was written against pebble " + nodata},
+		{"another data directory", []string{"audit", gone, "--data-dir", other}, "the flags select pebble " + other + ", but " + filepath.Join(gone, "mixed.ledger") + " was written against pebble " + nodata},
 		{"store differs from the ledger", []string{"audit", cass}, "--store pebble: " + filepath.Join(cass, "mixed.ledger") + " was written against the cassandra store"},
 		{"keyspace differs from the ledger", []string{"audit", cass, "--store", "cassandra", "--cassandra-keyspace", "ks2"}, "the flags select cassandra keyspace ks2, conditional mode, but"},
 		{"mode differs from the ledger", []string{"audit", cass, "--store", "cassandra", "--cassandra-keyspace", "ks1", "--cassandra-mode", "unconditional"}, "cassandra keyspace ks1, unconditional mode, but"},
