@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -317,12 +318,31 @@ func runBlock(t *testing.T, root, bin string, top []string, b block) {
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = scratch
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// The block runs in a process group of its own, killed whole on timeout
+	// and when the block ends, so a server it started in the background
+	// cannot outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Output goes to a file, not a pipe, so Wait returns when bash exits even
+	// if a background child still holds its output open.
+	logf, err := os.Create(filepath.Join(t.TempDir(), "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
 	start := time.Now()
-	err = cmd.Run()
+	err = cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // leftovers; the group may be gone
+	}
 	elapsed := time.Since(start).Round(time.Millisecond)
+	outData, rerr := os.ReadFile(logf.Name())
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	out := bytes.NewBuffer(outData)
 	if err == nil {
 		t.Logf("%s: ok in %s", b, elapsed)
 		return
