@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
@@ -310,4 +311,40 @@ func (b *Bulk) Flush(ctx context.Context) (BulkFlush, error) {
 	clear(b.snaps)
 	b.snaps = b.snaps[:0]
 	return fl, nil
+}
+
+// Take hands over everything the Bulk decided, for a store.BulkLoader: one
+// append request per stream from version 1 and the snapshots Update would
+// have left after its trims (the newest KeepSnapshots of each stream). It is
+// for a Bulk that never flushed; afterwards the Bulk holds nothing pending
+// and may not be flushed or taken again.
+func (b *Bulk) Take() ([]store.AppendRequest, []store.Snapshot, error) {
+	if b.broken != nil {
+		return nil, nil, b.broken
+	}
+	reqs := make([]store.AppendRequest, 0, len(b.dirty))
+	for _, s := range b.dirty {
+		if s.stored != 0 {
+			return nil, nil, fmt.Errorf("%w: bulk writer of %s flushed before Take", store.ErrInvalid, b.customer)
+		}
+		reqs = append(reqs, store.AppendRequest{Stream: s.id, Events: s.recs})
+		s.recs = nil
+	}
+	keep := b.r.opts.KeepSnapshots
+	seen := map[store.StreamID]int{}
+	var snaps []store.Snapshot
+	for i := len(b.snaps) - 1; i >= 0; i-- { // newest first
+		sn := b.snaps[i]
+		if seen[sn.Stream] >= keep {
+			continue
+		}
+		seen[sn.Stream]++
+		snaps = append(snaps, sn)
+	}
+	slices.Reverse(snaps)
+	// Update would have written every snapshot taken and trimmed the old.
+	b.r.c.snapshotsWritten.Add(int64(len(b.snaps)))
+	b.dirty, b.pending, b.snaps = nil, 0, nil
+	b.broken = fmt.Errorf("%w: bulk writer of %s already taken", store.ErrInvalid, b.customer)
+	return reqs, snaps, nil
 }

@@ -39,6 +39,7 @@ type Store struct {
 	closed bool
 	parts  map[string]*partition
 	names  interner
+	marks  []store.BulkMark // committed bulk batches
 }
 
 // partition holds the streams of one customer; its lock makes a

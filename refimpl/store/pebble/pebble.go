@@ -52,9 +52,12 @@ const (
 // Store is a Pebble-backed store.Store, safe for concurrent use.
 type Store struct {
 	opts Options
-	hot  *cpebble.DB
-	cold *cpebble.DB
-	wo   *cpebble.WriteOptions
+	// popts are the options hot was opened with; bulk loads write their
+	// tables with them.
+	popts *cpebble.Options
+	hot   *cpebble.DB
+	cold  *cpebble.DB
+	wo    *cpebble.WriteOptions
 
 	// closeMu is read-held by every call while it touches the databases and
 	// write-held by Close, so Close waits for calls in flight and no call
@@ -100,6 +103,7 @@ func Open(opts Options) (*Store, error) {
 		defer c.Unref() // the databases hold their own references
 		po.Cache = c
 	}
+	po.EnsureDefaults() // bulk batches build tables with the filled-in options
 	hot, err := cpebble.Open(filepath.Join(opts.Dir, "hot"), po)
 	if err != nil {
 		return nil, fmt.Errorf("pebble store: open hot tier in %s: %w", opts.Dir, err)
@@ -113,7 +117,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Sync {
 		wo = cpebble.Sync
 	}
-	return &Store{opts: opts, hot: hot, cold: cold, wo: wo, seed: maphash.MakeSeed()}, nil
+	return &Store{opts: opts, popts: po, hot: hot, cold: cold, wo: wo, seed: maphash.MakeSeed()}, nil
 }
 
 // Options returns the options the store was opened with, defaults filled in

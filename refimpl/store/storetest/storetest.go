@@ -125,6 +125,7 @@ var areas = []area{
 	{"Context", testContext},
 	{"Reopen", testReopen},
 	{"Closed", testClosed},
+	{"Bulk", testBulk},
 }
 
 // Areas lists the names of the suite's contract areas, in run order.

@@ -1,0 +1,41 @@
+package store
+
+import "context"
+
+// BulkLoader is implemented by backends that can write fresh streams faster
+// than Append does: no version checks, no conditional writes, data laid out
+// the way the backend ingests fastest (sorted tables on pebble, unlogged
+// single-partition batches on Cassandra). The preload uses it, for
+// histories the domain has already decided (docs/design.md, "Preload and
+// datasets").
+//
+// A load is split into ranges of customers; a range committed is durable and
+// marked done, so a preload that died half-way continues with the ranges not
+// marked.
+type BulkLoader interface {
+	// NewBulkBatch starts the batch of one range. Batches may be written
+	// concurrently.
+	NewBulkBatch(ctx context.Context) (BulkBatch, error)
+	// BulkMarks returns the marks of every committed batch.
+	BulkMarks(ctx context.Context) ([]BulkMark, error)
+}
+
+// BulkMark names a committed range of a bulk load: the customers numbered
+// From (inclusive) to To (exclusive).
+type BulkMark struct {
+	From, To uint64
+}
+
+// BulkBatch collects the streams of one range of customers.
+type BulkBatch interface {
+	// Add queues one customer's fresh streams, each request starting at
+	// version 1 (ExpectedVersion 0), and the snapshots to keep of them. The
+	// streams must not exist. Add may write some of what it was given
+	// before Commit; nothing is marked done until Commit.
+	Add(ctx context.Context, reqs []AppendRequest, snaps []Snapshot) error
+	// Commit makes everything added durable and visible, then records mark.
+	Commit(ctx context.Context, mark BulkMark) error
+	// Abort drops what was queued and not yet written. A batch is finished
+	// by Commit or Abort, and Abort after Commit is harmless.
+	Abort()
+}

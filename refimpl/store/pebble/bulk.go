@@ -1,0 +1,184 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync/atomic"
+
+	cpebble "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+
+	"github.com/esbench/esbench/refimpl/store"
+)
+
+// kindMark keys hold the marks of committed bulk batches: the big-endian
+// first customer of the range, and its end as the value.
+const kindMark = 'p'
+
+// ingestDir is where bulk batches build their tables, inside the store's
+// directory so that ingesting them is a hard link, not a copy.
+const ingestDir = "ingest"
+
+var _ store.BulkLoader = (*Store)(nil)
+
+// NewBulkBatch implements store.BulkLoader. A batch sorts what it was given
+// and writes it as external tables, one per key kind (events, stream meta,
+// snapshots), which do not overlap each other; Commit ingests them in one
+// step. Ranges of customers in key order make tables that do not overlap
+// other batches' either, so Pebble places them in the bottom level and
+// never compacts them again (docs/design.md, "Preload and datasets").
+func (s *Store) NewBulkBatch(ctx context.Context) (store.BulkBatch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if err := os.MkdirAll(filepath.Join(s.opts.Dir, ingestDir), 0o755); err != nil {
+		return nil, fmt.Errorf("pebble store: bulk batch: %w", err)
+	}
+	return &bulkBatch{s: s}, nil
+}
+
+// BulkMarks implements store.BulkLoader.
+func (s *Store) BulkMarks(ctx context.Context) ([]store.BulkMark, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	it, err := s.hot.NewIter(&cpebble.IterOptions{LowerBound: []byte{kindMark}, UpperBound: []byte{kindMark + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: pebble store: bulk marks: %v", store.ErrUnavailable, err)
+	}
+	var marks []store.BulkMark
+	for ok := it.First(); ok; ok = it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != 9 || len(v) != 8 {
+			return nil, errors.Join(fmt.Errorf("%w: bulk mark of %d and %d bytes", errCorrupt, len(k), len(v)), it.Close())
+		}
+		marks = append(marks, store.BulkMark{From: binary.BigEndian.Uint64(k[1:]), To: binary.BigEndian.Uint64(v)})
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("%w: pebble store: bulk marks: %v", store.ErrUnavailable, err)
+	}
+	return marks, nil
+}
+
+// bulkSeq names batch files uniquely within the process.
+var bulkSeq atomic.Uint64
+
+type kv struct{ key, value []byte }
+
+type bulkBatch struct {
+	s   *Store
+	kvs []kv
+}
+
+func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps []store.Snapshot) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckAppend(reqs); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if r.ExpectedVersion != 0 {
+			return fmt.Errorf("%w: bulk batch: %s starts at version %d, not 1", store.ErrInvalid, r.Stream, r.ExpectedVersion+1)
+		}
+		prefix := streamPrefix(kindEvent, r.Stream)
+		for i, e := range r.Events {
+			b.kvs = append(b.kvs, kv{eventKey(prefix, uint64(i+1)), encodeRecord(e)})
+		}
+		b.kvs = append(b.kvs, kv{streamPrefix(kindMeta, r.Stream), meta{head: uint64(len(r.Events))}.encode()})
+	}
+	for _, sn := range snaps {
+		if err := store.CheckSnapshot(sn); err != nil {
+			return err
+		}
+		b.kvs = append(b.kvs, kv{snapshotKey(streamPrefix(kindSnapshot, sn.Stream), sn.Version), encodeSnapshot(sn)})
+	}
+	return nil
+}
+
+func (b *bulkBatch) Commit(ctx context.Context, mark store.BulkMark) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.s.enter(); err != nil {
+		return err
+	}
+	defer b.s.leave()
+	slices.SortFunc(b.kvs, func(x, y kv) int { return bytes.Compare(x.key, y.key) })
+	var paths []string
+	defer func() {
+		for _, p := range paths {
+			_ = os.Remove(p)
+		}
+	}()
+	for start := 0; start < len(b.kvs); {
+		end := start
+		for end < len(b.kvs) && b.kvs[end].key[0] == b.kvs[start].key[0] {
+			end++
+		}
+		p, err := b.writeTable(b.kvs[start:end])
+		if p != "" {
+			paths = append(paths, p)
+		}
+		if err != nil {
+			return err
+		}
+		start = end
+	}
+	if len(paths) > 0 {
+		if err := b.s.hot.Ingest(ctx, paths); err != nil {
+			return fmt.Errorf("%w: pebble store: ingest %d tables: %v", store.ErrUnavailable, len(paths), err)
+		}
+	}
+	b.kvs = nil
+	// Ingested tables are durable when Ingest returns; the mark follows
+	// them, so a mark never names data that is not there.
+	key := binary.BigEndian.AppendUint64([]byte{kindMark}, mark.From)
+	if err := b.s.hot.Set(key, binary.BigEndian.AppendUint64(nil, mark.To), cpebble.Sync); err != nil {
+		return fmt.Errorf("%w: pebble store: bulk mark: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// writeTable writes sorted kvs as one external table and returns its path.
+func (b *bulkBatch) writeTable(kvs []kv) (string, error) {
+	path := filepath.Join(b.s.opts.Dir, ingestDir, strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(bulkSeq.Add(1), 10)+".sst")
+	f, err := b.s.popts.FS.Create(path, "")
+	if err != nil {
+		return "", fmt.Errorf("pebble store: bulk table: %w", err)
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f),
+		b.s.popts.MakeWriterOptions(len(b.s.popts.Levels)-1, b.s.hot.TableFormat()))
+	for i, e := range kvs {
+		if i > 0 && bytes.Equal(kvs[i-1].key, e.key) {
+			_ = w.Close()
+			return path, fmt.Errorf("%w: bulk batch writes key %q twice", store.ErrInvalid, e.key)
+		}
+		if err := w.Set(e.key, e.value); err != nil {
+			_ = w.Close()
+			return path, fmt.Errorf("pebble store: bulk table: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return path, fmt.Errorf("pebble store: bulk table: %w", err)
+	}
+	return path, nil
+}
+
+func (b *bulkBatch) Abort() { b.kvs = nil }
