@@ -3,12 +3,14 @@ package bench
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
+	"github.com/esbench/esbench/refimpl/store/pebble"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
@@ -27,11 +29,19 @@ type storedRecord struct {
 	Request string
 }
 
-// TestBulkPreloadMatchesOneByOne preloads the same workload histories in
-// bulk and one operation at a time and checks that every customer's account
-// stream ends up the same (versions, event ids, types, payloads), with the
-// same snapshots, and as long as the customer's history; and that the bulk
-// run records one append per batch.
+// bulkOnly hides a system's range preloader, so the experiment appends
+// the preload in batches.
+type bulkOnly struct{ *inproc.System }
+
+func (bulkOnly) CanPreloadRanges() bool { return false }
+
+// TestBulkPreloadMatchesOneByOne preloads the same workload histories one
+// operation at a time, in bulk appends, and in ranges loaded in bulk (on
+// memory and on pebble, in several ranges, resumed after the first), and
+// checks that every customer's account stream ends up the same (versions,
+// event ids, types, payloads), with the same snapshots, and as long as the
+// customer's history; that the bulk run records one append per batch; and
+// that the range preload audits its customers.
 func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 	spec := workload.DefaultSpec()
 	spec.Population.Customers = 30
@@ -42,29 +52,55 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 	reg := domain.NewRegistry()
 	ctx := context.Background()
 
-	stores := map[bool]*memory.Store{}
-	runs := map[bool]reports.Run{}
-	for _, bulk := range []bool{false, true} {
-		st := memory.New()
-		stores[bulk] = st
+	modes := []string{"one", "bulk", "ranges", "ranges-pebble"}
+	stores := map[string]store.Store{}
+	runs := map[string]reports.Run{}
+	for _, mode := range modes {
+		var st store.Store = memory.New()
+		if mode == "ranges-pebble" {
+			ps, err := pebble.Open(pebble.Options{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st = ps
+		}
+		stores[mode] = st
 		sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { sys.Close() })
 		var target System = sys
-		if !bulk {
+		switch mode {
+		case "one":
 			target = oneAtATime{sys}
+		case "bulk":
+			target = bulkOnly{sys}
 		}
-		exp := &Experiment{Workload: w, Classify: inproc.Classify}
+		exp := &Experiment{Workload: w, Classify: inproc.Classify, RangeSize: 7}
 		res := reports.New(spec.Experiment)
 		if err := exp.preload(ctx, res, target, "preload", nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", mode, err)
 		}
-		runs[bulk] = res.Runs[0]
-		t.Cleanup(func() { sys.Close() })
+		if mode == "one" || mode == "bulk" {
+			runs[mode] = res.Runs[0]
+			continue
+		}
+		pl := res.Preload
+		if pl == nil || pl.Method != "ranges" || pl.Customers != 30 || pl.Ranges != 5 || pl.Refused != 0 || pl.Audited != DefaultAudit && pl.Audited != 30 {
+			t.Fatalf("%s: preload summary %+v, want 30 customers in 5 ranges, none refused, all audited", mode, pl)
+		}
+		// Everything is marked done: a second preload has nothing to do.
+		res = reports.New(spec.Experiment)
+		if err := exp.preload(ctx, res, target, "preload", nil); err != nil {
+			t.Fatalf("%s again: %v", mode, err)
+		}
+		if pl := res.Preload; pl.Ranges != 0 || pl.Resumed != 5 || pl.Customers != 0 {
+			t.Fatalf("%s again: preload summary %+v, want nothing written and 5 ranges resumed", mode, pl)
+		}
 	}
 
-	read := func(st *memory.Store, id store.StreamID) (recs []storedRecord, snaps []uint64) {
+	read := func(st store.Store, id store.StreamID) (recs []storedRecord, snaps []uint64) {
 		for rec, err := range st.Load(ctx, id, 0) {
 			if err != nil {
 				t.Fatal(err)
@@ -90,21 +126,23 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 	for id := range uint64(spec.Population.Customers) {
 		c := workload.CustomerID(id)
 		stream := store.StreamID{Customer: c, AggregateType: domain.TypeAccount, AggregateID: c}
-		want, wantSnaps := read(stores[false], stream)
-		got, gotSnaps := read(stores[true], stream)
+		want, wantSnaps := read(stores["one"], stream)
 		n := pop.Customer(id).HistoryLen
-		if len(got) != n {
-			t.Errorf("%s: %d account events stored in bulk, want its history of %d", c, len(got), n)
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Errorf("%s: account stream differs between one at a time (%d events) and bulk (%d)", c, len(want), len(got))
-		}
-		if !reflect.DeepEqual(wantSnaps, gotSnaps) || (n >= 7 && len(gotSnaps) == 0) {
-			t.Errorf("%s: snapshots one at a time %v, bulk %v", c, wantSnaps, gotSnaps)
+		for _, mode := range modes[1:] {
+			got, gotSnaps := read(stores[mode], stream)
+			if len(got) != n {
+				t.Errorf("%s: %d account events stored by %s, want its history of %d", c, len(got), mode, n)
+			}
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("%s: account stream differs between one at a time (%d events) and %s (%d)", c, len(want), mode, len(got))
+			}
+			if !reflect.DeepEqual(wantSnaps, gotSnaps) || (n >= 7 && len(gotSnaps) == 0) {
+				t.Errorf("%s: snapshots one at a time %v, %s %v", c, wantSnaps, mode, gotSnaps)
+			}
 		}
 		batches += int64((n + PreloadBatch - 1) / PreloadBatch)
 	}
-	one, bulk := runs[false], runs[true]
+	one, bulk := runs["one"], runs["bulk"]
 	if one.Errors != 0 || bulk.Errors != 0 {
 		t.Errorf("errors: one at a time %d, bulk %d", one.Errors, bulk.Errors)
 	}
@@ -112,5 +150,46 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 	// (license events make some batches fill sooner).
 	if bulk.Recorded < batches || bulk.Recorded >= one.Recorded {
 		t.Errorf("bulk preload recorded %d appends for %d operations; want at least %d", bulk.Recorded, one.Recorded, batches)
+	}
+}
+
+// TestPreloadAuditFindsDivergence changes one preloaded customer's account
+// behind the preload's back and checks that the audit reports it.
+func TestPreloadAuditFindsDivergence(t *testing.T) {
+	spec := workload.DefaultSpec()
+	spec.Population.Customers = 20
+	spec.Preload.Workers = 2
+	w := newWorkload(t, spec)
+	ctx := context.Background()
+	st := memory.New()
+	sys, err := inproc.New(st, inproc.Options{Registry: domain.NewRegistry(), Codec: "json", Snapshot: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	exp := &Experiment{Workload: w, Classify: inproc.Classify, Audit: 20}
+	if err := exp.preload(ctx, reports.New(spec.Experiment), sys, "preload", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exp.auditPreload(ctx, sys); err != nil {
+		t.Fatalf("audit of an untouched preload: %v", err)
+	}
+	// Customer c0 gets one of its events again, as a new event.
+	c := workload.CustomerID(0)
+	id := store.StreamID{Customer: c, AggregateType: domain.TypeAccount, AggregateID: c}
+	var last store.Record
+	for r, err := range st.Load(ctx, id, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r
+	}
+	last.EventID = "00000000-0000-0000-0000-000000000001"
+	if err := st.Append(ctx, store.AppendRequest{Stream: id, ExpectedVersion: last.Version, Events: []store.Record{last}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = exp.auditPreload(ctx, sys)
+	if err == nil || !strings.Contains(err.Error(), "audit of "+c+":") || !strings.Contains(err.Error(), "1 of 20 customers differ") {
+		t.Fatalf("audit after changing %s: %v, want it to name %s as the one customer that differs", c, err, c)
 	}
 }

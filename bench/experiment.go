@@ -35,6 +35,11 @@ type Experiment struct {
 	// Classify maps errors a target left unclassified to outcomes; nil: the
 	// system's own (target.Classifier), else ClassifyError.
 	Classify func(error) Outcome
+	// RangeSize is the customer numbers per range of a range preload (0:
+	// DefaultRangeSize); Audit the customers audited after it (0:
+	// DefaultAudit, negative: none).
+	RangeSize uint64
+	Audit     int
 }
 
 // Run executes the experiment. On cancellation it returns the runs
@@ -114,6 +119,9 @@ func (e *Experiment) open(ctx context.Context, cfg SystemConfig) (System, error)
 // preload writes every customer's history of the shard through the target,
 // in bulk when the system can (BulkPreloader).
 func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys System, name string, params map[string]string) error {
+	if rp, ok := sys.(target.RangePreloader); ok && rp.CanPreloadRanges() {
+		return e.rangePreload(ctx, res, rp, sys, name, params)
+	}
 	spec := e.Workload.Spec()
 	workers := max(spec.Preload.Workers, 1)
 	srcs := make([]*customerCounter, workers)

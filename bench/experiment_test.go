@@ -80,10 +80,16 @@ func TestMixedExperiment(t *testing.T) {
 		t.Fatalf("partial=%v runs=%d", res.Partial, len(res.Runs))
 	}
 	pre, mixed := res.Runs[0], res.Runs[1]
-	// Bulk preload: at least one append per customer (histories of at
-	// most 40 account events), none failed.
-	if pre.Errors != 0 || pre.Recorded < 200 || len(pre.Operations) != 1 || pre.Operations[0].Op != string(OpPreloadAppend) {
-		t.Errorf("preload: %d appends, %d errors, operations %+v; want every history appended without error", pre.Recorded, pre.Errors, pre.Operations)
+	// The memory store loads in ranges: one operation per range of
+	// customer numbers, none failed, every customer written and a sample
+	// audited.
+	n := spec.Population.Customers
+	ranges := int64((n + DefaultRangeSize - 1) / DefaultRangeSize)
+	if pre.Errors != 0 || pre.Recorded != ranges || len(pre.Operations) != 1 || pre.Operations[0].Op != string(OpPreloadRange) {
+		t.Errorf("preload: %d ranges, %d errors, operations %+v; want %d ranges without error", pre.Recorded, pre.Errors, pre.Operations, ranges)
+	}
+	if pl := res.Preload; pl == nil || pl.Customers != int64(n) || pl.Refused != 0 || pl.Audited == 0 {
+		t.Errorf("preload summary %+v, want all %d customers, none refused, some audited", pl, n)
 	}
 	if mixed.Mode != "open" || mixed.TargetRate != 400 || mixed.StartLag == nil {
 		t.Errorf("mixed run: mode %s target %g lag %v", mixed.Mode, mixed.TargetRate, mixed.StartLag)

@@ -55,6 +55,34 @@ type Result struct {
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Merged is set on a result combined from shards by Merge.
 	Merged *Merged `json:"merged,omitempty"`
+	// Preload describes how the population's histories got into the store,
+	// when they were loaded in ranges or reused from a dataset.
+	Preload *Preload `json:"preload,omitempty"`
+}
+
+// Preload is what the range preload did (docs/design.md, "Preload and
+// datasets").
+type Preload struct {
+	// Method is "ranges" (loaded here at storage speed) or "dataset"
+	// (reused from an earlier esbench preload).
+	Method string `json:"method"`
+	// Dataset is the dataset's directory or keyspace when one was used.
+	Dataset string `json:"dataset,omitempty"`
+	// Customers and AccountEvents count what this preload wrote (account
+	// streams' events, the unit of history length); Ranges the ranges it
+	// committed, Resumed those an earlier, interrupted preload had.
+	Customers     int64 `json:"customers"`
+	AccountEvents int64 `json:"account_events"`
+	// Events counts every stream's events written.
+	Events  int64 `json:"events"`
+	Ranges  int   `json:"ranges"`
+	Resumed int   `json:"resumed,omitempty"`
+	// Refused counts history operations the service refused (nothing
+	// written for them); a preload with refusals fails.
+	Refused int64   `json:"refused,omitempty"`
+	Seconds float64 `json:"seconds"`
+	// Audited customers were decided again and compared with the store.
+	Audited int `json:"audited"`
 }
 
 // New returns an empty Result of the current schema.

@@ -193,6 +193,52 @@ type StorageReporter interface {
 	Storage(ctx context.Context, customers []string) (Storage, error)
 }
 
+// RangePreloader is implemented by systems whose store loads fresh
+// histories at storage speed (the reference service on a store with a
+// bulk loader). The preload hands it the histories of one range of
+// customer numbers at a time; a committed range is durable and marked, so a
+// preload that died half-way resumes with the ranges not marked
+// (docs/design.md, "Preload and datasets").
+type RangePreloader interface {
+	// CanPreloadRanges reports whether the system's store loads in bulk;
+	// when false the preload sends histories the other ways.
+	CanPreloadRanges() bool
+	// PreloadedRanges lists the ranges committed so far.
+	PreloadedRanges(ctx context.Context) ([]Range, error)
+	// NewRangeWriter starts writing one range.
+	NewRangeWriter(ctx context.Context) (RangeWriter, error)
+}
+
+// Range is the customers numbered From (inclusive) to To (exclusive) of
+// one part of the population: Part is the shard index, as shards of one
+// run each preload their own customers.
+type Range struct {
+	Part     uint32
+	From, To uint64
+}
+
+// RangeWriter decides one range's history operations, customer by customer,
+// and writes them when committed.
+type RangeWriter interface {
+	// Add decides one history operation in memory; a customer's operations
+	// come together, in order. An error is a refused operation: nothing of
+	// it is written, the rest of the history still is.
+	Add(op *workload.Op) error
+	// Commit writes every decided history, marks r done and returns the
+	// number of events written (all streams).
+	Commit(ctx context.Context, r Range) (events int64, err error)
+	// Abort drops what Commit has not written.
+	Abort()
+}
+
+// PreloadAuditor is implemented by systems that can check a preloaded
+// customer: ops (one customer's whole history, as the generator makes it)
+// are decided afresh in memory and the state that gives is compared with
+// the state loaded from the store.
+type PreloadAuditor interface {
+	AuditPreload(ctx context.Context, ops []workload.Op) error
+}
+
 // BulkPreloader is implemented by systems that can write preload histories
 // in bulk: deciding each history operation on the customer's aggregates
 // kept in memory and appending many operations' events at once, instead of

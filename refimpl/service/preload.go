@@ -52,6 +52,12 @@ func (p *Preload) Flush(ctx context.Context) (repository.BulkFlush, error) {
 	return p.b.Flush(ctx)
 }
 
+// Take hands the decided history over for a bulk load instead of Flush (see
+// repository.Bulk.Take); p is finished afterwards.
+func (p *Preload) Take() ([]store.AppendRequest, []store.Snapshot, error) {
+	return p.b.Take()
+}
+
 // Account returns the in-memory account with every committed command
 // applied; the caller must not modify it.
 func (p *Preload) Account() (*domain.Account, error) {

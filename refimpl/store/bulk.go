@@ -21,8 +21,10 @@ type BulkLoader interface {
 }
 
 // BulkMark names a committed range of a bulk load: the customers numbered
-// From (inclusive) to To (exclusive).
+// From (inclusive) to To (exclusive) of part Part (the loads of several
+// shards into one store mark their ranges apart).
 type BulkMark struct {
+	Part     uint32
 	From, To uint64
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 // kindMark keys hold the marks of committed bulk batches: the big-endian
-// first customer of the range, and its end as the value.
+// part and first customer of the range, and its end as the value.
 const kindMark = 'p'
 
 // ingestDir is where bulk batches build their tables, inside the store's
@@ -65,10 +65,10 @@ func (s *Store) BulkMarks(ctx context.Context) ([]store.BulkMark, error) {
 	var marks []store.BulkMark
 	for ok := it.First(); ok; ok = it.Next() {
 		k, v := it.Key(), it.Value()
-		if len(k) != 9 || len(v) != 8 {
+		if len(k) != 13 || len(v) != 8 {
 			return nil, errors.Join(fmt.Errorf("%w: bulk mark of %d and %d bytes", errCorrupt, len(k), len(v)), it.Close())
 		}
-		marks = append(marks, store.BulkMark{From: binary.BigEndian.Uint64(k[1:]), To: binary.BigEndian.Uint64(v)})
+		marks = append(marks, store.BulkMark{Part: binary.BigEndian.Uint32(k[1:]), From: binary.BigEndian.Uint64(k[5:]), To: binary.BigEndian.Uint64(v)})
 	}
 	if err := it.Close(); err != nil {
 		return nil, fmt.Errorf("%w: pebble store: bulk marks: %v", store.ErrUnavailable, err)
@@ -149,7 +149,7 @@ func (b *bulkBatch) Commit(ctx context.Context, mark store.BulkMark) error {
 	b.kvs = nil
 	// Ingested tables are durable when Ingest returns; the mark follows
 	// them, so a mark never names data that is not there.
-	key := binary.BigEndian.AppendUint64([]byte{kindMark}, mark.From)
+	key := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32([]byte{kindMark}, mark.Part), mark.From)
 	if err := b.s.hot.Set(key, binary.BigEndian.AppendUint64(nil, mark.To), cpebble.Sync); err != nil {
 		return fmt.Errorf("%w: pebble store: bulk mark: %v", store.ErrUnavailable, err)
 	}

@@ -36,7 +36,7 @@ func testBulk(t *testing.T, h Harness) {
 	if err := b.Add(ctx, []store.AppendRequest{{Stream: acc2, Events: recs[acc2]}}, nil); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
-	mark := store.BulkMark{From: 1000, To: 2000}
+	mark := store.BulkMark{Part: 3, From: 1000, To: 2000}
 	if err := b.Commit(ctx, mark); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
