@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"slices"
-	"testing"
 
 	"github.com/esbench/esbench/refimpl/store"
 )
@@ -11,7 +10,7 @@ import (
 // testBulk checks a store.BulkLoader: what a committed batch holds loads
 // like appended data (records, snapshots, the stream's head for later
 // appends), its mark is listed, and both survive a reopen.
-func testBulk(t *testing.T, h Harness) {
+func testBulk(t T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	bl, ok := s.(store.BulkLoader)
