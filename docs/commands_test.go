@@ -487,7 +487,7 @@ func documentedCalls(blocks []block, prose map[string]map[int]string) []esbenchC
 
 var (
 	helpFlag = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)`)
-	helpCmds = regexp.MustCompile(`(?m)^  ([a-z][a-z0-9-]*)\s{2,}\S`)
+	helpCmds = regexp.MustCompile(`(?m)^  ([a-z][a-z0-9-]*) +\S`)
 )
 
 // commandHelp is what `esbench PATH... --help` says.
