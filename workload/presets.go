@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/esbench/esbench/internal/suggest"
 )
 
 //go:embed presets/*.yaml
@@ -42,7 +44,7 @@ func Preset(name string) (*Spec, error) {
 func PresetYAML(name string) ([]byte, error) {
 	data, err := presetFS.ReadFile("presets/" + name + ".yaml")
 	if err != nil {
-		return nil, fmt.Errorf("%w %q (built in: %s)", ErrUnknownPreset, name, strings.Join(Presets(), ", "))
+		return nil, fmt.Errorf("%w %q (built in: %s)%s", ErrUnknownPreset, name, strings.Join(Presets(), ", "), suggest.Hint(name, Presets()))
 	}
 	return data, nil
 }

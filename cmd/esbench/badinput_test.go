@@ -371,7 +371,7 @@ func TestBadInput(t *testing.T) {
 func badInputCases() []badCase {
 	var all []badCase
 	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(),
-		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases()} {
+		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -581,5 +581,31 @@ func planCases() []badCase {
 		{name: "plan/negative retention", args: p("--retention-days", "-1"), want: []string{"--retention-days -1", "(0, 36500]"}},
 		{name: "plan/replication zero", args: p("--replication", "0"), want: []string{"--replication 0", "[1, 100]"}},
 		{name: "plan/negative bytes per event", args: p("--bytes-per-event", "-5"), want: []string{"--bytes-per-event -5", "(0, 100000000]"}},
+	}
+}
+
+// workloadCmdCases are the bad inputs of presets and validate. validate
+// loads a workload as run does, so the file errors run reports (file, line,
+// field, allowed values) must come out of validate the same way.
+func workloadCmdCases() []badCase {
+	w := func(content string) map[string]string { return map[string]string{"w.yaml": content} }
+	v := func(args ...string) []string { return append([]string{"validate"}, args...) }
+	return []badCase{
+		{name: "presets/unknown name", args: []string{"presets", "nope"}, want: []string{`unknown workload preset "nope"`, "built in: default, replay, sweep"}},
+		{name: "presets/typo suggests", args: []string{"presets", "defualt"}, want: []string{`"defualt"`, "did you mean default?"}},
+		{name: "presets/a path is not a name", args: []string{"presets", "../presets/default"}, want: []string{`unknown workload preset "../presets/default"`, "built in: default, replay, sweep"}},
+		{name: "presets/two names", args: []string{"presets", "default", "replay"}, want: []string{"at most one preset name, got 2", "built in: default, replay, sweep"}},
+		{name: "presets/unknown flag", args: []string{"presets", "--yaml"}, want: []string{"unknown flag: --yaml"}},
+		{name: "validate/nothing to validate", args: v(), want: []string{"at least one workload file or preset name", "built in: default, replay, sweep"}},
+		{name: "validate/preset typo", args: v("defualt"), want: []string{`workload "defualt"`, "did you mean default?", "1 of 1 workloads invalid"}},
+		{name: "validate/missing file", args: v("{sb}/missing.yaml"), want: []string{"{sb}/missing.yaml", "1 of 1 workloads invalid"}},
+		{name: "validate/a directory", args: v("{sb}/d"), dirs: []string{"d"}, want: []string{"{sb}/d", "is a directory"}},
+		{name: "validate/unknown field", args: v("{sb}/w.yaml"), files: w("mix:\n  acquire: 1\n  bogus: 2\n"), want: []string{"w.yaml:3", "mix.bogus", "unknown field", "known: acquire"}},
+		{name: "validate/negative customers", args: v("{sb}/w.yaml"), files: w("population:\n  customers: -3\n"), want: []string{"w.yaml:2", "population.customers", "-3"}},
+		{name: "validate/bad codec", args: v("{sb}/w.yaml"), files: w("service:\n  codec: xml\n"), want: []string{"w.yaml:2", "service.codec", "xml", "json"}},
+		{name: "validate/bad snapshot policy", args: v("{sb}/w.yaml"), files: w("service:\n  snapshot: every:0\n"), want: []string{"w.yaml:2", "service.snapshot", "every:0"}},
+		{name: "validate/yaml syntax", args: v("{sb}/w.yaml"), files: w("arrival: [\n"), want: []string{"w.yaml:1", "invalid YAML"}},
+		{name: "validate/bad one among good", args: v("default", "{sb}/w.yaml", "replay"), files: w("warmup: -1s\n"), want: []string{"w.yaml:1", "warmup", "1 of 3 workloads invalid"}},
+		{name: "validate/unknown flag", args: v("--store", "memory", "default"), want: []string{"unknown flag: --store"}},
 	}
 }

@@ -147,31 +147,3 @@ func TestValidateRejectsAsRunDoes(t *testing.T) {
 		}
 	}
 }
-
-func TestWorkloadCommandsBadInput(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"presets: unknown name", []string{"presets", "nope"}, `unknown workload preset "nope" (built in: default, replay, sweep)`},
-		{"presets: path as name", []string{"presets", "../presets/default"}, "unknown workload preset"},
-		{"presets: two names", []string{"presets", "default", "replay"}, "at most one preset name, got 2"},
-		{"presets: unknown flag", []string{"presets", "--yaml"}, "unknown flag: --yaml"},
-		{"validate: nothing to validate", []string{"validate"}, "at least one workload file or preset name"},
-		{"validate: missing file", []string{"validate", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
-		{"validate: a directory", []string{"validate", dir}, "is a directory"},
-		{"validate: unknown flag", []string{"validate", "--store", "memory", "default"}, "unknown flag: --store"},
-	}
-	for _, tt := range tests {
-		out, err := runCLI(t, tt.args...)
-		if err == nil {
-			t.Errorf("%s: no error, output:\n%s", tt.name, out)
-			continue
-		}
-		if !strings.Contains(err.Error()+out, tt.want) {
-			t.Errorf("%s: error %q (output %q), want it to mention %q", tt.name, err, out, tt.want)
-		}
-	}
-}
