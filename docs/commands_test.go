@@ -496,6 +496,32 @@ type commandHelp struct {
 	subs  map[string]bool
 }
 
+// readHelp runs `esbench PATH... --help` and reads the flags and
+// subcommands it lists.
+func readHelp(bin string, path []string) (*commandHelp, error) {
+	out, err := exec.Command(bin, append(path, "--help")...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("esbench %s --help: %v\n%s", strings.Join(path, " "), err, out)
+	}
+	h := &commandHelp{flags: map[string]bool{}, subs: map[string]bool{}}
+	text := string(out)
+	// Flags and subcommands are listed after "Usage:"; the long description
+	// before it may quote examples.
+	if _, rest, ok := strings.Cut(text, "Usage:"); ok {
+		text = rest
+	}
+	if _, cmds, ok := strings.Cut(text, "Available Commands:"); ok {
+		cmds, _, _ = strings.Cut(cmds, "\n\n")
+		for _, m := range helpCmds.FindAllStringSubmatch(cmds, -1) {
+			h.subs[m[1]] = true
+		}
+	}
+	for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
+		h.flags[m[1]] = true
+	}
+	return h, nil
+}
+
 // TestDocumentedFlagsExist checks that every esbench command quoted in
 // README.md and docs/*.md names a real command and only flags that command
 // has, whether or not the block is runnable.
@@ -513,28 +539,11 @@ func TestDocumentedFlagsExist(t *testing.T) {
 		if h, ok := helps[key]; ok {
 			return h, nil
 		}
-		out, err := exec.Command(bin, append(path, "--help")...).CombinedOutput()
-		if err != nil {
-			return nil, fmt.Errorf("esbench %s --help: %v\n%s", key, err, out)
+		h, err := readHelp(bin, path)
+		if err == nil {
+			helps[key] = h
 		}
-		h := &commandHelp{flags: map[string]bool{}, subs: map[string]bool{}}
-		text := string(out)
-		// Flags and subcommands are listed after "Usage:"; the long
-		// description before it may quote examples.
-		if _, rest, ok := strings.Cut(text, "Usage:"); ok {
-			text = rest
-		}
-		if _, cmds, ok := strings.Cut(text, "Available Commands:"); ok {
-			cmds, _, _ = strings.Cut(cmds, "\n\n")
-			for _, m := range helpCmds.FindAllStringSubmatch(cmds, -1) {
-				h.subs[m[1]] = true
-			}
-		}
-		for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
-			h.flags[m[1]] = true
-		}
-		helps[key] = h
-		return h, nil
+		return h, err
 	}
 	root0, err := help(nil)
 	if err != nil {
@@ -596,23 +605,16 @@ func TestProseFlagsExist(t *testing.T) {
 	known := map[string]bool{}
 	var walk func(path []string)
 	walk = func(path []string) {
-		out, err := exec.Command(bin, append(path, "--help")...).CombinedOutput()
+		h, err := readHelp(bin, path)
 		if err != nil {
-			t.Fatalf("esbench %s --help: %v\n%s", strings.Join(path, " "), err, out)
+			t.Fatal(err)
 		}
-		text := string(out)
-		if _, rest, ok := strings.Cut(text, "Usage:"); ok {
-			text = rest
+		for f := range h.flags {
+			known[f] = true
 		}
-		for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
-			known[m[1]] = true
-		}
-		if _, cmds, ok := strings.Cut(text, "Available Commands:"); ok {
-			cmds, _, _ = strings.Cut(cmds, "\n\n")
-			for _, m := range helpCmds.FindAllStringSubmatch(cmds, -1) {
-				if m[1] != "help" && m[1] != "completion" {
-					walk(append(slices.Clone(path), m[1]))
-				}
+		for sub := range h.subs {
+			if sub != "help" && sub != "completion" {
+				walk(append(slices.Clone(path), sub))
 			}
 		}
 	}
