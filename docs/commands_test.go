@@ -798,3 +798,36 @@ func TestLicences(t *testing.T) {
 		}
 	}
 }
+
+var readmeCommand = regexp.MustCompile("(?m)^\\| `esbench ([a-z]+)")
+
+// TestReadmeListsEveryCommand checks the README's command table names
+// every command esbench has, and no command it lacks.
+func TestReadmeListsEveryCommand(t *testing.T) {
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, m := range readmeCommand.FindAllStringSubmatch(string(readme), -1) {
+		listed[m[1]] = true
+	}
+	h, err := readHelp(filepath.Join(esbenchBin(t, root), "esbench"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.subs) < 5 {
+		t.Fatalf("esbench --help lists %d commands; the help reader is broken", len(h.subs))
+	}
+	for sub := range h.subs {
+		if sub != "help" && sub != "completion" && !listed[sub] {
+			t.Errorf("README.md's command table does not list `esbench %s`", sub)
+		}
+	}
+	for sub := range listed {
+		if !h.subs[sub] {
+			t.Errorf("README.md's command table lists `esbench %s`, which esbench does not have", sub)
+		}
+	}
+}
