@@ -44,12 +44,25 @@ const (
 	// of a stream (store.ErrDiverged): writes that were not conditional both
 	// landed, and the stream no longer has one history.
 	OutcomeDiverged
+	// OutcomeRefused is a call to a remote service whose connection was
+	// refused (nothing listening).
+	OutcomeRefused
+	// OutcomeReset is a call to a remote service whose connection was reset
+	// or closed before the answer.
+	OutcomeReset
+	// OutcomeTimeout is a call to a remote service that got no answer within
+	// the client's deadline (a network or client timeout, as opposed to the
+	// service reporting its store's deadline, which is unavailable).
+	OutcomeTimeout
+	// OutcomeTLS is a call to a remote service whose TLS handshake failed
+	// (certificate, protocol).
+	OutcomeTLS
 
 	// NumOutcomes is the number of outcomes, for arrays indexed by outcome.
 	NumOutcomes
 )
 
-var outcomeNames = [NumOutcomes]string{"ok", "denied", "fallback", "conflict", "unavailable", "invalid", "other", "diverged"}
+var outcomeNames = [NumOutcomes]string{"ok", "denied", "fallback", "conflict", "unavailable", "invalid", "other", "diverged", "refused", "reset", "timeout", "tls"}
 
 // String returns the outcome's name as used in reports and .hlog tags.
 func (o Outcome) String() string {

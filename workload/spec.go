@@ -87,6 +87,11 @@ type Spec struct {
 	// Thresholds are regression checks for compare, kept as written (for
 	// example "p99(acquire) < 20ms").
 	Thresholds []string `yaml:"thresholds"`
+	// Target is the system under test as run's --target takes it: a target
+	// name (inproc, remote) or a service URL (http://host:port, meaning the
+	// remote target at that URL). Empty: the command line's choice. Which
+	// names exist is the target registry's to say; --target overrides it.
+	Target string `yaml:"target,omitempty"`
 
 	src *source
 }

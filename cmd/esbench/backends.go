@@ -8,4 +8,5 @@ import (
 	_ "github.com/esbench/esbench/refimpl/store/memory"
 	_ "github.com/esbench/esbench/refimpl/store/pebble"
 	_ "github.com/esbench/esbench/target/inproc"
+	_ "github.com/esbench/esbench/target/remote"
 )

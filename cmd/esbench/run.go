@@ -251,6 +251,9 @@ func (o *runOptions) warnings(cmd *cobra.Command, spec *workload.Spec) []string 
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := resolveTarget(cmd, name); err != nil {
+		return err
+	}
 	if err := errors.Join(o.validate(cmd), o.target.Check()); err != nil {
 		return err
 	}

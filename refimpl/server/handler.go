@@ -322,6 +322,7 @@ func loadOf(ls *repository.LoadStats) *licensingv1.Load {
 		DecodeNanos:       int64(ls.Decode),
 		ApplyNanos:        int64(ls.Apply),
 		TotalNanos:        int64(ls.Total),
+		Version:           ls.Version,
 	}
 }
 

@@ -933,8 +933,10 @@ type Load struct {
 	DecodeNanos       int64                  `protobuf:"varint,6,opt,name=decode_nanos,json=decodeNanos,proto3" json:"decode_nanos,omitempty"`
 	ApplyNanos        int64                  `protobuf:"varint,7,opt,name=apply_nanos,json=applyNanos,proto3" json:"apply_nanos,omitempty"`
 	TotalNanos        int64                  `protobuf:"varint,8,opt,name=total_nanos,json=totalNanos,proto3" json:"total_nanos,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// version is the aggregate's version after the load.
+	Version       uint64 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Load) Reset() {
@@ -1019,6 +1021,13 @@ func (x *Load) GetApplyNanos() int64 {
 func (x *Load) GetTotalNanos() int64 {
 	if x != nil {
 		return x.TotalNanos
+	}
+	return 0
+}
+
+func (x *Load) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
 	}
 	return 0
 }
@@ -1576,7 +1585,7 @@ const file_licensing_v1_licensing_proto_rawDesc = "" +
 	"\x10AggregateVersion\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x04R\aversion\"\x9c\x02\n" +
+	"\aversion\x18\x03 \x01(\x04R\aversion\"\xb6\x02\n" +
 	"\x04Load\x12#\n" +
 	"\rfrom_snapshot\x18\x01 \x01(\bR\ffromSnapshot\x12\x1a\n" +
 	"\breplayed\x18\x02 \x01(\x03R\breplayed\x12\x14\n" +
@@ -1587,7 +1596,8 @@ const file_licensing_v1_licensing_proto_rawDesc = "" +
 	"\vapply_nanos\x18\a \x01(\x03R\n" +
 	"applyNanos\x12\x1f\n" +
 	"\vtotal_nanos\x18\b \x01(\x03R\n" +
-	"totalNanos\"\xec\x01\n" +
+	"totalNanos\x12\x18\n" +
+	"\aversion\x18\t \x01(\x04R\aversion\"\xec\x01\n" +
 	"\x0fCommandResponse\x12:\n" +
 	"\bdecision\x18\x01 \x01(\v2\x1e.esbench.licensing.v1.DecisionR\bdecision\x12B\n" +
 	"\bversions\x18\x02 \x03(\v2&.esbench.licensing.v1.AggregateVersionR\bversions\x12'\n" +

@@ -1,0 +1,373 @@
+// Package remote is a target that drives a service implementing the
+// licensing API (api/licensing/v1, docs/api.md) over the network: esbench
+// serve, or anyone's own implementation. The runner measures it exactly as
+// it measures the in-process service (same workload, schedules, corrected
+// latency and outcome classes); transport failures are outcome classes of
+// their own (refused, reset, timeout, tls) with their latency.
+package remote
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	licensingv1 "github.com/esbench/esbench/api/licensing/v1"
+	"github.com/esbench/esbench/api/licensing/v1/licensingv1connect"
+	"github.com/esbench/esbench/target"
+	"github.com/esbench/esbench/workload"
+)
+
+// Protocols the client speaks.
+const (
+	// ProtocolGRPC is gRPC over HTTP/2 (h2c on plain http URLs).
+	ProtocolGRPC = "grpc"
+	// ProtocolJSON is connect's HTTP JSON (HTTP/1.1 on plain http URLs,
+	// HTTP/2 where TLS offers it).
+	ProtocolJSON = "json"
+)
+
+// Preload modes.
+const (
+	// PreloadBulk writes preload histories with the API's Preload call.
+	PreloadBulk = "bulk"
+	// PreloadCommands sends preload histories one command at a time, for
+	// implementations without Preload.
+	PreloadCommands = "commands"
+)
+
+// Options configure a System.
+type Options struct {
+	// URL is the service's base URL (http://host:port or https://...).
+	URL string
+	// Protocol is ProtocolGRPC or ProtocolJSON.
+	Protocol string
+	// Pool is the most connections to the service (HTTP/1.1: one call in
+	// flight on each; HTTP/2 multiplexes calls on them).
+	Pool int
+	// Token, if set, is sent as a bearer token.
+	Token string
+	// RootCAs, if set, replaces the system roots for https URLs.
+	RootCAs *x509.CertPool
+	// CallTimeout bounds each call (0: none); a call that misses it is
+	// OutcomeTimeout.
+	CallTimeout time.Duration
+	// Preload is PreloadBulk or PreloadCommands.
+	Preload string
+	// Start is the simulated time of the first operation without a time of
+	// its own (see target.Config.Start).
+	Start time.Time
+}
+
+// System is a remote service as a target.System.
+type System struct {
+	opts      Options
+	client    licensingv1connect.LicensingServiceClient
+	transport *http.Transport
+	first     atomic.Int64 // wall time (UnixNano) of the first op without At
+}
+
+var (
+	_ target.System     = (*System)(nil)
+	_ target.Classifier = (*System)(nil)
+)
+
+// New connects to the service and checks that it answers the API.
+func New(ctx context.Context, opts Options) (*System, error) {
+	s, err := newSystem(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.probe(ctx); err != nil {
+		s.transport.CloseIdleConnections()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newSystem(opts Options) (*System, error) {
+	if opts.Protocol != ProtocolGRPC && opts.Protocol != ProtocolJSON {
+		return nil, fmt.Errorf("remote: protocol %q: must be %s or %s", opts.Protocol, ProtocolGRPC, ProtocolJSON)
+	}
+	if opts.Preload != PreloadBulk && opts.Preload != PreloadCommands {
+		return nil, fmt.Errorf("remote: preload %q: must be %s or %s", opts.Preload, PreloadBulk, PreloadCommands)
+	}
+	if opts.Pool < 1 {
+		return nil, fmt.Errorf("remote: pool %d: must be at least 1", opts.Pool)
+	}
+	secure, err := checkURL(opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	opts.URL = strings.TrimRight(opts.URL, "/")
+	var protocols http.Protocols
+	switch {
+	case secure:
+		protocols.SetHTTP1(opts.Protocol == ProtocolJSON)
+		protocols.SetHTTP2(true)
+	case opts.Protocol == ProtocolGRPC:
+		protocols.SetUnencryptedHTTP2(true)
+	default:
+		protocols.SetHTTP1(true)
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // a benchmark measures the service, not a proxy the environment names
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     opts.Pool,
+		MaxIdleConns:        opts.Pool,
+		MaxIdleConnsPerHost: opts.Pool,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		Protocols:           &protocols,
+	}
+	if secure {
+		tr.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
+	}
+	copts := []connect.ClientOption{}
+	if opts.Protocol == ProtocolGRPC {
+		copts = append(copts, connect.WithGRPC())
+	} else {
+		copts = append(copts, connect.WithProtoJSON())
+	}
+	if opts.Token != "" {
+		auth := "Bearer " + opts.Token
+		copts = append(copts, connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+				req.Header().Set("Authorization", auth)
+				return next(ctx, req)
+			}
+		})))
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Now()
+	}
+	client := licensingv1connect.NewLicensingServiceClient(&http.Client{Transport: tr}, opts.URL, copts...)
+	return &System{opts: opts, client: client, transport: tr}, nil
+}
+
+// checkURL accepts http and https URLs with a host and no query; secure is
+// true for https.
+func checkURL(raw string) (secure bool, err error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || (scheme != "http" && scheme != "https") {
+		return false, fmt.Errorf("remote: URL %q: must start with http:// or https://", raw)
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if host == "" || strings.ContainsAny(rest, "?#") {
+		return false, fmt.Errorf("remote: URL %q: want scheme://host:port[/path], without query or fragment", raw)
+	}
+	return scheme == "https", nil
+}
+
+// probe makes one call the service must answer with a status (an empty
+// CheckDownload is invalid_argument): it proves the URL reaches an
+// implementation of the API and that the token is accepted.
+func (s *System) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	_, err := s.client.CheckDownload(ctx, &licensingv1.CheckDownloadRequest{})
+	if err == nil {
+		return nil
+	}
+	if o, ok := transportOutcome(err); ok {
+		return fmt.Errorf("remote: cannot reach %s (%s): %w", s.opts.URL, o, err)
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeUnauthenticated, connect.CodePermissionDenied:
+		return fmt.Errorf("remote: %s refused the bearer token (set $%s or --remote-token-file): %w", s.opts.URL, TokenEnv, err)
+	case connect.CodeUnimplemented:
+		return fmt.Errorf("remote: %s does not implement the licensing API (%s): %w", s.opts.URL, licensingv1connect.LicensingServiceName, err)
+	case connect.CodeInvalidArgument, connect.CodeNotFound:
+		return nil
+	}
+	return fmt.Errorf("remote: %s answered the probe call with %w", s.opts.URL, err)
+}
+
+// Target returns worker i's target; all share the connection pool.
+func (s *System) Target(int) target.Target { return &worker{sys: s} }
+
+// Close closes idle connections.
+func (s *System) Close() error {
+	s.transport.CloseIdleConnections()
+	return nil
+}
+
+// Classify maps an error of a call to an outcome.
+func (s *System) Classify(err error) target.Outcome { return Classify(err) }
+
+func (s *System) simNow() time.Time {
+	now := time.Now().UnixNano()
+	first := s.first.Load()
+	if first == 0 {
+		s.first.CompareAndSwap(0, now)
+		first = s.first.Load()
+	}
+	return s.opts.Start.Add(time.Duration(now - first))
+}
+
+// worker sends one worker's operations.
+type worker struct {
+	sys *System
+}
+
+// Do sends op as the matching API call.
+func (w *worker) Do(ctx context.Context, op *workload.Op, resp *target.Response) error {
+	at := op.At
+	if at.IsZero() {
+		at = w.sys.simNow()
+	}
+	ts := timestamppb.New(at)
+	if w.sys.opts.CallTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.sys.opts.CallTimeout)
+		defer cancel()
+	}
+	c := w.sys.client
+	var (
+		r   *licensingv1.CommandResponse
+		err error
+	)
+	switch op.Kind {
+	case workload.OpOpenAccount:
+		r, err = c.OpenAccount(ctx, &licensingv1.OpenAccountRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, Plan: op.Plan, At: ts})
+	case workload.OpRegisterDevice:
+		r, err = c.RegisterDevice(ctx, &licensingv1.RegisterDeviceRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, DeviceId: op.DeviceID, At: ts})
+	case workload.OpRemoveDevice:
+		r, err = c.RemoveDevice(ctx, &licensingv1.RemoveDeviceRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, DeviceId: op.DeviceID, At: ts})
+	case workload.OpAcquire:
+		r, err = c.AcquireLicense(ctx, &licensingv1.AcquireLicenseRequest{RequestId: op.RequestID, CustomerId: op.CustomerID,
+			DeviceId: op.DeviceID, TitleId: op.TitleID, StudioId: op.StudioID, Restricted: op.Restricted, At: ts})
+	case workload.OpRenew:
+		r, err = c.RenewLicense(ctx, &licensingv1.RenewLicenseRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, LicenseId: op.LicenseID, At: ts})
+	case workload.OpRelease:
+		r, err = c.ReleaseLicense(ctx, &licensingv1.ReleaseLicenseRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, LicenseId: op.LicenseID, At: ts})
+	case workload.OpPlayback:
+		r, err = c.StartPlayback(ctx, &licensingv1.StartPlaybackRequest{RequestId: op.RequestID, CustomerId: op.CustomerID, LicenseId: op.LicenseID, At: ts})
+	case workload.OpCheck:
+		r, err = c.CheckDownload(ctx, &licensingv1.CheckDownloadRequest{CustomerId: op.CustomerID, DeviceId: op.DeviceID,
+			TitleId: op.TitleID, StudioId: op.StudioID, Restricted: op.Restricted, At: ts})
+	case workload.OpLoad:
+		var la *licensingv1.LoadAccountResponse
+		la, err = c.LoadAccount(ctx, &licensingv1.LoadAccountRequest{CustomerId: op.CustomerID})
+		if err == nil {
+			if l := la.GetLoad(); l != nil {
+				resp.Loads = append(resp.Loads, loadOf(l))
+			}
+			resp.Decision.Allowed = true
+			return nil
+		}
+	default:
+		resp.Outcome = target.OutcomeInvalid
+		return fmt.Errorf("remote: operation kind %q has no API call", op.Kind)
+	}
+	if err != nil {
+		resp.Outcome = Classify(err)
+		return err
+	}
+	for _, l := range r.GetLoads() {
+		resp.Loads = append(resp.Loads, loadOf(l))
+	}
+	d := r.GetDecision()
+	resp.Decision = target.Decision{Allowed: d.GetAllowed(), Reason: ReasonName(d.GetReason()),
+		LicenseID: d.GetLicenseId(), AlreadyApplied: r.GetAlreadyApplied()}
+	switch {
+	case d.GetFallback():
+		resp.Outcome = target.OutcomeFallback
+		resp.Cause = errors.New("remote: the service answered with its permissive fallback")
+	case !d.GetAllowed():
+		resp.Outcome = target.OutcomeDenied
+	}
+	return nil
+}
+
+// ReasonName is the reason as results name it ("device_limit"): the enum
+// name without its prefix, in lower case, as the reference service's
+// domain names them; "" for none.
+func ReasonName(r licensingv1.Reason) string {
+	if r == licensingv1.Reason_REASON_UNSPECIFIED {
+		return ""
+	}
+	return strings.ToLower(strings.TrimPrefix(r.String(), "REASON_"))
+}
+
+func loadOf(l *licensingv1.Load) target.Load {
+	return target.Load{
+		FromSnapshot: l.GetFromSnapshot(),
+		Replayed:     int(l.GetReplayed()),
+		Bytes:        int(l.GetBytes()),
+		Version:      l.GetVersion(),
+		SnapshotRead: time.Duration(l.GetSnapshotReadNanos()),
+		EventRead:    time.Duration(l.GetEventReadNanos()),
+		Decode:       time.Duration(l.GetDecodeNanos()),
+		Apply:        time.Duration(l.GetApplyNanos()),
+		Total:        time.Duration(l.GetTotalNanos()),
+	}
+}
+
+// Classify maps a call's error to an outcome: transport failures to their
+// own classes, the service's status codes as the in-process target
+// classifies the same errors.
+func Classify(err error) target.Outcome {
+	if err == nil {
+		return target.OutcomeOK
+	}
+	if o, ok := transportOutcome(err); ok {
+		return o
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeInvalidArgument, connect.CodeNotFound, connect.CodeAlreadyExists,
+		connect.CodeFailedPrecondition, connect.CodeOutOfRange, connect.CodeDataLoss:
+		return target.OutcomeInvalid
+	case connect.CodeAborted:
+		return target.OutcomeConflict
+	case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
+		// The service's own store failure or store deadline (a client
+		// deadline is caught above as a timeout).
+		return target.OutcomeUnavailable
+	}
+	return target.OutcomeOther
+}
+
+// transportOutcome recognises failures of the connection rather than
+// answers of the service. A status the service sent (a wire error) is an
+// answer, whatever its code: deadline_exceeded from the service is its
+// store's deadline, not a network timeout.
+func transportOutcome(err error) (target.Outcome, bool) {
+	var (
+		ce       *connect.Error
+		recErr   tls.RecordHeaderError
+		alertErr tls.AlertError
+		verifErr *tls.CertificateVerificationError
+		unkAuth  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		certErr  x509.CertificateInvalidError
+		netErr   net.Error
+	)
+	switch {
+	case errors.As(err, &ce) && connect.IsWireError(ce):
+		return 0, false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return target.OutcomeRefused, true
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return target.OutcomeReset, true
+	case errors.As(err, &recErr), errors.As(err, &alertErr), errors.As(err, &verifErr),
+		errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &certErr):
+		return target.OutcomeTLS, true
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return target.OutcomeTimeout, true
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return target.OutcomeReset, true
+	}
+	return 0, false
+}

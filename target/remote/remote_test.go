@@ -1,0 +1,191 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	licensingv1 "github.com/esbench/esbench/api/licensing/v1"
+	"github.com/esbench/esbench/api/licensing/v1/licensingv1connect"
+	"github.com/esbench/esbench/target"
+	"github.com/esbench/esbench/workload"
+)
+
+// stub answers every CheckDownload with err after delay.
+type stub struct {
+	licensingv1connect.UnimplementedLicensingServiceHandler
+	delay time.Duration
+	err   error
+}
+
+func (s stub) CheckDownload(ctx context.Context, _ *licensingv1.CheckDownloadRequest) (*licensingv1.CommandResponse, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &licensingv1.CommandResponse{Decision: &licensingv1.Decision{Allowed: false, Reason: licensingv1.Reason_REASON_DEVICE_LIMIT}}, nil
+}
+
+func stubServer(t *testing.T, s stub, tls bool) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	path, h := licensingv1connect.NewLicensingServiceHandler(s)
+	mux.Handle(path, h)
+	var srv *httptest.Server
+	if tls {
+		srv = httptest.NewUnstartedServer(mux)
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures are the test
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv = httptest.NewUnstartedServer(mux)
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		srv.Config.Protocols = &p
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func do(t *testing.T, url, proto string, timeout time.Duration) (target.Outcome, target.Response, error) {
+	t.Helper()
+	sys, err := newSystem(Options{URL: url, Protocol: proto, Pool: 2, CallTimeout: timeout, Preload: PreloadBulk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	var resp target.Response
+	op := workload.Op{Kind: workload.OpCheck, CustomerID: "c", DeviceID: "d", TitleID: "t", StudioID: "s"}
+	err = sys.Target(0).Do(context.Background(), &op, &resp)
+	o := resp.Outcome
+	if err != nil && o == target.OutcomeOK {
+		o = sys.Classify(err)
+	}
+	return o, resp, err
+}
+
+func TestTransportOutcomes(t *testing.T) {
+	// A port nothing listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	ln.Close()
+	// A listener that accepts and closes at once.
+	rst, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rst.Close()
+	go func() {
+		for {
+			c, err := rst.Accept()
+			if err != nil {
+				return
+			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			c.Close()
+		}
+	}()
+	slow := stubServer(t, stub{delay: 2 * time.Second}, false)
+	secure := stubServer(t, stub{}, true)
+	storeDeadline := stubServer(t, stub{err: connect.NewError(connect.CodeDeadlineExceeded, errors.New("store deadline"))}, false)
+	conflict := stubServer(t, stub{err: connect.NewError(connect.CodeAborted, errors.New("conflict"))}, false)
+	ok := stubServer(t, stub{}, false)
+	for _, proto := range []string{ProtocolGRPC, ProtocolJSON} {
+		cases := []struct {
+			name    string
+			url     string
+			timeout time.Duration
+			want    target.Outcome
+		}{
+			{"refused", closedURL, 0, target.OutcomeRefused},
+			{"reset", "http://" + rst.Addr().String(), 0, target.OutcomeReset},
+			{"timeout", slow.URL, 100 * time.Millisecond, target.OutcomeTimeout},
+			{"tls", secure.URL, 0, target.OutcomeTLS},
+			{"service deadline is unavailable, not timeout", storeDeadline.URL, 0, target.OutcomeUnavailable},
+			{"conflict", conflict.URL, 0, target.OutcomeConflict},
+			{"denied", ok.URL, 0, target.OutcomeDenied},
+		}
+		for _, tc := range cases {
+			t.Run(proto+"/"+tc.name, func(t *testing.T) {
+				got, resp, err := do(t, tc.url, proto, tc.timeout)
+				if got != tc.want {
+					t.Fatalf("outcome %v (err %v), want %v", got, err, tc.want)
+				}
+				if tc.want == target.OutcomeDenied && resp.Decision.Reason != "device_limit" {
+					t.Fatalf("reason %q, want device_limit", resp.Decision.Reason)
+				}
+			})
+		}
+	}
+}
+
+func TestNewProbes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	_, err = New(context.Background(), Options{URL: url, Protocol: ProtocolJSON, Pool: 1, Preload: PreloadBulk})
+	if err == nil || !contains(err.Error(), "cannot reach", "refused") {
+		t.Fatalf("New on a closed port: %v", err)
+	}
+	unimpl := httptest.NewServer(http.NotFoundHandler())
+	defer unimpl.Close()
+	_, err = New(context.Background(), Options{URL: unimpl.URL, Protocol: ProtocolJSON, Pool: 1, Preload: PreloadBulk})
+	if err == nil || !contains(err.Error(), "does not implement") {
+		t.Fatalf("New on a server without the API: %v", err)
+	}
+	for _, o := range []Options{
+		{URL: "ftp://x", Protocol: ProtocolJSON, Pool: 1, Preload: PreloadBulk},
+		{URL: "http://", Protocol: ProtocolJSON, Pool: 1, Preload: PreloadBulk},
+		{URL: "http://x?y", Protocol: ProtocolJSON, Pool: 1, Preload: PreloadBulk},
+		{URL: "http://x", Protocol: "soap", Pool: 1, Preload: PreloadBulk},
+		{URL: "http://x", Protocol: ProtocolJSON, Pool: 0, Preload: PreloadBulk},
+		{URL: "http://x", Protocol: ProtocolJSON, Pool: 1, Preload: "fax"},
+	} {
+		if _, err := newSystem(o); err == nil {
+			t.Errorf("newSystem(%+v) accepted", o)
+		}
+	}
+}
+
+func contains(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReasonName(t *testing.T) {
+	for r, want := range map[licensingv1.Reason]string{
+		licensingv1.Reason_REASON_UNSPECIFIED:           "",
+		licensingv1.Reason_REASON_DEVICE_DOWNLOAD_LIMIT: "device_download_limit",
+		licensingv1.Reason_REASON_PLAYBACK_WINDOW_OVER:  "playback_window_over",
+	} {
+		if got := ReasonName(r); got != want {
+			t.Errorf("ReasonName(%v) = %q, want %q", r, got, want)
+		}
+	}
+}
