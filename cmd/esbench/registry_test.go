@@ -24,7 +24,7 @@ func TestRunStoreAndTargetFlags(t *testing.T) {
 		{[]string{"--store", "cassandra", "--data-dir", "x", "--cassandra-mode", "fast"}, []string{"--data-dir applies to --store pebble, not to --store cassandra"}},
 		{[]string{"--store", "cassandra", "--cassandra-mode", "fast"}, []string{`mode "fast"`}},
 		{[]string{"--store", "cassandra", "--cassandra-page-size", "0"}, []string{"--cassandra-page-size 0"}},
-		{[]string{"--target", "remote"}, []string{`--target "remote": unknown target (registered: inproc`}},
+		{[]string{"--target", "mainframe"}, []string{`--target "mainframe": unknown target (registered: inproc, remote`}},
 		{[]string{"--target", "inprc"}, []string{"did you mean inproc?"}},
 		{[]string{"--timeout", "-1s"}, []string{"--timeout -1s: must be in [0s, 1h0m0s]"}},
 	} {

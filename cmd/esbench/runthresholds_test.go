@@ -84,7 +84,7 @@ func TestRunRejectsBadThresholds(t *testing.T) {
 		{"acquire.throughput > 1s", "not a latency"},
 		{"aquire.p99 < 20ms", "OP one of"},
 		{"acquire.p98 < 20ms", "STAT one of"},
-		{"acquire.timeout.p99 < 20ms", "OUTCOME one of"},
+		{"acquire.explosion.p99 < 20ms", "OUTCOME one of"},
 		{"acquire.service.error_rate < 1%", "latency statistic"},
 		{"phase.parse.p99 < 1ms", "PHASE one of"},
 		{"replay.rate < 1", "replay.STAT"},
