@@ -212,10 +212,11 @@ var errBroken = errors.New("broken")
 // TestErrorClasses checks that every outcome is recorded separately and with
 // its latency.
 func TestErrorClasses(t *testing.T) {
-	const n = 800
+	const k = uint64(numOutcomes)
+	const n = 100 * k
 	slow := 2 * time.Millisecond
 	target := TargetFunc(func(_ context.Context, op *workload.Op, resp *Response) error {
-		switch op.Seq % 8 {
+		switch op.Seq % k {
 		case 0:
 			return nil
 		case 1:
@@ -237,6 +238,9 @@ func TestErrorClasses(t *testing.T) {
 		case 6:
 			resp.Outcome = OutcomeDiverged
 			return errBroken
+		case 8, 9, 10, 11: // the remote target's transport classes
+			resp.Outcome = Outcome(op.Seq % k)
+			return errBroken
 		default:
 			time.Sleep(slow)
 			return errBroken // classified as other
@@ -245,7 +249,7 @@ func TestErrorClasses(t *testing.T) {
 	r, err := NewRunner(Config{
 		Workers: 1,
 		Target:  target,
-		Source:  func(int) OpSource { return &seqSource{kind: workload.OpRenew, n: n} },
+		Source:  func(int) OpSource { return &seqSource{kind: workload.OpRenew, n: int64(n)} },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -256,8 +260,8 @@ func TestErrorClasses(t *testing.T) {
 	}
 	for _, o := range Outcomes() {
 		s := findSeries(st, workload.OpRenew, o)
-		if s == nil || s.Corrected.TotalCount() != n/8 {
-			t.Errorf("%s: want %d ops recorded, got %+v", o, n/8, s)
+		if s == nil || s.Corrected.TotalCount() != int64(n/k) {
+			t.Errorf("%s: want %d ops recorded, got %+v", o, n/k, s)
 			continue
 		}
 		slowClass := o == OutcomeConflict || o == OutcomeUnavailable || o == OutcomeOther
@@ -265,16 +269,23 @@ func TestErrorClasses(t *testing.T) {
 			t.Errorf("%s: service p50 %s, want ≥ %s (latency recorded with the error)", o, p50, slow)
 		}
 	}
+	var errClasses uint64
+	for _, o := range Outcomes() {
+		if o.IsError() {
+			errClasses++
+		}
+	}
+	wantErrs := int64(errClasses * n / k)
 	_, errs := r.Completed()
-	if errs != 5*n/8 {
-		t.Errorf("error counter %d, want %d", errs, 5*n/8)
+	if errs != wantErrs {
+		t.Errorf("error counter %d, want %d", errs, wantErrs)
 	}
 	run, err := st.Report()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Errors != 5*n/8 || run.Operations[0].Errors["unavailable"] != n/8 {
-		t.Errorf("report errors %d (%v), want %d", run.Errors, run.Operations[0].Errors, 5*n/8)
+	if run.Errors != wantErrs || run.Operations[0].Errors["unavailable"] != int64(n/k) {
+		t.Errorf("report errors %d (%v), want %d", run.Errors, run.Operations[0].Errors, wantErrs)
 	}
 }
 
