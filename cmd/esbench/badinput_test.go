@@ -370,7 +370,7 @@ func TestBadInput(t *testing.T) {
 // badInputCases is the table, by command.
 func badInputCases() []badCase {
 	var all []badCase
-	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(),
+	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(), registryCases(),
 		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases()} {
 		all = append(all, part...)
 	}
@@ -500,6 +500,33 @@ func runStoreCases() []badCase {
 		{name: "store/cassandra timeout zero", args: []string{"run", "--store", "cassandra", "--cassandra-timeout", "0s"}, want: []string{"--cassandra-timeout 0s", "positive"}},
 		{name: "store/cassandra unreachable leaves no directory", args: []string{"run", "--store", "cassandra", "--cassandra-hosts", "127.0.0.1:1", "--cassandra-connect-timeout", "300ms", "--out", "{sb}/results"},
 			want: []string{"127.0.0.1:1"}, within: 15 * time.Second},
+	}
+}
+
+// registryCases cover the registry-driven selections (--store, --target
+// and the flags each backend or target brings) and esbench conformance.
+func registryCases() []badCase {
+	c := func(args ...string) []string { return append([]string{"conformance"}, args...) }
+	return []badCase{
+		{name: "conformance/no store", args: c(), want: []string{"--store NAME is required", "cassandra, memory, pebble, sqlite"}},
+		{name: "conformance/empty store", args: c("--store", ""), want: []string{`--store ""`, "unknown store", "cassandra, memory, pebble, sqlite"}},
+		{name: "conformance/unknown store", args: c("--store", "postgres"), want: []string{`--store "postgres"`, "cassandra, memory, pebble, sqlite"}},
+		{name: "conformance/store typo", args: c("--store", "sqlit"), want: []string{`--store "sqlit"`, "did you mean sqlite?"}},
+		{name: "conformance/data-dir with memory", args: c("--store", "memory", "--data-dir", "{sb}/d"), want: []string{"--data-dir applies to --store pebble, not to --store memory"}},
+		{name: "conformance/cassandra flag with pebble", args: c("--store", "pebble", "--cassandra-hosts", "h"), want: []string{"--cassandra-hosts applies to --store cassandra, not to --store pebble"}},
+		{name: "conformance/sqlite flag with memory", args: c("--store", "memory", "--sqlite-path", "{sb}/x.db"), want: []string{"--sqlite-path applies to --store sqlite, not to --store memory"}},
+		{name: "conformance/cassandra bad consistency", args: c("--store", "cassandra", "--cassandra-write-consistency", "MOST"), want: []string{`write consistency "MOST"`}},
+		{name: "conformance/sqlite path in a missing directory", args: c("--store", "sqlite", "--sqlite-path", "{sb}/no/x.db"), want: []string{"--sqlite-path {sb}/no/x.db", "does not exist"}},
+		{name: "conformance/sqlite path is a directory", args: c("--store", "sqlite", "--sqlite-path", "{sb}/d"), dirs: []string{"d"}, want: []string{"--sqlite-path {sb}/d", "is a directory"}},
+		{name: "conformance/extra argument", args: c("--store", "memory", "extra"), want: []string{`unknown command "extra"`}},
+		{name: "conformance/run flag", args: c("--store", "memory", "--workers", "2"), want: []string{"unknown flag: --workers"}},
+		{name: "conformance/bad bool", args: c("--store", "sqlite", "--sqlite-sync=maybe"), want: []string{`invalid argument "maybe"`, "--sqlite-sync"}},
+		{name: "run/target unknown", args: []string{"run", "--target", "remote-grpc"}, want: []string{`--target "remote-grpc"`, "unknown target", "inproc"}},
+		{name: "run/target typo", args: []string{"run", "--target", "inprc"}, want: []string{`--target "inprc"`, "did you mean inproc?"}},
+		{name: "run/sqlite-sync with pebble", args: []string{"run", "--sqlite-sync=false"}, want: []string{"--sqlite-sync applies to --store sqlite, not to --store pebble"}},
+		{name: "run/data-dir with sqlite", args: []string{"run", "--store", "sqlite", "--data-dir", "{sb}/d"}, want: []string{"--data-dir applies to --store pebble, not to --store sqlite"}},
+		{name: "run/sqlite path in a missing directory leaves no results", args: []string{"run", "--store", "sqlite", "--sqlite-path", "{sb}/no/x.db", "--out", "{sb}/results"},
+			want: []string{"--sqlite-path {sb}/no/x.db", "does not exist"}},
 	}
 }
 
