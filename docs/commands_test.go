@@ -140,14 +140,7 @@ func allBlocks(t *testing.T, root string) ([]block, map[string]map[int]string) {
 	var blocks []block
 	prose := map[string]map[int]string{}
 	for _, f := range docFiles(t, root) {
-		data, err := os.ReadFile(filepath.Join(root, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bs, p, err := parseBlocks(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		bs, p := allBlocksOf(t, root, f)
 		blocks = append(blocks, bs...)
 		prose[f] = p
 	}
@@ -830,4 +823,102 @@ func TestReadmeListsEveryCommand(t *testing.T) {
 			t.Errorf("README.md's command table lists `esbench %s`, which esbench does not have", sub)
 		}
 	}
+}
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`^#{1,6}\s+(.+?)\s*#*\s*$`)
+)
+
+// anchorOf is GitHub's anchor for a heading: lower case, punctuation other
+// than '-' and '_' dropped, spaces made dashes.
+func anchorOf(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestLinksResolve checks every relative link in README.md and docs/*.md
+// names a file or directory of the repository, and every #anchor a heading
+// of the linked document.
+func TestLinksResolve(t *testing.T) {
+	root := repoRoot(t)
+	anchors := map[string]map[string]bool{}
+	anchorsOf := func(path string) (map[string]bool, error) {
+		if a, ok := anchors[path]; ok {
+			return a, nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		_, prose, err := parseBlocks(path, data)
+		if err != nil {
+			return nil, err
+		}
+		a := map[string]bool{}
+		for _, l := range prose {
+			if m := mdHeading.FindStringSubmatch(l); m != nil {
+				a[anchorOf(strings.ReplaceAll(m[1], "`", ""))] = true
+			}
+		}
+		anchors[path] = a
+		return a, nil
+	}
+	links := 0
+	for _, f := range docFiles(t, root) {
+		_, prose := allBlocksOf(t, root, f)
+		for n, l := range prose {
+			for _, m := range mdLink.FindAllStringSubmatch(l, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				links++
+				file, anchor, _ := strings.Cut(target, "#")
+				path := filepath.Join(root, f)
+				if file != "" {
+					path = filepath.Join(root, filepath.Dir(f), file)
+					if _, err := os.Stat(path); err != nil {
+						t.Errorf("%s:%d: link %s: %v", f, n, target, err)
+						continue
+					}
+				}
+				if anchor == "" {
+					continue
+				}
+				a, err := anchorsOf(path)
+				if err != nil {
+					t.Errorf("%s:%d: link %s: %v", f, n, target, err)
+					continue
+				}
+				if !a[anchor] {
+					t.Errorf("%s:%d: link %s: no heading with anchor #%s", f, n, target, anchor)
+				}
+			}
+		}
+	}
+	if links < 10 {
+		t.Fatalf("found only %d relative links; the parser is broken", links)
+	}
+}
+
+func allBlocksOf(t *testing.T, root, f string) ([]block, map[int]string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, p, err := parseBlocks(f, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs, p
 }
