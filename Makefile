@@ -36,8 +36,11 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## cassandra-up: a local node, or NODES=3 for a cluster on 127.0.0.1..3
+## (docs/cassandra.md); cassandra-down stops every node it started.
+NODES ?= 1
 cassandra-up:
-	scripts/cassandra.sh up
+	ESBENCH_CASSANDRA_NODES=$(NODES) scripts/cassandra.sh up
 
 cassandra-down:
 	scripts/cassandra.sh down

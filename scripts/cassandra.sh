@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# A local single-node Apache Cassandra 5.0 for esbench's integration tests
-# and benchmarks: Maven resolves cassandra-all and its runtime jars
-# (scripts/cassandra/pom.xml), java runs CassandraDaemon on 127.0.0.1 with a
-# cassandra.yaml generated into a scratch run directory.
+# A local Apache Cassandra 5.0 node, or a cluster of N nodes on 127.0.0.1,
+# 127.0.0.2, ... (as ccm lays them out), for esbench's integration tests and
+# benchmarks: Maven resolves cassandra-all and its runtime jars
+# (scripts/cassandra/pom.xml), java runs CassandraDaemon with a
+# cassandra.yaml generated into each node's scratch run directory.
 #
 #   scripts/cassandra.sh up       resolve jars if needed, start, wait for CQL
-#   scripts/cassandra.sh down     stop the node this script started
-#   scripts/cassandra.sh status   say whether it runs and whether CQL answers
+#                                 (ESBENCH_CASSANDRA_NODES=N: N nodes, joined
+#                                 one at a time, each waited for)
+#   scripts/cassandra.sh down     stop every node this script started
+#   scripts/cassandra.sh status   say whether they run and whether CQL answers
+#   scripts/cassandra.sh pids     print "node pid" of every running node it started
+#   scripts/cassandra.sh kill-node I    SIGKILL node I (cluster) or the node (I=1)
+#   scripts/cassandra.sh stop-node I    SIGSTOP node I (it hangs, holding its ports)
+#   scripts/cassandra.sh cont-node I    SIGCONT node I
+#   scripts/cassandra.sh start-node I   start node I again on its data, wait for CQL
 #   scripts/cassandra.sh ping     exit 0 if a node answers CQL on the port
 #   scripts/cassandra.sh logs     print the tail of the node's log
 #   scripts/cassandra.sh jars     only resolve the jars (no node is started)
@@ -14,10 +22,12 @@
 #
 # Environment (defaults in brackets):
 #   ESBENCH_CASSANDRA_DIR            scratch directory [<repo>/.cassandra]
-#   ESBENCH_CASSANDRA_HOST           listen and CQL address [127.0.0.1]
+#   ESBENCH_CASSANDRA_NODES          nodes [1]; more than one makes a cluster
+#                                    whose node I listens on 127.0.0.I
+#   ESBENCH_CASSANDRA_HOST           listen and CQL address of a single node [127.0.0.1]
 #   ESBENCH_CASSANDRA_PORT           CQL port [9042]
 #   ESBENCH_CASSANDRA_STORAGE_PORT   inter-node port [7000]
-#   ESBENCH_CASSANDRA_HEAP           JVM heap [1G]
+#   ESBENCH_CASSANDRA_HEAP           JVM heap per node [1G; 512M in a cluster]
 #   ESBENCH_CASSANDRA_START_TIMEOUT  seconds to wait for CQL [180]
 #   JAVA, MVN                        the java and mvn commands [java, mvn]
 set -euo pipefail
@@ -25,19 +35,79 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 conf="$repo/scripts/cassandra"
 dir=${ESBENCH_CASSANDRA_DIR:-"$repo/.cassandra"}
-host=${ESBENCH_CASSANDRA_HOST:-127.0.0.1}
+nodes=${ESBENCH_CASSANDRA_NODES:-1}
 cql_port=${ESBENCH_CASSANDRA_PORT:-9042}
 storage_port=${ESBENCH_CASSANDRA_STORAGE_PORT:-7000}
-heap=${ESBENCH_CASSANDRA_HEAP:-1G}
 start_timeout=${ESBENCH_CASSANDRA_START_TIMEOUT:-180}
 java_cmd=${JAVA:-java}
 mvn_cmd=${MVN:-mvn}
-
 lib="$dir/lib"
-run="$dir/run"
-pidfile="$dir/cassandra.pid"
-syslog="$run/logs/system.log"
-stdoutlog="$run/logs/stdout.log"
+
+if ! [[ $nodes =~ ^[1-9]$ ]]; then
+	printf 'cassandra: error: ESBENCH_CASSANDRA_NODES=%s: want a number of nodes from 1 to 9\n' "$nodes" >&2
+	exit 2
+fi
+if ((nodes > 1)); then
+	heap=${ESBENCH_CASSANDRA_HEAP:-512M}
+else
+	heap=${ESBENCH_CASSANDRA_HEAP:-1G}
+fi
+
+# select_node sets the per-node variables. A single node keeps the layout
+# it always had (.cassandra/run, .cassandra/cassandra.pid); node I of a
+# cluster lives in .cassandra/nodeI and listens on 127.0.0.I, with the same
+# CQL and storage ports (each loopback address has its own) and its own JMX
+# port, as ccm does.
+select_node() {
+	node=$1
+	if [[ $node == single ]]; then
+		host=${ESBENCH_CASSANDRA_HOST:-127.0.0.1}
+		ndir=$dir
+		seeds="$host:$storage_port"
+		token=0
+		jmx_port=""
+	else
+		host="127.0.0.$node"
+		ndir="$dir/node$node"
+		seeds="127.0.0.1:$storage_port"
+		jmx_port=$((7100 + 100 * node))
+		# Evenly spaced Murmur3 tokens, -2^63 + i * 2^64/N, summed step by
+		# step so bash's 64-bit arithmetic never overflows.
+		local step=$(((9223372036854775807 / nodes) * 2)) i
+		token=$((-9223372036854775807 - 1))
+		for ((i = 1; i < node; i++)); do
+			token=$((token + step))
+		done
+	fi
+	run="$ndir/run"
+	pidfile="$ndir/cassandra.pid"
+	syslog="$run/logs/system.log"
+	stdoutlog="$run/logs/stdout.log"
+}
+
+# cluster_nodes lists the nodes of the configured layout: "single", or 1..N.
+cluster_nodes() {
+	if ((nodes == 1)); then
+		echo single
+	else
+		seq 1 "$nodes"
+	fi
+}
+
+# started_nodes lists every node whose pid file exists, whatever
+# ESBENCH_CASSANDRA_NODES says now, so that down stops all it started.
+started_nodes() {
+	[[ -f $dir/cassandra.pid ]] && echo single
+	local f
+	for f in "$dir"/node[1-9]/cassandra.pid; do
+		[[ -f $f ]] || continue
+		f=${f%/cassandra.pid}
+		echo "${f##*/node}"
+	done
+	return 0
+}
+
+select_node single
 
 say() { printf 'cassandra: %s\n' "$*"; }
 die() {
@@ -109,7 +179,10 @@ our_pid() {
 port_user() {
 	local port=$1 out
 	if command -v ss >/dev/null 2>&1; then
-		out=$(ss -Hltnp "sport = :$port" 2>/dev/null || true)
+		# Only listeners on this node's address (or on every address): the
+		# nodes of a cluster share port numbers on their own addresses.
+		out=$(ss -Hltnp "sport = :$port" 2>/dev/null | awk -v h="$host" -v p=":$port" \
+			'$4 == h p || $4 == "0.0.0.0" p || $4 == "*" p || $4 == "[::]" p' || true)
 		[[ -n $out ]] || return 1
 		echo "$out" | head -n 1
 		return 0
@@ -158,6 +231,8 @@ java_major() {
 write_config() {
 	mkdir -p "$run/logs" "$run/jna" "$run/tmp"
 	sed -e "s|@LISTEN_ADDRESS@|$host|g" \
+		-e "s|@SEEDS@|$seeds|g" \
+		-e "s|@INITIAL_TOKEN@|$token|g" \
 		-e "s|@STORAGE_PORT@|$storage_port|g" \
 		-e "s|@CQL_PORT@|$cql_port|g" \
 		-e "s|@RUN_DIR@|$run|g" \
@@ -214,13 +289,23 @@ jvm_args() {
 		-Dcassandra.skip_wait_for_gossip_to_settle=0
 		-Dcassandra.superuser_setup_delay_ms=0
 	)
+	if [[ -n $jmx_port ]]; then
+		args+=(-Dcassandra.jmx.local.port="$jmx_port")
+	fi
+	if [[ $node != single ]]; then
+		# Gossip on a one-machine cluster settles in well under the default
+		# 30 s a joining node waits to learn the ring.
+		args+=(-Dcassandra.ring_delay_ms=5000)
+	fi
 	if [[ -n $jamm ]]; then
 		args+=(-javaagent:"$jamm")
 	fi
 	printf '%s\n' "${args[@]}"
 }
 
-cmd_up() {
+# node_up starts the selected node (if it does not run already) and waits
+# until it answers CQL.
+node_up() {
 	local pid v
 	if pid=$(our_pid); then
 		if v=$(cql_ping); then
@@ -231,13 +316,6 @@ cmd_up() {
 		wait_ready "$pid"
 		return
 	fi
-	need "$java_cmd" "java not found: Cassandra 5.0 needs Java 11 or 17 (Debian: apt-get install openjdk-17-jre-headless) or set JAVA."
-	local major
-	major=$(java_major)
-	case $major in
-	11 | 17) ;;
-	*) die "java is version '$major' ($("$java_cmd" -version 2>&1 | head -n 1)); Cassandra 5.0 runs on Java 11 or 17. Set JAVA to a Java 17 binary." ;;
-	esac
 	local p user
 	for p in "$cql_port" "$storage_port"; do
 		if user=$(port_user "$p"); then
@@ -247,14 +325,13 @@ cmd_up() {
 			die "port $p on $host is already taken ($user); stop that process or set ESBENCH_CASSANDRA_PORT / ESBENCH_CASSANDRA_STORAGE_PORT"
 		fi
 	done
-	resolve_jars
 	write_config
 	local -a args
 	mapfile -t args < <(jvm_args)
 	# A fresh log per start, so the tail shown on failure is this start's.
 	[[ -f $syslog ]] && mv -f "$syslog" "$syslog.prev"
 	: >"$stdoutlog"
-	say "starting Cassandra ($(basename "$(compgen -G "$lib/cassandra-all-*.jar" | head -n 1)" .jar)) on $host:$cql_port, data in $run"
+	say "starting Cassandra ($(basename "$(compgen -G "$lib/cassandra-all-*.jar" | head -n 1)" .jar)) on $host:$cql_port (heap $heap), data in $run"
 	# setsid: the node outlives this script and its terminal's signals; it is
 	# stopped only through `down`.
 	setsid "$java_cmd" "${args[@]}" -cp "$lib/*" org.apache.cassandra.service.CassandraDaemon \
@@ -262,6 +339,74 @@ cmd_up() {
 	pid=$!
 	echo "$pid" >"$pidfile"
 	wait_ready "$pid"
+}
+
+# check_java fails unless java is a version Cassandra 5.0 runs on.
+check_java() {
+	need "$java_cmd" "java not found: Cassandra 5.0 needs Java 11 or 17 (Debian: apt-get install openjdk-17-jre-headless) or set JAVA."
+	local major
+	major=$(java_major)
+	case $major in
+	11 | 17) ;;
+	*) die "java is version '$major' ($("$java_cmd" -version 2>&1 | head -n 1)); Cassandra 5.0 runs on Java 11 or 17. Set JAVA to a Java 17 binary." ;;
+	esac
+}
+
+# wait_joined waits until node 1 has seen node $node come UP and NORMAL
+# (gossip), so the next node joins a settled ring, as ccm does.
+wait_joined() {
+	local start=$SECONDS log1="$dir/node1/run/logs/system.log"
+	while :; do
+		if grep -q "/$host:$storage_port.*\(is now UP\|state jump to NORMAL\)" "$log1" 2>/dev/null &&
+			grep -q "state jump to NORMAL\|Node /$host:$storage_port state jump to NORMAL\|Startup complete" "$syslog" 2>/dev/null; then
+			say "node $node ($host) joined: node 1 sees it UP"
+			return 0
+		fi
+		if ((SECONDS - start >= start_timeout)); then
+			show_log 20
+			die "node 1 did not see node $node ($host) come UP within $start_timeout s (logs in $dir/node1/run/logs and $run/logs)"
+		fi
+		sleep 1
+	done
+}
+
+cmd_up() {
+	check_java
+	resolve_jars
+	local n
+	for n in $(cluster_nodes); do
+		select_node "$n"
+		node_up
+		if [[ $n != single && $n != 1 ]]; then
+			wait_joined
+		fi
+	done
+	if ((nodes > 1)); then
+		say "cluster of $nodes nodes up: CQL on 127.0.0.1..127.0.0.$nodes port $cql_port (use --cassandra-hosts 127.0.0.1,127.0.0.2,... and --cassandra-replication-factor $((nodes < 3 ? nodes : 3)))"
+	fi
+}
+
+# node_arg selects the node named on the command line: a number 1..9 for a
+# cluster's node, or 1 for the single node.
+node_arg() {
+	local n=${1:-}
+	[[ $n =~ ^[1-9]$ ]] || die "node '$n': want a node number from 1 to 9"
+	if [[ -f $dir/node$n/cassandra.pid || -d $dir/node$n ]]; then
+		select_node "$n"
+	elif [[ $n == 1 ]]; then
+		select_node single
+	else
+		die "node $n: no such node under $dir (start a cluster with ESBENCH_CASSANDRA_NODES=N)"
+	fi
+}
+
+# signal_node sends a signal to the selected node, only if this script
+# started it (the pid file's process runs with this node's run directory).
+signal_node() {
+	local sig=$1 pid
+	pid=$(our_pid) || die "node $node is not running (or was not started by this script)"
+	kill "-$sig" "$pid"
+	say "sent SIG$sig to node $node (pid $pid, $host)"
 }
 
 # alive: the process exists and is not a zombie (the node is this script's
@@ -297,6 +442,8 @@ wait_ready() {
 
 stop_pid() {
 	local pid=$1 grace=${2:-60} i
+	# A stopped (SIGSTOP) node would not see SIGTERM until continued.
+	kill -CONT "$pid" 2>/dev/null || true
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < grace * 2; i++)); do
 		kill -0 "$pid" 2>/dev/null || {
@@ -311,32 +458,54 @@ stop_pid() {
 	rm -f "$pidfile"
 }
 
-cmd_down() {
+node_down() {
 	local pid
 	if ! pid=$(our_pid); then
 		rm -f "$pidfile"
-		if v=$(cql_ping); then
-			say "no node started by this script is running (a node not started here answers on $host:$cql_port and is left alone)"
-		else
-			say "not running"
+		return 1
+	fi
+	say "stopping node $node (pid $pid, $host)"
+	stop_pid "$pid"
+	return 0
+}
+
+cmd_down() {
+	local n any=false
+	for n in $(started_nodes); do
+		select_node "$n"
+		if node_down; then
+			any=true
 		fi
+	done
+	if $any; then
+		say "stopped"
 		return 0
 	fi
-	say "stopping pid $pid"
-	stop_pid "$pid"
-	say "stopped"
+	select_node single
+	if v=$(cql_ping); then
+		say "no node started by this script is running (a node not started here answers on $host:$cql_port and is left alone)"
+	else
+		say "not running"
+	fi
+	return 0
 }
 
 cmd_status() {
-	local pid v
-	if pid=$(our_pid); then
+	local pid v n rc=3 found=false
+	for n in $(started_nodes); do
+		select_node "$n"
+		pid=$(our_pid) || continue
+		found=true
 		if v=$(cql_ping); then
-			say "running: pid $pid, Cassandra $v, CQL on $host:$cql_port"
-			return 0
+			say "running: node $node pid $pid, Cassandra $v, CQL on $host:$cql_port"
+			[[ $rc == 3 ]] && rc=0
+		else
+			say "starting, stopped or unhealthy: node $node pid $pid runs but CQL does not answer on $host:$cql_port"
+			rc=1
 		fi
-		say "starting or unhealthy: pid $pid runs but CQL does not answer on $host:$cql_port"
-		return 1
-	fi
+	done
+	$found && return "$rc"
+	select_node single
 	if v=$(cql_ping); then
 		say "a Cassandra $v node not started by this script answers on $host:$cql_port"
 		return 0
@@ -345,20 +514,52 @@ cmd_status() {
 	return 3
 }
 
+cmd_pids() {
+	local n pid
+	for n in $(started_nodes); do
+		select_node "$n"
+		if pid=$(our_pid); then
+			echo "$([[ $n == single ]] && echo 1 || echo "$n") $pid"
+		fi
+	done
+}
+
 case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+pids) cmd_pids ;;
 ping) cql_ping ;;
 jars) resolve_jars ;;
-logs) show_log "${2:-80}" 2>&1 ;;
+logs)
+	if [[ -n ${3:-} ]]; then node_arg "$3"; fi
+	show_log "${2:-80}" 2>&1
+	;;
+kill-node)
+	node_arg "${2:-}"
+	signal_node KILL
+	;;
+stop-node)
+	node_arg "${2:-}"
+	signal_node STOP
+	;;
+cont-node)
+	node_arg "${2:-}"
+	signal_node CONT
+	;;
+start-node)
+	node_arg "${2:-}"
+	check_java
+	resolve_jars
+	node_up
+	;;
 clean)
 	cmd_down
-	rm -rf "$run" "$lib" "$dir/mvn.log"
-	say "removed $run and $lib"
+	rm -rf "$dir/run" "$dir"/node[1-9] "$lib" "$dir/mvn.log"
+	say "removed the nodes' data and $lib"
 	;;
 *)
-	echo "usage: $0 up|down|status|ping|jars|logs [N]|clean" >&2
+	echo "usage: $0 up|down|status|pids|ping|jars|logs [N [NODE]]|kill-node I|stop-node I|cont-node I|start-node I|clean" >&2
 	exit 2
 	;;
 esac
