@@ -40,6 +40,12 @@ type Experiment struct {
 	// DefaultAudit, negative: none).
 	RangeSize uint64
 	Audit     int
+	// Windows, RecoveryShare and OnStart are passed to the measured run of
+	// a mixed experiment (not to its preload): the fault windows reported
+	// apart, and the hook that starts their clock.
+	Windows       []Window
+	RecoveryShare float64
+	OnStart       func(start time.Time)
 }
 
 // Run executes the experiment. On cancellation it returns the runs
@@ -227,6 +233,7 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 	cfg := e.config(sys, spec.Name, warmup, duration)
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
+	cfg.Windows, cfg.RecoveryShare, cfg.OnStart = e.Windows, e.RecoveryShare, e.OnStart
 	cfg.Source = func(i int) OpSource { return srcs[i] }
 	if sched := e.Workload.Schedule(); sched != nil {
 		arr := make([]Schedule, workers)

@@ -82,6 +82,11 @@ func (s *Stats) Report() (reports.Run, error) {
 		}
 		run.ErrorSamples[o.String()] = msgs
 	}
+	fw, err := s.windows.reports(s.recoveryShare)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	run.FaultWindows = fw
 	if r := s.Replay; r != nil {
 		rep := &reports.ReplayReport{
 			Loads:        r.Loads,

@@ -77,6 +77,16 @@ type Config struct {
 	// ExpectedOps, if known, is how many operations the run will execute;
 	// progress then shows an ETA for runs bounded by their sources.
 	ExpectedOps int64
+	// Windows are spans of the run (fault windows) whose operations are
+	// also reported apart, with the time the run took to recover after
+	// each; RecoveryShare is the share of failed or fallback operations in
+	// a second at or below which the run counts as recovered (default
+	// reports.DefaultAlertShare).
+	Windows       []Window
+	RecoveryShare float64
+	// OnStart, if set, is called with the run's start time (the origin of
+	// window offsets) before any operation is sent.
+	OnStart func(start time.Time)
 	// ProgressCount and ProgressUnit, if set, make progress count something
 	// else than operations (for example customers preloaded), with
 	// ExpectedOps as its total. ProgressCount must be safe to call from
@@ -139,6 +149,8 @@ type Stats struct {
 	// messages of measured operations (for a fallback: the store failure it
 	// answered), at most MaxErrorSamples each.
 	ErrorSamples map[Outcome][]string
+	windows       *windowSet
+	recoveryShare float64
 	// Partial is set when the run was stopped before it finished.
 	Partial       bool
 	PartialReason string
@@ -215,6 +227,7 @@ type Runner struct {
 	slack   time.Duration
 	late    time.Duration
 	samples errorSampler
+	windows *windowSet
 }
 
 // NewRunner validates cfg and prepares a run.
@@ -231,7 +244,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.Classify == nil {
 		cfg.Classify = ClassifyError
 	}
-	r := &Runner{cfg: cfg, warmup: cfg.Warmup, late: cfg.LateThreshold}
+	r := &Runner{cfg: cfg, warmup: cfg.Warmup, late: cfg.LateThreshold, windows: newWindowSet(cfg.Windows)}
 	switch {
 	case cfg.SpinSlack < 0:
 		r.slack = 0
@@ -270,6 +283,9 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 		return nil, errors.New("bench: runner already used")
 	}
 	r.base = time.Now()
+	if r.cfg.OnStart != nil {
+		r.cfg.OnStart(r.base)
+	}
 	col := newCollector(r.workers, r.cfg.Sink, r.base)
 	if r.cfg.Live != nil {
 		col.live = newLiveState(r.cfg.Live, &r.cfg, r.base.Add(r.warmup))
@@ -407,6 +423,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		if out.IsError() {
 			rec.errs.Add(1)
 		}
+		r.windows.record(intended, end-intended, out, cmp.Or(err, resp.Cause))
 		if intended < r.warmup {
 			continue
 		}
@@ -488,6 +505,8 @@ func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
 		Late:          col.late,
 		Replay:        col.replay.stats(),
 		ErrorSamples:  r.samples.samples(),
+		windows:       r.windows,
+		recoveryShare: cmp.Or(r.cfg.RecoveryShare, reports.DefaultAlertShare),
 	}
 	if endOffset > r.warmup {
 		st.Measured = endOffset - r.warmup

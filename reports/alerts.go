@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // DefaultAlertShare is the share of measured operations ending in errors,
@@ -91,4 +92,29 @@ func MergeErrorSamples(dst, src map[string][]string) map[string][]string {
 		}
 	}
 	return dst
+}
+
+// FaultWindowHeader names the columns of FaultWindowRows.
+var FaultWindowHeader = []string{"window", "ops", "errors", "fallbacks", "fallback share", "fallback p99", "recovered after", "outcomes"}
+
+// FaultWindowRows formats a run's fault windows, one row each, for the
+// console, summary.md and report.html.
+func FaultWindowRows(run *Run) [][]string {
+	var rows [][]string
+	for _, w := range run.FaultWindows {
+		p99 := "-"
+		if w.FallbackLatency != nil {
+			p99 = FormatNs(w.FallbackLatency.P99Ns)
+		}
+		rec := "not within the run"
+		if w.RecoveryNs >= 0 {
+			rec = time.Duration(w.RecoveryNs).String()
+			if w.RecoveryNs == 0 {
+				rec = "at once"
+			}
+		}
+		rows = append(rows, []string{w.Name, fmt.Sprint(w.Ops), fmt.Sprint(w.Errors), fmt.Sprint(w.Fallbacks),
+			fmt.Sprintf("%.1f%%", 100*w.FallbackShare), p99, rec, classCounts(w.Outcomes)})
+	}
+	return rows
 }

@@ -23,6 +23,12 @@ func WriteConsole(w io.Writer, r *Result) error {
 		for _, w := range Warnings(run) {
 			p("WARNING: %s\n", w)
 		}
+		if rows := FaultWindowRows(run); len(rows) > 0 {
+			p("%s\t\n", strings.Join(FaultWindowHeader, "\t"))
+			for _, r := range rows {
+				p("%s\t\n", strings.Join(r, "\t"))
+			}
+		}
 		if len(run.Operations) > 0 {
 			p("op\toutcome\tcount\trate/s\tp50\tp90\tp99\tp99.9\tmax\tsvc p99\t\n")
 			for _, op := range run.Operations {

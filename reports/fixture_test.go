@@ -72,6 +72,11 @@ func fixtureResult(t testing.TB) *Result {
 		Phases:  []PhaseStats{{Phase: "total", Latency: buckets[3].Total}},
 		Buckets: buckets,
 		Fit:     LinearFit{A: 20e3, B: 900, R2: 0.97, N: 1400, OK: true}}
+	fb := mustSummarize(t, latencyHist(77, 300, 2e6))
+	run.FaultWindows = []FaultWindow{{Name: "errors at 30s for 10s", Kind: "errors", StartNs: int64(30 * time.Second), EndNs: int64(40 * time.Second),
+		Ops: 2100, Outcomes: map[string]int64{"ok": 1500, "fallback": 300, "unavailable": 300}, Errors: 300, Fallbacks: 300,
+		FallbackShare: 300.0 / 2100, FallbackLatency: &fb, RecoveryNs: int64(time.Second),
+		ErrorSamples: map[string][]string{"unavailable": {"faults: injected error: store: unavailable"}}}}
 	res.Runs = []Run{run}
 
 	ms := int64(time.Millisecond)

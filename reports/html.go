@@ -55,6 +55,14 @@ type chartSpec struct {
 	YScale   string         `json:"yScale"`
 	Labels   []string       `json:"labels,omitempty"`
 	Datasets []chartDataset `json:"datasets"`
+	// Windows are x ranges shaded behind the data (fault windows).
+	Windows []chartWindow `json:"windows,omitempty"`
+}
+
+type chartWindow struct {
+	From  float64 `json:"from"`
+	To    float64 `json:"to"`
+	Label string  `json:"label"`
 }
 
 type chartDataset struct {
@@ -102,6 +110,7 @@ type htmlRun struct {
 	OverTime []htmlChart
 	Replay   *htmlChart
 	FitLine  string
+	Windows  [][]string
 	Extra    []string
 }
 
@@ -129,6 +138,7 @@ func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 	for i := range r.Runs {
 		run := &r.Runs[i]
 		hr := htmlRun{Run: run, Line: runLine(run), Params: strings.TrimPrefix(formatParams(run.Params), " "), Note: correctedNote(run)}
+		hr.Windows = FaultWindowRows(run)
 		spec, err := spectrumChart(run)
 		if err != nil {
 			return nil, err
@@ -140,6 +150,9 @@ func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 		// quick preload) is one invisible point, not a trend: no chart.
 		if l := FindIntervalLog(logs, run.Name, "corrected"); l != nil && maxIntervals(l) >= 2 {
 			for _, c := range overTimeCharts(run.Name, l) {
+				for _, w := range run.FaultWindows {
+					c.Windows = append(c.Windows, chartWindow{From: round4(float64(w.StartNs) / 1e9), To: round4(float64(w.EndNs) / 1e9), Label: w.Kind})
+				}
 				hr.OverTime = append(hr.OverTime, *add(c))
 			}
 		}
@@ -444,9 +457,10 @@ var (
 )
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ns":       FormatNs,
-	"interval": IntervalName,
-	"time":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ns":           FormatNs,
+	"windowHeader": func() []string { return FaultWindowHeader },
+	"interval":     IntervalName,
+	"time":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"sumErrors": func(m map[string]int64) int64 {
 		return sumErrors(m)
 	},

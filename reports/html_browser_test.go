@@ -84,6 +84,8 @@ type chartState struct {
 	Painted    int      `json:"painted"`
 	AriaLabel  string   `json:"ariaLabel"`
 	FigCaption string   `json:"figCaption"`
+	// FaultWindows is how many fault windows the page's plugin shaded.
+	FaultWindows int `json:"faultWindows"`
 }
 
 type pageState struct {
@@ -101,7 +103,8 @@ const inspectJS = `(() => {
     const ch = window.Chart ? Chart.getChart(c) : undefined;
     const s = {id: c.dataset.chart, hasChart: !!ch, width: c.width, height: c.height, painted: 0,
       ariaLabel: c.getAttribute("aria-label") || "", legend: [], emptySets: [], datasets: 0,
-      figCaption: (c.closest("figure") && c.closest("figure").querySelector("figcaption") || {}).textContent || ""};
+      figCaption: (c.closest("figure") && c.closest("figure").querySelector("figcaption") || {}).textContent || "",
+      faultWindows: Number(c.dataset.faultWindows || 0)};
     if (ch) {
       s.title = String(ch.options.plugins.title.text);
       s.type = ch.config.type;
@@ -198,19 +201,23 @@ func loadPage(t *testing.T, browser context.Context, path string, screenshot boo
 	return res
 }
 
-type chartWant struct{ typ, xScale, yScale string }
+type chartWant struct {
+	typ, xScale, yScale string
+	// windows is how many fault windows the chart shades.
+	windows int
+}
 
 // fixtureCharts are the charts the fixture report must draw, by title, with
 // the y axis each needs: latencies spanning decades read on a log axis.
 var fixtureCharts = map[string]chartWant{
-	"Latency by percentile — mixed":               {"line", "logarithmic", "logarithmic"},
-	"Throughput over time — mixed":                {"line", "linear", "linear"},
-	"p99 latency over time — mixed":               {"line", "linear", "logarithmic"},
-	"Replay time against events replayed — mixed": {"scatter", "logarithmic", "logarithmic"},
-	"Replay p99 by snapshot interval":             {"bar", "category", "logarithmic"},
-	"Storage per stream by snapshot interval":     {"bar", "category", "logarithmic"},
-	"Codec cost per event":                        {"bar", "category", "linear"},
-	"Codec size per event":                        {"bar", "category", "linear"},
+	"Latency by percentile — mixed":               {"line", "logarithmic", "logarithmic", 0},
+	"Throughput over time — mixed":                {"line", "linear", "linear", 1},
+	"p99 latency over time — mixed":               {"line", "linear", "logarithmic", 1},
+	"Replay time against events replayed — mixed": {"scatter", "logarithmic", "logarithmic", 0},
+	"Replay p99 by snapshot interval":             {"bar", "category", "logarithmic", 0},
+	"Storage per stream by snapshot interval":     {"bar", "category", "logarithmic", 0},
+	"Codec cost per event":                        {"bar", "category", "linear", 0},
+	"Codec size per event":                        {"bar", "category", "linear", 0},
 }
 
 // pageProblems lists everything wrong with a loaded report: browser errors,
@@ -250,6 +257,9 @@ func pageProblems(r *pageRun, want map[string]chartWant) []string {
 		// blank box with a title.
 		if c.Width < 300 || c.Height < 200 || c.Painted < c.Width*c.Height/50 {
 			out = append(out, fmt.Sprintf("chart %q: %dx%d canvas with %d painted pixels", c.Title, c.Width, c.Height, c.Painted))
+		}
+		if want, ok := want[c.Title]; ok && c.FaultWindows != want.windows {
+			out = append(out, fmt.Sprintf("chart %q: %d fault windows shaded, want %d", c.Title, c.FaultWindows, want.windows))
 		}
 		if want, ok := want[c.Title]; ok && (c.Type != want.typ || c.XScale != want.xScale || c.YScale != want.yScale) {
 			out = append(out, fmt.Sprintf("chart %q: %s chart with %s x and %s y axes, want %s, %s, %s",
@@ -307,6 +317,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			return bytes.Replace(p, []byte("new Chart(canvas"), []byte("new NoChart(canvas"), 1)
 		}, "NoChart is not defined"},
 		{"chart destroyed", inject(`<script>Chart.getChart(document.querySelector("canvas")).destroy();</script>`), "has no chart"},
+		{"fault windows not shaded", func(p []byte) []byte {
+			return bytes.Replace(p, []byte("cfg.plugins = [windowsPlugin"), []byte("cfg.unused = [windowsPlugin"), 1)
+		}, "0 fault windows shaded, want 1"},
 		{"outside fetch", inject(`<img alt="" src="https://example.invalid/x.png">`), "requested https://example.invalid/x.png"},
 		{"empty series", func(p []byte) []byte {
 			// The spectrum's series lose their points, as a data bug would.

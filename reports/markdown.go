@@ -101,6 +101,21 @@ func writeRunMarkdown(bw *bufio.Writer, run *Run) {
 		}
 		p("\n")
 	}
+	if rows := FaultWindowRows(run); len(rows) > 0 {
+		p("Fault windows (operations by intended start inside each window):\n\n| %s |\n|%s\n", strings.Join(FaultWindowHeader, " | "), strings.Repeat("---|", len(FaultWindowHeader)))
+		for _, r := range rows {
+			p("| %s |\n", strings.Join(r, " | "))
+		}
+		p("\n")
+		for _, w := range run.FaultWindows {
+			for _, class := range slices.Sorted(maps.Keys(w.ErrorSamples)) {
+				for _, m := range w.ErrorSamples[class] {
+					p("- %s, %s: `%s`\n", w.Name, class, strings.ReplaceAll(m, "`", "'"))
+				}
+			}
+		}
+		p("\n")
+	}
 	if len(run.ErrorSamples) > 0 {
 		p("Error samples (first distinct messages per outcome):\n\n")
 		for _, class := range slices.Sorted(maps.Keys(run.ErrorSamples)) {

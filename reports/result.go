@@ -37,6 +37,9 @@ type Result struct {
 	// AlertShare is the share of measured operations above which errors or
 	// fallbacks raise an alert (0..1).
 	AlertShare float64 `json:"alert_share"`
+	// FaultEvents are the node actions of the run's fault windows, in
+	// order (offsets from the measured run's start).
+	FaultEvents []FaultEvent `json:"fault_events,omitempty"`
 	// Runs holds one measured configuration each (a mixed run has one, a
 	// sweep one per cell).
 	Runs []Run `json:"runs"`
@@ -130,6 +133,8 @@ type Run struct {
 	// first few distinct error messages of measured operations; for
 	// fallbacks, the store failure that was answered permissively.
 	ErrorSamples map[string][]string `json:"error_samples,omitempty"`
+	// FaultWindows reports the run's fault windows, each on its own.
+	FaultWindows []FaultWindow `json:"fault_windows,omitempty"`
 	// Extra holds run-specific figures (bytes stored, write amplification).
 	Extra         map[string]float64 `json:"extra,omitempty"`
 	Partial       bool               `json:"partial,omitempty"`
@@ -446,4 +451,40 @@ func (t ThresholdResult) FormatValue() string {
 		return fmt.Sprintf("%.1f/s", v)
 	}
 	return fmt.Sprintf("%.4g", v)
+}
+
+// FaultWindow is what happened during one fault window of a run: the
+// operations whose intended start fell inside it, by outcome; the
+// permissive fallbacks (count, share, latency); sample error messages; and
+// how long after the window the run took to recover.
+type FaultWindow struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// StartNs and EndNs are offsets from the run's start, warmup included.
+	StartNs  int64            `json:"start_ns"`
+	EndNs    int64            `json:"end_ns"`
+	Ops      int64            `json:"ops"`
+	Outcomes map[string]int64 `json:"outcomes,omitempty"`
+	Errors   int64            `json:"errors"`
+	// Fallbacks counts permissive answers; FallbackShare is their share of
+	// Ops; FallbackLatency their corrected latency.
+	Fallbacks       int64               `json:"fallbacks"`
+	FallbackShare   float64             `json:"fallback_share"`
+	FallbackLatency *Latency            `json:"fallback_latency,omitempty"`
+	ErrorSamples    map[string][]string `json:"error_samples,omitempty"`
+	// RecoveryNs is the start of the first second after the window in
+	// which at most the alert share of operations found the store
+	// unavailable or fell back (0: at once); -1 when that did not happen
+	// within two minutes or before the run ended. Other errors after a
+	// window (a release of a licence whose grant failed is invalid) are the
+	// domain's after-effects, not the store's recovery.
+	RecoveryNs int64 `json:"recovery_ns"`
+}
+
+// FaultEvent is one node action of a fault window (SIGSTOP, SIGCONT,
+// SIGKILL, restart) and its error, if it failed.
+type FaultEvent struct {
+	AtNs   int64  `json:"at_ns"`
+	Action string `json:"action"`
+	Error  string `json:"error,omitempty"`
 }

@@ -64,6 +64,19 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"threshold limit not a value", "thresholds:\n  - replay.p99 < soon\n", 2, "thresholds[0]", `limit "soon"`},
 		{"regression limit not a percentage", "thresholds:\n  - acquire.p99 regression < 5ms\n", 2, "thresholds[0]", "a regression limit is a percentage"},
 		{"empty threshold", "thresholds:\n  - \"\"\n", 2, "thresholds[0]", "must not be empty"},
+		{"unknown fault kind", "faults:\n  - {kind: fire, at: 1s, for: 1s}\n", 2, "faults[0].kind", "want one of latency, errors, timeout, stall, node-stop, node-kill"},
+		{"fault without a window", "faults:\n  - kind: stall\n    at: 1s\n", 2, "faults[0].for", "must be positive"},
+		{"fault negative start", "faults:\n  - kind: stall\n    at: -1s\n    for: 1s\n", 3, "faults[0].at", "must not be negative"},
+		{"fault after the run", "warmup: 1s\nduration: 10s\nfaults:\n  - {kind: stall, at: 8s, for: 5s}\n", 4, "faults[0].for", "the window ends at 13s, after the run's 11s"},
+		{"latency fault without latency", "faults:\n  - {kind: latency, at: 1s, for: 1s}\n", 2, "faults[0].latency", "want a latency from 1ns to 1m"},
+		{"latency distribution unknown", "faults:\n  - kind: latency\n    at: 1s\n    for: 1s\n    latency: 5ms\n    distribution: pareto\n", 6, "faults[0].distribution", "want one of fixed, uniform, exponential"},
+		{"error rate above one", "faults:\n  - kind: errors\n    at: 1s\n    for: 1s\n    rate: 1.5\n", 5, "faults[0].rate", "want a share of calls in (0, 1]"},
+		{"timeout fault without timeout", "faults:\n  - {kind: timeout, at: 1s, for: 1s}\n", 2, "faults[0].timeout", "want how long calls hang"},
+		{"parameter of another kind", "faults:\n  - kind: stall\n    at: 1s\n    for: 1s\n    rate: 0.5\n", 5, "faults[0].rate", "applies to kind errors only, not to stall"},
+		{"node out of range", "faults:\n  - kind: node-kill\n    at: 1s\n    for: 1s\n    node: 12\n", 5, "faults[0].node", "want a node number from 1 to 9"},
+		{"node faults overlap", "faults:\n  - {kind: node-stop, at: 1s, for: 5s, node: 2}\n  - {kind: node-kill, at: 3s, for: 5s, node: 2}\n", 3, "faults[1]", "overlaps faults[0] on node 2"},
+		{"faults in a study", "experiment: replay\nfaults:\n  - {kind: stall, at: 1s, for: 1s}\n", 2, "faults", "apply to the mixed experiment only"},
+		{"fault field unknown", "faults:\n  - {kind: stall, at: 1s, for: 1s, severity: 3}\n", 2, "faults[0].severity", "unknown field"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -92,6 +92,9 @@ type Spec struct {
 	// remote target at that URL). Empty: the command line's choice. Which
 	// names exist is the target registry's to say; --target overrides it.
 	Target string `yaml:"target,omitempty"`
+	// Faults are the fault windows injected into the measured run (see
+	// FaultSpec), in any order.
+	Faults []FaultSpec `yaml:"faults,omitempty"`
 
 	src *source
 }

@@ -93,6 +93,9 @@ func (s *Spec) ShardOf() Shard {
 
 // resolve fills values derived from others after decoding.
 func (s *Spec) resolve() {
+	for i := range s.Faults {
+		s.Faults[i].resolve()
+	}
 	h := &s.Population.History
 	if h.Distribution == HistoryGroups && len(h.Lengths) == 0 {
 		h.Lengths = append([]int(nil), s.Sweep.Histories...)
@@ -343,6 +346,13 @@ func (s *Spec) Validate() error {
 			v.addf("population.customers", "%d customers in %d history groups and %d shards leave %d per group and shard, fewer than sweep.customers %d",
 				p.Customers, len(h.Lengths), shard.Count, perGroup, w.Customers)
 		}
+	}
+	if len(s.Faults) > 0 && s.Experiment != ExperimentMixed {
+		v.addf("faults", "fault windows apply to the mixed experiment only, not to %s", s.Experiment)
+	}
+	fp := faultProblems(s.Faults, s.Total())
+	for _, field := range slices.Sorted(maps.Keys(fp)) {
+		v.add(field, fp[field])
 	}
 	for i, t := range s.Thresholds {
 		field := fmt.Sprintf("thresholds[%d]", i)

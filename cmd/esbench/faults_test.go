@@ -29,6 +29,18 @@ func TestFaultFlagsBadInput(t *testing.T) {
 		{"alert share above one", []string{"run", wl, "--store", "memory", "--alert-share", "1.5"}, "--alert-share 1.5: must be a share between 0 and 1"},
 		{"alert share NaN", []string{"run", wl, "--store", "memory", "--alert-share", "NaN"}, "--alert-share NaN: must be a share between 0 and 1"},
 		{"alert share not a number", []string{"run", wl, "--store", "memory", "--alert-share", "lots"}, `invalid argument "lots" for "--alert-share"`},
+		{"fault without kind", []string{"run", wl, "--store", "memory", "--fault", ",at=1s,for=1s"}, "--fault \",at=1s,for=1s\": want KIND,at=DURATION"},
+		{"fault not key=value", []string{"run", wl, "--store", "memory", "--fault", "stall,at"}, `"at" is not key=value`},
+		{"fault unknown key", []string{"run", wl, "--store", "memory", "--fault", "stall,at=0s,for=1s,severity=3"}, `unknown key "severity"`},
+		{"fault key twice", []string{"run", wl, "--store", "memory", "--fault", "stall,at=0s,at=1s,for=1s"}, "at given twice"},
+		{"fault bad duration", []string{"run", wl, "--store", "memory", "--fault", "stall,at=soon,for=1s"}, `at="soon"`},
+		{"fault bad rate", []string{"run", wl, "--store", "memory", "--fault", "errors,at=0s,for=100ms,rate=NaN"}, `rate="NaN": not a finite number`},
+		{"fault without for", []string{"run", wl, "--store", "memory", "--fault", "stall,at=0s"}, "for= is required"},
+		{"fault unknown kind", []string{"run", wl, "--store", "memory", "--fault", "fire,at=0s,for=100ms"}, "field faults[0].kind: want one of latency"},
+		{"fault past the run", []string{"run", wl, "--store", "memory", "--fault", "stall,at=800ms,for=1s"}, "the window ends at 1.8s, after the run's 900ms"},
+		{"fault rate zero", []string{"run", wl, "--store", "memory", "--fault", "errors,at=0s,for=100ms,rate=0"}, "faults[0].rate: want a share of calls in (0, 1]"},
+		{"fault names the flag", []string{"run", wl, "--store", "memory", "--fault", "latency,at=0s,for=100ms"}, "checked after the command-line overrides --fault"},
+		{"node fault without a cluster", []string{"run", wl, "--store", "memory", "--fault", "node-kill,at=0s,for=100ms,node=2", "--nodes-dir", filepath.Join(t.TempDir(), "none")}, "--nodes-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,4 +258,57 @@ func TestAuditAfterKill9(t *testing.T) {
 		t.Fatalf("audit after kill -9:\n%s", stdout)
 	}
 	t.Logf("audit after kill -9:\n%s", stdout)
+}
+
+// TestRunWithFaults runs the tiny workload on the memory store with an
+// error window and a latency window: the windows are reported apart, the
+// fallbacks they caused raise the alert at the top, and the report shows
+// them.
+func TestRunWithFaults(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	wl := filepath.Join(t.TempDir(), "faulty.yaml")
+	body := strings.Replace(tinyWorkload, "duration: 700ms", "duration: 2500ms", 1) +
+		"faults:\n  - {kind: errors, at: 500ms, for: 700ms, rate: 1}\n"
+	if err := os.WriteFile(wl, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := runCLI(t, "run", wl, "--store", "memory", "--out", out, "--progress", "none",
+		"--fault", "latency,at=1500ms,for=500ms,latency=20ms,distribution=exponential")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout)
+	}
+	res, err := reports.ReadFile(filepath.Join(resultDir(t, out), reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := res.Runs[len(res.Runs)-1]
+	if len(run.FaultWindows) != 2 {
+		t.Fatalf("fault windows %+v, want 2", run.FaultWindows)
+	}
+	ew, lw := run.FaultWindows[0], run.FaultWindows[1]
+	if ew.Kind != "errors" || ew.Ops == 0 || ew.Fallbacks+ew.Errors != ew.Ops-ew.Outcomes["denied"]-ew.Outcomes["ok"] || ew.Fallbacks == 0 || ew.FallbackLatency == nil {
+		t.Errorf("error window: %+v", ew)
+	}
+	if ew.Outcomes["ok"] != 0 {
+		t.Errorf("error window with rate 1 has %d ok operations", ew.Outcomes["ok"])
+	}
+	if len(ew.ErrorSamples) == 0 || !strings.Contains(strings.Join(ew.ErrorSamples["fallback"], " "), "faults: injected error") {
+		t.Errorf("error window samples %v", ew.ErrorSamples)
+	}
+	if ew.RecoveryNs < 0 {
+		t.Errorf("the run did not recover after the error window: %+v", ew)
+	}
+	if lw.Kind != "latency" || lw.Ops == 0 || lw.Fallbacks != 0 || lw.Outcomes["unavailable"] != 0 {
+		t.Errorf("latency window: %+v", lw)
+	}
+	if len(res.Alerts) == 0 || !strings.Contains(strings.Join(res.Alerts, " "), "permissive fallback") {
+		t.Errorf("alerts %q, want the fallbacks stated", res.Alerts)
+	}
+	if !strings.Contains(stdout, "ATTENTION:") || !strings.Contains(stdout, "errors at 500ms for 700ms") {
+		t.Errorf("console summary lacks the alert or the window:\n%s", stdout)
+	}
+	html, _ := os.ReadFile(filepath.Join(resultDir(t, out), reports.HTMLFile))
+	if !strings.Contains(string(html), "<h3>Fault windows</h3>") || !strings.Contains(string(html), `"windows":[{"from":0.5,"to":1.2,"label":"errors"}`) {
+		t.Errorf("report.html lacks the fault windows")
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esbench/esbench/bench"
+	"github.com/esbench/esbench/bench/faults"
 	"github.com/esbench/esbench/bench/ledger"
 	"github.com/esbench/esbench/bench/livemetrics"
 	"github.com/esbench/esbench/internal/owned"
@@ -59,6 +60,8 @@ type runOptions struct {
 	alertShare    float64
 	metricsListen string
 	ledger        bool
+	faults        []string
+	nodesDir      string
 }
 
 func newRunCmd() *cobra.Command {
@@ -109,6 +112,8 @@ threshold failed; 130 interrupted (partial results written).`,
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (HOST:PORT, e.g. :9464)")
 	fs.BoolVar(&o.ledger, "ledger", true, "record every acknowledged append (and every append of unknown outcome) in <run>"+reports.LedgerExt+" in the results directory, for esbench audit; only on stores that outlive the run (cassandra, pebble with --data-dir)")
+	fs.StringArrayVar(&o.faults, "fault", nil, "add a fault window, KIND,at=D,for=D[,latency=D][,distribution=fixed|uniform|exponential][,rate=X][,timeout=D][,node=N] with KIND one of "+strings.Join(workload.FaultKinds, ", ")+" (repeatable; added to the workload's faults:)")
+	fs.StringVar(&o.nodesDir, "nodes-dir", nodesDirDefault(), "directory of the local Cassandra cluster whose nodes node faults act on (scripts/cassandra.sh's ESBENCH_CASSANDRA_DIR)")
 	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
 	return cmd
 }
@@ -164,6 +169,16 @@ func (o *runOptions) applyOverrides(cmd *cobra.Command, spec *workload.Spec) []s
 	}
 	if ch("customers", "population.customers") {
 		spec.Population.Customers = o.customers
+	}
+	if cmd.Flags().Changed("fault") {
+		given = append(given, "--fault")
+		// Parse errors are reported by run before the workload is read.
+		for _, f := range o.faults {
+			if fs, err := workload.ParseFault(f); err == nil {
+				spec.SetByFlag(fmt.Sprintf("faults[%d]", len(spec.Faults)), "--fault")
+				spec.Faults = append(spec.Faults, fs)
+			}
+		}
 	}
 	return given
 }
@@ -264,6 +279,11 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		// so this run's operations are new requests, not idempotent retries.
 		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
+	for _, f := range o.faults {
+		if _, err := workload.ParseFault(f); err != nil {
+			return fmt.Errorf("--fault %w", err)
+		}
+	}
 	if spec, err := loadWorkload(name); err == nil {
 		// Before the overrides are validated, so a flag that does not
 		// apply is reported as such rather than as the value it set.
@@ -277,6 +297,10 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	for _, w := range o.warnings(cmd, spec) {
 		fmt.Fprintln(stderr, "esbench: warning:", w)
+	}
+	inj, windows, err := o.injector(spec, isInprocTarget(o.target))
+	if err != nil {
+		return err
 	}
 
 	var live *livemetrics.Exporter
@@ -317,8 +341,15 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		return fmt.Errorf("writing the resolved workload: %w", err)
 	}
 
-	if is, ok := o.target.Settings().(*inproc.Settings); ok && o.ledger {
+	is, isInproc := o.target.Settings().(*inproc.Settings)
+	if isInproc {
 		is.WrapStore = func(st store.Store, cfg target.Config) (store.Store, error) {
+			if inj != nil && inj.HasStoreFaults() {
+				st = inj.Wrap(st)
+			}
+			if !o.ledger {
+				return st, nil
+			}
 			return withLedger(st, is.Stores(), dir, cfg)
 		}
 	}
@@ -335,6 +366,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 			return h
 		},
 		Factory: o.target.Open,
+		Windows: windows,
+		// A window's recovery is judged by the alert share.
+		RecoveryShare: max(o.alertShare, 1e-9),
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
@@ -343,8 +377,16 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		exp.Live = live
 	}
 	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
+	if inj != nil {
+		exp.OnStart = func(t time.Time) { inj.Arm(ctx, t) }
+	}
 	runErr := exp.Run(ctx, res)
 	prog.Wait()
+	if inj != nil {
+		for _, e := range inj.Wait() {
+			res.FaultEvents = append(res.FaultEvents, reports.FaultEvent{AtNs: int64(e.At), Action: e.Action, Error: e.Err})
+		}
+	}
 
 	if runErr != nil && len(res.Runs) == 0 && ctx.Err() == nil {
 		// Set-up failed before anything was measured (a store that would
@@ -461,4 +503,47 @@ func removeRunDir(d reports.Dir) error {
 		return fmt.Errorf("removing the empty result directory: %w", err)
 	}
 	return nil
+}
+
+// nodesDirDefault is where scripts/cassandra.sh keeps its nodes when run
+// from the repository: ESBENCH_CASSANDRA_DIR, else .cassandra.
+func nodesDirDefault() string {
+	if d := os.Getenv("ESBENCH_CASSANDRA_DIR"); d != "" {
+		return d
+	}
+	return ".cassandra"
+}
+
+func isInprocTarget(sel *target.Selection) bool {
+	_, ok := sel.Settings().(*inproc.Settings)
+	return ok
+}
+
+// injector sets up the workload's fault windows (nil when it has none):
+// store faults need the in-process service, whose store they wrap; node
+// faults need the local cluster's nodes running under --nodes-dir, checked
+// before any work starts.
+func (o *runOptions) injector(spec *workload.Spec, inprocTarget bool) (*faults.Injector, []bench.Window, error) {
+	if len(spec.Faults) == 0 {
+		return nil, nil, nil
+	}
+	var nodes *faults.Nodes
+	var nodeList []int
+	var windows []bench.Window
+	for _, f := range spec.Faults {
+		if f.IsNode() {
+			nodeList = append(nodeList, f.Node)
+		} else if !inprocTarget {
+			return nil, nil, fmt.Errorf("fault %s acts on the store of the in-process service: it needs --target %s", f.Name(), inproc.Name)
+		}
+		windows = append(windows, bench.Window{Name: f.Name(), Kind: f.Kind, Start: f.At, End: f.At + f.For})
+	}
+	if len(nodeList) > 0 {
+		nodes = &faults.Nodes{Dir: o.nodesDir}
+		if err := nodes.Check(nodeList...); err != nil {
+			return nil, nil, fmt.Errorf("--nodes-dir %s: %w", o.nodesDir, err)
+		}
+	}
+	inj, err := faults.New(spec.Faults, nodes)
+	return inj, windows, err
 }

@@ -70,7 +70,33 @@
       options.plugins.tooltip = { callbacks: { title: function (items) { return items.length ? pct(items[0].parsed.x) : ""; } } };
     }
     if (spec.kind === "bar") { delete options.parsing; }
-    return { type: spec.kind, data: { labels: spec.labels || undefined, datasets: datasets }, options: options };
+    var cfg = { type: spec.kind, data: { labels: spec.labels || undefined, datasets: datasets }, options: options };
+    if (spec.windows) { cfg.plugins = [windowsPlugin(spec.windows)]; }
+    return cfg;
+  }
+  // windowsPlugin shades the fault windows behind the lines, labelled, and
+  // records on the canvas how many it drew (data-fault-windows), which the
+  // browser test reads.
+  function windowsPlugin(wins) {
+    return {
+      id: "faultWindows",
+      beforeDatasetsDraw: function (chart) {
+        var x = chart.scales.x, a = chart.chartArea, ctx = chart.ctx, n = 0;
+        ctx.save();
+        wins.forEach(function (w) {
+          var l = Math.max(a.left, x.getPixelForValue(w.from)), r = Math.min(a.right, x.getPixelForValue(w.to));
+          if (!(r > l)) { return; }
+          ctx.fillStyle = "rgba(214, 39, 40, 0.13)";
+          ctx.fillRect(l, a.top, r - l, a.bottom - a.top);
+          ctx.fillStyle = "#8b1a1a";
+          ctx.font = "11px system-ui, sans-serif";
+          ctx.fillText(w.label, l + 3, a.top + 12);
+          n++;
+        });
+        ctx.restore();
+        chart.canvas.dataset.faultWindows = String(n);
+      }
+    };
   }
   var drawn = 0;
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {

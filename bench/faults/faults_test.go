@@ -1,0 +1,119 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/memory"
+	"github.com/esbench/esbench/workload"
+)
+
+func appendOne(ctx context.Context, st store.Store, id string) error {
+	return st.Append(ctx, store.AppendRequest{Stream: store.StreamID{Customer: id, AggregateType: "T", AggregateID: id},
+		Events: []store.Record{{EventID: id, Type: "T"}}})
+}
+
+// TestStoreFaults drives a real (memory) store through each store-level
+// window and checks what a call sees inside and outside it.
+func TestStoreFaults(t *testing.T) {
+	ctx := context.Background()
+	in, err := New([]workload.FaultSpec{
+		{Kind: workload.FaultLatency, At: 0, For: 300 * time.Millisecond, Latency: 40 * time.Millisecond, Distribution: workload.LatencyFixed},
+		{Kind: workload.FaultErrors, At: 300 * time.Millisecond, For: 200 * time.Millisecond, Rate: 1},
+		{Kind: workload.FaultTimeout, At: 500 * time.Millisecond, For: 200 * time.Millisecond, Timeout: 30 * time.Millisecond},
+		{Kind: workload.FaultStall, At: 700 * time.Millisecond, For: 200 * time.Millisecond},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := in.Wrap(memory.New())
+	// Disarmed: no fault whatever the time.
+	if err := appendOne(ctx, st, "before"); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	in.Arm(ctx, t0)
+	at := func(d time.Duration) { time.Sleep(time.Until(t0.Add(d))) }
+
+	at(10 * time.Millisecond)
+	s := time.Now()
+	if err := appendOne(ctx, st, "slow"); err != nil || time.Since(s) < 40*time.Millisecond {
+		t.Fatalf("latency window: err %v after %s, want success after ≥ 40ms", err, time.Since(s))
+	}
+	at(320 * time.Millisecond)
+	err = appendOne(ctx, st, "failed")
+	if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, ErrInjected) {
+		t.Fatalf("error window: %v, want an injected ErrUnavailable", err)
+	}
+	for _, lerr := range st.Load(ctx, store.StreamID{Customer: "slow", AggregateType: "T", AggregateID: "slow"}, 0) {
+		if !errors.Is(lerr, store.ErrUnavailable) {
+			t.Fatalf("load in the error window: %v", lerr)
+		}
+	}
+	at(520 * time.Millisecond)
+	s = time.Now()
+	err = appendOne(ctx, st, "timeout")
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(s) < 30*time.Millisecond {
+		t.Fatalf("timeout window: %v after %s", err, time.Since(s))
+	}
+	at(720 * time.Millisecond)
+	s = time.Now()
+	if err := appendOne(ctx, st, "stalled"); err != nil {
+		t.Fatal(err)
+	}
+	if end := t0.Add(900 * time.Millisecond); time.Now().Before(end) {
+		t.Fatalf("stall released the call %s before the window's end", time.Until(end))
+	}
+	// A stalled call still honours its context.
+	in2, _ := New([]workload.FaultSpec{{Kind: workload.FaultStall, At: 0, For: time.Hour}}, nil)
+	in2.Arm(ctx, time.Now())
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := appendOne(cctx, in2.Wrap(memory.New()), "x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stalled call with a deadline: %v", err)
+	}
+	// After the windows: healthy again.
+	if err := appendOne(ctx, st, "after"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNodesRefuseForeignPids: a pid file naming a process that is not the
+// node's Cassandra is never signalled.
+func TestNodesRefuseForeignPids(t *testing.T) {
+	dir := t.TempDir()
+	nd := filepath.Join(dir, "node2")
+	if err := os.MkdirAll(nd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("sleep", "30")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	os.WriteFile(filepath.Join(nd, "cassandra.pid"), []byte(strconv.Itoa(sleeper.Process.Pid)+"\n"), 0o644)
+	n := &Nodes{Dir: dir}
+	for name, act := range map[string]func(int) error{"stop": n.Stop, "kill": n.Kill, "cont": n.Cont} {
+		if err := act(2); err == nil || !strings.Contains(err.Error(), "is not the Cassandra node of") {
+			t.Fatalf("%s of a foreign pid: %v", name, err)
+		}
+	}
+	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the foreign process was signalled: %v", err)
+	}
+	if err := n.Check(3); err == nil || !strings.Contains(err.Error(), "node 3") {
+		t.Fatalf("check of a node without a pid file: %v", err)
+	}
+	if _, err := New([]workload.FaultSpec{{Kind: workload.FaultNodeKill, Node: 1, For: time.Second}}, nil); err == nil {
+		t.Fatal("a node fault without the cluster directory was accepted")
+	}
+}
