@@ -148,7 +148,7 @@ type Stats struct {
 	// ErrorSamples holds, per outcome class, the first few distinct error
 	// messages of measured operations (for a fallback: the store failure it
 	// answered), at most MaxErrorSamples each.
-	ErrorSamples map[Outcome][]string
+	ErrorSamples  map[Outcome][]string
 	windows       *windowSet
 	recoveryShare float64
 	// Partial is set when the run was stopped before it finished.
