@@ -218,6 +218,9 @@ func preload(ctx context.Context, w *workload.Workload, reg *codec.Registry, ids
 	ops, failed := 0, 0
 	var firstErr error
 	for pre.Next(&op) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		resp = bench.Response{}
 		ops++
 		if err := target.Do(ctx, &op, &resp); err != nil {

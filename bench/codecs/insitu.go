@@ -68,6 +68,9 @@ func MeasureInSitu(ctx context.Context, c codec.Codec, corpus *Corpus, budget ti
 	var loads []bench.Load
 	start := time.Now()
 	for len(loads) < 3 || time.Since(start) < budget {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		var resp bench.Response
 		if err := target.Do(ctx, &op, &resp); err != nil {
 			return out, fmt.Errorf("codecs: %s: in-situ load: %w", c.ID(), err)

@@ -167,7 +167,7 @@ func Measure(ctx context.Context, corpus *Corpus, opts Options) (*Results, error
 	}
 	res := &Results{Schema: ResultsSchema, Env: environment(), Corpus: corpus.Options, CorpusEvents: len(corpus.Events),
 		CorpusCounts: corpus.Counts(), ReplayEvents: len(corpus.Replay), BudgetNs: opts.Budget.Nanoseconds()}
-	m := meter{budget: opts.Budget}
+	m := meter{ctx: ctx, budget: opts.Budget}
 	for _, c := range cs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -266,8 +266,12 @@ func (c Cost) scale(f float64) Cost {
 // shared, noisy machine: it grows n until one round of n calls lasts a fifth
 // of the budget, then runs five such rounds and reports the median round
 // (time and allocations of that round), so one descheduled round cannot
-// skew a cell.
-type meter struct{ budget time.Duration }
+// skew a cell. A cancelled ctx stops a round within 1024 calls, so a
+// long budget never keeps an interrupted command running.
+type meter struct {
+	ctx    context.Context
+	budget time.Duration
+}
 
 const meterRounds = 5
 
@@ -285,8 +289,16 @@ func (m meter) run(items int, op func(i int) error) (Cost, error) {
 	round := func(n int) (Cost, time.Duration, error) {
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
+		done := m.ctx.Done()
 		start := time.Now()
 		for i, j := 0, 0; i < n; i++ {
+			if i&1023 == 0 {
+				select {
+				case <-done:
+					return Cost{}, 0, m.ctx.Err()
+				default:
+				}
+			}
 			if err := op(j); err != nil {
 				return Cost{}, 0, err
 			}

@@ -1,6 +1,7 @@
 package codecs
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 // object per call is reported as one allocation of about 64 bytes, and the
 // op's error stops the measurement.
 func TestMeterCountsAllocationsPerCall(t *testing.T) {
-	m := meter{budget: 5 * time.Millisecond}
+	m := meter{ctx: context.Background(), budget: 5 * time.Millisecond}
 	var sink [][]byte
 	c, err := m.run(10, func(int) error {
 		sink = append(sink[:0], make([]byte, 64))

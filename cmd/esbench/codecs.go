@@ -41,15 +41,22 @@ measured on snapshots and batches: ` + strings.Join(compress.IDs()[1:], ", ") + 
 				return err
 			}
 			start := time.Now()
-			c, err := codecs.BuildCorpus(cmd.Context(), corpus)
-			if err != nil {
+			ctx := cmd.Context()
+			interrupted := func(err error) error {
+				if ctx.Err() != nil {
+					return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: no codec results written (%w)", err)}
+				}
 				return err
+			}
+			c, err := codecs.BuildCorpus(ctx, corpus)
+			if err != nil {
+				return interrupted(err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "corpus: %d events, %d snapshots (%s); measuring...\n",
 				len(c.Events), len(c.Snapshots), time.Since(start).Round(time.Millisecond))
-			res, err := codecs.Measure(cmd.Context(), c, opts)
+			res, err := codecs.Measure(ctx, c, opts)
 			if err != nil {
-				return err
+				return interrupted(err)
 			}
 			if err := codecs.WriteTable(cmd.OutOrStdout(), res); err != nil {
 				return err

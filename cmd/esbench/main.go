@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,18 +17,26 @@ func main() {
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// The first signal stops the work and lets the command write its
-		// partial results; a second one exits at once.
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "esbench: %s: stopping and writing partial results (again to exit at once)\n", s)
-		cancel(fmt.Errorf("%s", s))
-		<-sigs
-		fmt.Fprintln(os.Stderr, "esbench: second signal: exiting without writing results")
-		os.Exit(exitInterrupted)
-	}()
+	go handleSignals(sigs, cancel, os.Exit, os.Stderr)
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "esbench:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// handleSignals cancels the command on the first signal, so it stops and
+// writes its partial results, and exits at once (exitInterrupted) on a
+// second: a user who presses Ctrl-C twice wants out now.
+func handleSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc, exit func(int), stderr io.Writer) {
+	s, ok := <-sigs
+	if !ok {
+		return
+	}
+	fmt.Fprintf(stderr, "esbench: %s: stopping and writing partial results (again to exit at once)\n", s)
+	cancel(fmt.Errorf("%s", s))
+	if _, ok := <-sigs; !ok {
+		return
+	}
+	fmt.Fprintln(stderr, "esbench: second signal: exiting without writing results")
+	exit(exitInterrupted)
 }
