@@ -2,10 +2,6 @@ package target
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -54,48 +50,24 @@ type About struct {
 	Persistent bool
 }
 
-var (
-	driversMu sync.RWMutex
-	drivers   = map[string]Driver{}
-)
+// drivers is the registry the driver packages fill from init.
+var drivers = choice.NewRegistry[Driver]("target driver")
 
-// Register makes a driver selectable by name. It panics if the name is
-// invalid or taken, or New is nil: programming errors every test of the
-// binary finds.
+// Register makes a driver selectable by name. It panics if the name is not
+// lower-case letters, digits and dashes, is taken, or New is nil: all
+// programming errors that every test of the binary finds.
 func Register(d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if d.Name == "" || strings.Trim(d.Name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-		panic(fmt.Sprintf("target: Register: invalid driver name %q", d.Name))
-	}
 	if d.New == nil {
-		panic("target: Register: driver " + d.Name + " has no New")
+		panic("target driver " + d.Name + " has no New")
 	}
-	if _, dup := drivers[d.Name]; dup {
-		panic("target: Register called twice for driver " + d.Name)
-	}
-	drivers[d.Name] = d
+	drivers.Add(d.Name, d)
 }
 
 // Drivers lists the registered drivers, sorted by name.
-func Drivers() []Driver {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	out := make([]Driver, 0, len(drivers))
-	for _, d := range drivers {
-		out = append(out, d)
-	}
-	slices.SortFunc(out, func(a, b Driver) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
+func Drivers() []Driver { return drivers.All() }
 
 // Lookup returns the driver registered as name.
-func Lookup(name string) (Driver, bool) {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	d, ok := drivers[name]
-	return d, ok
-}
+func Lookup(name string) (Driver, bool) { return drivers.Lookup(name) }
 
 // Selection is the --target flag with the flags of every registered
 // driver on one command.

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/esbench/esbench/internal/suggest"
 )
 
 // Unit says how a metric is measured and rendered.
@@ -338,7 +340,7 @@ func closeMatches(want string, names []string, n int) []string {
 	head, _, _ := strings.Cut(want, ".")
 	limit := max(3, len(want)/3)
 	for _, k := range names {
-		d := editDistance(want, k)
+		d := suggest.Distance(want, k)
 		h, _, _ := strings.Cut(k, ".")
 		if d <= limit || (h == head && strings.Count(k, ".") == strings.Count(want, ".")) {
 			cs = append(cs, cand{k, d})
@@ -355,26 +357,6 @@ func closeMatches(want string, names []string, n int) []string {
 		out = append(out, cs[i].name)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // CheckUnit checks that the threshold's limit is written in a way metrics of

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,13 +127,7 @@ func TestConformanceBadInput(t *testing.T) {
 // cassandra` against the node named by ESBENCH_CASSANDRA (scripts/test.sh
 // runs it with a node and requires one; plain `go test ./...` skips it).
 func TestCassandraConformanceCommand(t *testing.T) {
-	addr := os.Getenv("ESBENCH_CASSANDRA")
-	if addr == "" {
-		if os.Getenv("ESBENCH_REQUIRE_CASSANDRA") == "1" {
-			t.Fatal("ESBENCH_CASSANDRA is not set but ESBENCH_REQUIRE_CASSANDRA=1: run through `make test`")
-		}
-		t.Skip("ESBENCH_CASSANDRA is not set; scripts/test.sh runs this test against a local node")
-	}
+	addr := cassandraNode(t)
 	ks := "esbench_cli_conformance"
 	args := []string{"--store", "cassandra", "--cassandra-hosts", addr, "--cassandra-keyspace", ks, "--cassandra-timeout", "60s", "--cassandra-connect-timeout", "15s"}
 	t.Cleanup(func() {

@@ -186,10 +186,11 @@ func TestOpenStore(t *testing.T) {
 	})
 }
 
-// TestCassandraSchemaApply runs `esbench schema apply` against the node named
-// by ESBENCH_CASSANDRA; scripts/test.sh runs it with a node (and requires
-// one), plain `go test ./...` skips it.
-func TestCassandraSchemaApply(t *testing.T) {
+// cassandraNode returns the node named by ESBENCH_CASSANDRA (host:port).
+// Without it the test is skipped, unless a node is required
+// (ESBENCH_REQUIRE_CASSANDRA=1, as scripts/test.sh sets): then it fails.
+func cassandraNode(t *testing.T) string {
+	t.Helper()
 	addr := os.Getenv("ESBENCH_CASSANDRA")
 	if addr == "" {
 		if os.Getenv("ESBENCH_REQUIRE_CASSANDRA") == "1" {
@@ -197,6 +198,14 @@ func TestCassandraSchemaApply(t *testing.T) {
 		}
 		t.Skip("ESBENCH_CASSANDRA is not set; scripts/test.sh runs this test against a local node")
 	}
+	return addr
+}
+
+// TestCassandraSchemaApply runs `esbench schema apply` against the node named
+// by ESBENCH_CASSANDRA; scripts/test.sh runs it with a node (and requires
+// one), plain `go test ./...` skips it.
+func TestCassandraSchemaApply(t *testing.T) {
+	addr := cassandraNode(t)
 	ks := "esbench_cli_" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
 	args := []string{"--cassandra-hosts", addr, "--cassandra-keyspace", ks, "--cassandra-timeout", "60s", "--cassandra-connect-timeout", "15s"}
 	for i := range 2 { // applying twice is harmless

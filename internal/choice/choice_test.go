@@ -127,3 +127,28 @@ func TestNestedChoice(t *testing.T) {
 		t.Fatalf("outer: %v, want --store refused with --target remote", err)
 	}
 }
+
+func TestRegistry(t *testing.T) {
+	r := NewRegistry[int]("thing")
+	r.Add("b", 2)
+	r.Add("a-1", 1)
+	if got := r.All(); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("All = %v, want sorted by name [1 2]", got)
+	}
+	if v, ok := r.Lookup("b"); !ok || v != 2 {
+		t.Fatalf("Lookup(b) = %v, %v", v, ok)
+	}
+	if _, ok := r.Lookup("c"); ok {
+		t.Fatal("Lookup(c) found something")
+	}
+	for _, name := range []string{"b", "", "Upper", "with space"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Add(%q) did not panic", name)
+				}
+			}()
+			r.Add(name, 0)
+		}()
+	}
+}

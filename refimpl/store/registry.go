@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -102,60 +99,24 @@ type ContractExceptions interface {
 	ContractExceptions() map[string]string
 }
 
-var (
-	backendsMu sync.RWMutex
-	backends   = map[string]Backend{}
-)
+// backends is the registry the backend packages fill from init.
+var backends = choice.NewRegistry[Backend]("store backend")
 
-// Register makes a backend selectable by name. It panics if the name is
-// invalid or taken, or New is nil: both are programming errors that every
-// test of the binary finds.
+// Register makes a backend selectable by name. It panics if the name is not
+// lower-case letters, digits and dashes, is taken, or New is nil: all
+// programming errors that every test of the binary finds.
 func Register(b Backend) {
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	if !validName(b.Name) {
-		panic(fmt.Sprintf("store: Register: invalid backend name %q", b.Name))
-	}
 	if b.New == nil {
-		panic("store: Register: backend " + b.Name + " has no New")
+		panic("store backend " + b.Name + " has no New")
 	}
-	if _, dup := backends[b.Name]; dup {
-		panic("store: Register called twice for backend " + b.Name)
-	}
-	backends[b.Name] = b
+	backends.Add(b.Name, b)
 }
 
 // Backends lists the registered backends, sorted by name.
-func Backends() []Backend {
-	backendsMu.RLock()
-	defer backendsMu.RUnlock()
-	out := make([]Backend, 0, len(backends))
-	for _, b := range backends {
-		out = append(out, b)
-	}
-	slices.SortFunc(out, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
+func Backends() []Backend { return backends.All() }
 
 // Lookup returns the backend registered as name.
-func Lookup(name string) (Backend, bool) {
-	backendsMu.RLock()
-	defer backendsMu.RUnlock()
-	b, ok := backends[name]
-	return b, ok
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
+func Lookup(name string) (Backend, bool) { return backends.Lookup(name) }
 
 // Selection is the --store flag with the flags of every registered backend
 // on one command.
