@@ -32,7 +32,7 @@ closing. Each check prints its name, pass, fail (with what broke) or skip
 
 The checks write streams under random customer ids. An embedded store with
 --data-dir gets subdirectories conformance-1, conformance-2, ... there; the
-Cassandra store writes into --cassandra-keyspace.`,
+Cassandra store writes into --cassandra-keyspace.` + storesHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("store") {
@@ -46,14 +46,6 @@ Cassandra store writes into --cassandra-keyspace.`,
 	}
 	stores = store.NewSelection(cmd.Flags(), "")
 	return cmd
-}
-
-func storeNames() []string {
-	var out []string
-	for _, b := range store.Backends() {
-		out = append(out, b.Name)
-	}
-	return out
 }
 
 // runConformance runs the suite on the store set opens and writes the

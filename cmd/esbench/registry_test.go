@@ -52,9 +52,19 @@ func TestHelpListsRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"event store backend: cassandra, memory, pebble, sqlite", "system under test: inproc", "--data-dir", "--cassandra-hosts"} {
+	for _, w := range []string{"event store backend: cassandra, memory, pebble, sqlite", "system under test: inproc", "--data-dir", "--cassandra-hosts",
+		"Targets (--target NAME", "  inproc  the reference service in this process", "Stores (--store NAME", "  sqlite     example backend: one SQLite file"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("run --help lacks %q", w)
+		}
+	}
+	out, err = runCLI(t, "conformance", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"Stores (--store NAME", "  pebble     embedded and durable", "--sqlite-path", "--cassandra-keyspace"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("conformance --help lacks %q", w)
 		}
 	}
 }

@@ -81,7 +81,7 @@ relative ones ("regression < 10%") are left to esbench compare.
 
 Exit codes: 0 the run finished and every threshold held; 1 an error (bad
 input, a store failure); 3 the run finished and wrote its results but a
-threshold failed; 130 interrupted (partial results written).`,
+threshold failed; 130 interrupted (partial results written).` + targetsHelp() + storesHelp(),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "default"
