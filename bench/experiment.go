@@ -46,6 +46,9 @@ type Experiment struct {
 	Windows       []Window
 	RecoveryShare float64
 	OnStart       func(start time.Time)
+	// Dataset, when set, names the preloaded dataset the system's store
+	// already holds: the mixed experiment skips its preload.
+	Dataset string
 }
 
 // Run executes the experiment. On cancellation it returns the runs
@@ -205,7 +208,9 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 	}
 	defer sys.Close()
 	params := map[string]string{"snapshot": spec.Service.Snapshot, "codec": spec.Service.Codec}
-	if spec.Preload.Enabled {
+	if e.Dataset != "" {
+		res.Preload = &reports.Preload{Method: "dataset", Dataset: e.Dataset}
+	} else if spec.Preload.Enabled {
 		if err := e.preload(ctx, res, sys, "preload", params); err != nil || ctx.Err() != nil {
 			return err
 		}

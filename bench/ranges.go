@@ -266,3 +266,29 @@ func (e *Experiment) auditPreload(ctx context.Context, a target.PreloadAuditor) 
 	}
 	return len(ids), nil
 }
+
+// ErrNoRangePreload is returned by Preload for a system whose store cannot
+// load in ranges.
+var ErrNoRangePreload = errors.New("bench: the system's store has no bulk loader, so it cannot hold a preloaded dataset")
+
+// Preload only preloads: it opens the mixed workload's system, writes the
+// shard's histories in ranges (resuming after ranges an earlier, interrupted
+// preload committed), audits a sample and closes the system. It is esbench
+// preload's experiment.
+func (e *Experiment) Preload(ctx context.Context, res *reports.Result) error {
+	spec := e.Workload.Spec()
+	sys, err := e.open(ctx, SystemConfig{Name: spec.Name, Snapshot: spec.Service.Snapshot, Codec: spec.Service.Codec, Start: spec.Start})
+	if err != nil {
+		return err
+	}
+	rp, ok := sys.(target.RangePreloader)
+	if !ok || !rp.CanPreloadRanges() {
+		return errors.Join(ErrNoRangePreload, sys.Close())
+	}
+	params := map[string]string{"snapshot": spec.Service.Snapshot, "codec": spec.Service.Codec}
+	err = e.rangePreload(ctx, res, rp, sys, "preload", params)
+	if ctx.Err() != nil && !res.Partial {
+		res.Partial, res.PartialReason = true, "interrupted: "+context.Cause(ctx).Error()
+	}
+	return errors.Join(err, sys.Close())
+}

@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +37,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/bench/dataset"
 	"github.com/esbench/esbench/internal/owned"
+	"github.com/esbench/esbench/workload"
 )
 
 // esbenchBin is the binary built by TestMain for subprocess tests.
@@ -371,7 +374,7 @@ func TestBadInput(t *testing.T) {
 func badInputCases() []badCase {
 	var all []badCase
 	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(), registryCases(),
-		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases()} {
+		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -634,5 +637,60 @@ func workloadCmdCases() []badCase {
 		{name: "validate/yaml syntax", args: v("{sb}/w.yaml"), files: w("arrival: [\n"), want: []string{"w.yaml:1", "invalid YAML"}},
 		{name: "validate/bad one among good", args: v("default", "{sb}/w.yaml", "replay"), files: w("warmup: -1s\n"), want: []string{"w.yaml:1", "warmup", "1 of 3 workloads invalid"}},
 		{name: "validate/unknown flag", args: v("--store", "memory", "default"), want: []string{"unknown flag: --store"}},
+	}
+}
+
+// datasetManifest is the manifest esbench preload writes for tinyYAML with
+// the population size changed to customers, complete or not.
+func datasetManifest(customers uint64, complete bool) string {
+	spec, err := workload.Parse("tiny.yaml", []byte(tinyYAML))
+	if err != nil {
+		panic(err)
+	}
+	spec.Population.Customers = customers
+	m := dataset.New(spec, "pebble", 1024)
+	m.Complete = complete
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func preloadCases() []badCase {
+	p := func(args ...string) []string { return append([]string{"preload", "--data-dir", "{sb}/ds"}, args...) }
+	ds := func(customers uint64, complete bool) map[string]string {
+		return map[string]string{"ds/" + owned.MarkerFile: "kind: pebble-data\n", "ds/dataset.json": datasetManifest(customers, complete)}
+	}
+	return []badCase{
+		{name: "preload/no data-dir", args: []string{"preload"}, want: []string{"--data-dir", "required", "new or empty"}},
+		{name: "preload/memory store", args: []string{"preload", "--store", "memory"}, want: []string{"--store memory", "pebble only"}},
+		{name: "preload/cassandra store", args: []string{"preload", "--store", "cassandra"}, want: []string{"--store cassandra", "pebble only"}},
+		{name: "preload/customers zero", args: p("--customers", "0"), want: []string{"--customers 0", "[1, 100000000]"}},
+		{name: "preload/customers too many", args: p("--customers", "1000000000"), want: []string{"--customers 1000000000", "[1, 100000000]"}},
+		{name: "preload/audit negative", args: p("--audit", "-1"), want: []string{"--audit -1", "[0, 100000]"}},
+		{name: "preload/audit too many", args: p("--audit", "100001"), want: []string{"--audit 100001", "[0, 100000]"}},
+		{name: "preload/shard malformed", args: p("--shard", "x"), want: []string{`--shard "x"`, "i/n"}},
+		{name: "preload/shard index too large", args: p("--shard", "2/2"), want: []string{`--shard "2/2"`, "[0, 2)"}},
+		{name: "preload/codec typo", args: p("--codec", "jsn"), want: []string{`--codec "jsn"`, "did you mean json?"}},
+		{name: "preload/snapshot policy", args: p("--snapshot", "sometimes"), want: []string{"--snapshot (field service.snapshot", "sometimes"}},
+		{name: "preload/progress unknown", args: p("--progress", "fancy"), want: []string{`--progress "fancy"`, "auto, bars, lines, none"}},
+		{name: "preload/progress-every zero", args: p("--progress-every", "0s"), want: []string{"--progress-every 0s", "[10ms, 1h0m0s]"}},
+		{name: "preload/seed not a number", args: p("--seed", "x"), want: []string{"--seed", "invalid argument"}},
+		{name: "preload/replay workload", args: p("replay"), want: []string{"replay experiment", "mixed workloads"}},
+		{name: "preload/two workloads", args: p("default", "sweep"), want: []string{"accepts at most 1 arg"}},
+		{name: "preload/data-dir foreign files", args: p(), files: under("ds", pebbleLike), want: []string{"--data-dir", "{sb}/ds", "not empty", owned.MarkerFile}},
+		{name: "preload/data-dir of a run without manifest", args: p(), files: map[string]string{"ds/" + owned.MarkerFile: "kind: pebble-data\n", "ds/hot/CURRENT": "x"},
+			want: []string{"--data-dir {sb}/ds", "no dataset manifest", "new or empty directory"}},
+		{name: "preload/data-dir is a results directory", args: []string{"preload", "--data-dir", "{run}"}, want: []string{"--data-dir", "esbench's results directory, not a pebble-data directory"}},
+		{name: "preload/dataset of another population", args: p("{fx}/tiny.yaml"), files: ds(50, false),
+			want: []string{"--data-dir {sb}/ds", "dataset made for another workload", "population.customers is 50 in the dataset, 60 in the workload"}},
+		{name: "preload/manifest not JSON", args: p(), files: map[string]string{"ds/" + owned.MarkerFile: "kind: pebble-data\n", "ds/dataset.json": "{"},
+			want: []string{"--data-dir {sb}/ds", "dataset.json", "unexpected EOF"}},
+		{name: "preload/unknown flag", args: p("--rate", "5"), want: []string{"unknown flag: --rate"}},
+		{name: "run/dataset of another population", args: []string{"run", "{fx}/tiny.yaml", "--data-dir", "{sb}/ds"}, files: ds(50, true),
+			want: []string{"--data-dir", "cannot serve this run", "population.customers is 50 in the dataset, 60 in the workload", "esbench preload"}},
+		{name: "run/dataset not finished", args: []string{"run", "{fx}/tiny.yaml", "--data-dir", "{sb}/ds"}, files: ds(60, false),
+			want: []string{"--data-dir", "dataset preload not finished", "run the same esbench preload again"}},
 	}
 }

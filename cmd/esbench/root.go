@@ -42,6 +42,7 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newSchemaCmd())
 	root.AddCommand(newRunCmd())
+	root.AddCommand(newPreloadCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newConformanceCmd())
 	root.AddCommand(newCodecsCmd())

@@ -302,6 +302,16 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if err != nil {
 		return err
 	}
+	ds, dropCheckpoint, err := useDataset(cmd, o.target, spec, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dropCheckpoint() }()
+	if ds != "" && o.ledger {
+		// The checkpoint is removed after the run: nothing could audit it.
+		o.ledger = false
+		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger on a dataset's checkpoint (it is removed after the run)")
+	}
 
 	var live *livemetrics.Exporter
 	if cmd.Flags().Changed("metrics-listen") {
@@ -369,6 +379,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		Windows: windows,
 		// A window's recovery is judged by the alert share.
 		RecoveryShare: max(o.alertShare, 1e-9),
+		Dataset: ds,
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
