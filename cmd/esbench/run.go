@@ -379,7 +379,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		Windows: windows,
 		// A window's recovery is judged by the alert share.
 		RecoveryShare: max(o.alertShare, 1e-9),
-		Dataset: ds,
+		Dataset:       ds,
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
