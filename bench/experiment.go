@@ -61,6 +61,8 @@ func (e *Experiment) Run(ctx context.Context, res *reports.Result) error {
 		err = e.mixed(ctx, res)
 	case workload.ExperimentReplay, workload.ExperimentSweep:
 		err = e.study(ctx, res)
+	case workload.ExperimentCapacity:
+		err = e.capacity(ctx, res)
 	default:
 		err = fmt.Errorf("bench: unknown experiment %q", spec.Experiment)
 	}

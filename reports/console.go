@@ -94,3 +94,27 @@ func WriteThresholds(w io.Writer, ts []ThresholdResult) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// WriteCapacity prints a capacity search's steps and its verdict.
+func WriteCapacity(w io.Writer, c *Capacity) error {
+	if c == nil {
+		return nil
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "step\tphase\ttarget/s\tachieved/s\tp50\tp99\terrors\tfallbacks\tlate\tSLOs\t\n")
+	for i, s := range c.Steps {
+		verdict := "held"
+		if !s.Passed {
+			verdict = "BROKEN: " + strings.Join(s.Failed, "; ")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.1f\t%.1f\t%s\t%s\t%.2f%%\t%.2f%%\t%.2f%%\t%s\t\n", i+1, s.Phase, s.TargetRate, s.AchievedRate,
+			FormatNs(s.P50Ns), FormatNs(s.P99Ns), 100*s.ErrorShare, 100*s.FallbackShare, 100*s.LateShare, verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "capacity: %s\n", c.Verdict())
+	_, err := io.WriteString(w, b.String())
+	return err
+}

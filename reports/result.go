@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -53,6 +54,9 @@ type Result struct {
 	Files []string `json:"files,omitempty"`
 	// Process is the harness's own memory use when the run ended.
 	Process *Process `json:"process,omitempty"`
+	// Capacity is set by the capacity experiment; each step is also one of
+	// Runs, with its full histograms.
+	Capacity *Capacity `json:"capacity,omitempty"`
 	// Thresholds are the workload's thresholds as run evaluated them at the
 	// end of the run (relative ones are left to compare).
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
@@ -487,4 +491,64 @@ type FaultEvent struct {
 	AtNs   int64  `json:"at_ns"`
 	Action string `json:"action"`
 	Error  string `json:"error,omitempty"`
+}
+
+// Capacity is the outcome of a capacity search: the highest arrival rate at
+// which every SLO held, the first at which one broke, and every step.
+type Capacity struct {
+	// SLOs are the limits every step was held to, as written.
+	SLOs []string `json:"slos"`
+	// SustainableRate is the highest target rate (ops/s) whose step met
+	// every SLO (0: not even the starting rate did).
+	SustainableRate float64 `json:"sustainable_rate"`
+	// SustainableAchieved is the rate that step actually achieved.
+	SustainableAchieved float64 `json:"sustainable_achieved"`
+	// FirstFailingRate is the lowest target rate whose step broke an SLO
+	// (0: none did up to MaxRate, so SustainableRate is a lower bound).
+	FirstFailingRate float64 `json:"first_failing_rate,omitempty"`
+	// FailedSLOs are the SLOs broken at FirstFailingRate.
+	FailedSLOs []string `json:"failed_slos,omitempty"`
+	// MaxRate, MinRate, Growth and Resolution are the search's settings.
+	MaxRate    float64 `json:"max_rate"`
+	MinRate    float64 `json:"min_rate"`
+	Growth     float64 `json:"growth"`
+	Resolution float64 `json:"resolution"`
+	// Steps are in the order they ran.
+	Steps []CapacityStep `json:"steps"`
+	// Stopped says why the search ended.
+	Stopped string `json:"stopped"`
+}
+
+// CapacityStep is one rate tried.
+type CapacityStep struct {
+	// Run names the step's entry in Result.Runs.
+	Run          string  `json:"run"`
+	TargetRate   float64 `json:"target_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// Phase is "step" (geometric growth), "step down" (geometric descent
+	// after a failing start) or "bisect".
+	Phase string `json:"phase"`
+	// P50Ns and P99Ns are the corrected latency of all operations together.
+	P50Ns int64 `json:"p50_ns"`
+	P99Ns int64 `json:"p99_ns"`
+	// Shares of measured operations: errors, fallbacks and late starts.
+	ErrorShare    float64 `json:"error_share"`
+	FallbackShare float64 `json:"fallback_share"`
+	LateShare     float64 `json:"late_share"`
+	Passed        bool    `json:"passed"`
+	// Failed lists the SLOs the step broke, with the measured value.
+	Failed []string `json:"failed,omitempty"`
+}
+
+// Verdict states the search's outcome in one sentence.
+func (c *Capacity) Verdict() string {
+	switch {
+	case c.SustainableRate == 0 && c.FirstFailingRate > 0:
+		return fmt.Sprintf("no rate tried met every SLO (lowest tried %.1f/s broke %s; %s)",
+			c.FirstFailingRate, strings.Join(c.FailedSLOs, "; "), c.Stopped)
+	case c.FirstFailingRate == 0:
+		return fmt.Sprintf("sustainable rate at least %.1f/s (achieved %.1f/s): %s", c.SustainableRate, c.SustainableAchieved, c.Stopped)
+	}
+	return fmt.Sprintf("sustainable rate %.1f/s (achieved %.1f/s); first failing rate %.1f/s broke %s (%s)",
+		c.SustainableRate, c.SustainableAchieved, c.FirstFailingRate, strings.Join(c.FailedSLOs, "; "), c.Stopped)
 }

@@ -235,6 +235,9 @@ func normal0(s *Spec) Spec {
 	if len(c.Thresholds) == 0 {
 		c.Thresholds = nil
 	}
+	if len(c.Capacity.SLOs) == 0 {
+		c.Capacity.SLOs = nil
+	}
 	if len(c.Arrival.Stages) == 0 {
 		c.Arrival.Stages = nil
 	}

@@ -159,3 +159,15 @@ func solveRamp(r0, r1, d, n float64) float64 {
 	}
 	return min(max(2*n/den, 0), d)
 }
+
+// AtRate returns a schedule with the same arrival process at a constant
+// rate for end (the capacity experiment's steps). salt varies the arrival
+// draws between steps.
+func (s *Schedule) AtRate(rate float64, end time.Duration, salt uint64) *Schedule {
+	return &Schedule{
+		poisson: s.poisson,
+		stages:  []rampStage{{dur: end, r0: rate, r1: rate}},
+		end:     end,
+		seed:    hash3(s.seed, salt, saltStream+11),
+	}
+}

@@ -14,6 +14,11 @@ const (
 	// ExperimentSweep measures replay and append costs over a grid of
 	// snapshot intervals × history lengths.
 	ExperimentSweep = "sweep"
+	// ExperimentCapacity searches for the highest open-loop arrival rate at
+	// which every SLO holds: steps up geometrically from arrival.rate, then
+	// bisects between the last passing and the first failing rate. Each
+	// step runs warmup then duration (at least capacity.min_operations).
+	ExperimentCapacity = "capacity"
 )
 
 // Key choosers: how measured operations pick a customer.
@@ -84,6 +89,8 @@ type Spec struct {
 	Preload PreloadSpec `yaml:"preload"`
 	Service ServiceSpec `yaml:"service"`
 	Sweep   SweepSpec   `yaml:"sweep"`
+	// Capacity parameterises the capacity experiment.
+	Capacity CapacitySpec `yaml:"capacity"`
 	// Thresholds are regression checks for compare, kept as written (for
 	// example "p99(acquire) < 20ms").
 	Thresholds []string `yaml:"thresholds"`
@@ -216,6 +223,37 @@ type ServiceSpec struct {
 	Codec string `yaml:"codec"`
 }
 
+// CapacitySpec parameterises the capacity experiment: the rate search
+// starts at arrival.rate and each step runs the workload's warmup and
+// duration at one rate.
+type CapacitySpec struct {
+	// MaxRate bounds the search (ops/s): a workload whose SLOs still hold
+	// there reports MaxRate as a lower bound.
+	MaxRate float64 `yaml:"max_rate"`
+	// MinRate is the lowest rate tried when the starting rate already
+	// fails (the search then steps down by Growth).
+	MinRate float64 `yaml:"min_rate"`
+	// Growth is the factor between steps while every SLO holds.
+	Growth float64 `yaml:"growth"`
+	// Resolution ends the bisection once the first failing rate is within
+	// this share of the last passing one (0.05 = 5%).
+	Resolution float64 `yaml:"resolution"`
+	// MinOperations is the fewest measured operations a step needs; a
+	// step's measured period is stretched to reach it at its rate.
+	MinOperations uint64 `yaml:"min_operations"`
+	// MaxSteps bounds the number of steps (and so the experiment's time).
+	MaxSteps int `yaml:"max_steps"`
+	// SLOs must all hold at a sustainable rate, written as thresholds:
+	// "acquire.p99 < 20ms", "error_share < 1%", "late_share < 5%".
+	SLOs []string `yaml:"slos"`
+}
+
+// Bounds of the capacity search's settings.
+const (
+	MaxCapacityRate  = 10_000_000
+	MaxCapacitySteps = 50
+)
+
 // SweepSpec parameterises the replay and sweep experiments.
 type SweepSpec struct {
 	// Intervals are snapshot intervals in events, or "none".
@@ -272,5 +310,6 @@ func DefaultSpec() Spec {
 			Replays:      200,
 			ReplayTarget: 5 * time.Millisecond,
 		},
+		Capacity: CapacitySpec{MaxRate: 100_000, MinRate: 10, Growth: 2, Resolution: 0.1, MinOperations: 1000, MaxSteps: 12},
 	}
 }

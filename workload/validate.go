@@ -129,9 +129,9 @@ func (s *Spec) Validate() error {
 		v.add("name", "must not be empty")
 	}
 	switch s.Experiment {
-	case ExperimentMixed, ExperimentReplay, ExperimentSweep:
+	case ExperimentMixed, ExperimentReplay, ExperimentSweep, ExperimentCapacity:
 	default:
-		v.oneOf("experiment", s.Experiment, ExperimentMixed, ExperimentReplay, ExperimentSweep)
+		v.oneOf("experiment", s.Experiment, ExperimentMixed, ExperimentReplay, ExperimentSweep, ExperimentCapacity)
 	}
 	shard, err := ParseShard(s.Shard)
 	if err != nil {
@@ -268,7 +268,7 @@ func (s *Spec) Validate() error {
 	}
 	if a.Workers < 1 || a.Workers > MaxWorkers {
 		v.addf("arrival.workers", "must be in [1, %d], got %d", MaxWorkers, a.Workers)
-	} else if s.Experiment == ExperimentMixed && err == nil && p.Customers >= 1 && p.Customers <= MaxCustomers {
+	} else if s.loadsMix() && err == nil && p.Customers >= 1 && p.Customers <= MaxCustomers {
 		// Each worker owns its own customers; the smallest shard has
 		// ⌊N/n⌋ of them.
 		if smallest := p.Customers / uint64(shard.Count); uint64(a.Workers) > smallest {
@@ -324,7 +324,8 @@ func (s *Spec) Validate() error {
 	if w.ReplayTarget < 0 {
 		v.addf("sweep.replay_target", "must be ≥ 0, got %v", w.ReplayTarget)
 	}
-	if s.Experiment != ExperimentMixed {
+	s.validateCapacity(v)
+	if !s.loadsMix() {
 		if len(w.Intervals) == 0 {
 			v.addf("sweep.intervals", "the %s experiment needs at least one interval", s.Experiment)
 		}
@@ -332,7 +333,7 @@ func (s *Spec) Validate() error {
 			v.addf("sweep.histories", "the %s experiment needs at least one history length", s.Experiment)
 		}
 	}
-	if s.Experiment != ExperimentMixed && h.Distribution == HistoryGroups && len(h.Lengths) > 0 && err == nil {
+	if !s.loadsMix() && h.Distribution == HistoryGroups && len(h.Lengths) > 0 && err == nil {
 		for i, l := range w.Histories {
 			if !slices.Contains(h.Lengths, l) {
 				v.addf(fmt.Sprintf("sweep.histories[%d]", i), "history %d is not one of population.history.lengths %v", l, h.Lengths)
@@ -458,5 +459,69 @@ func (v *validator) weights(field string, names []string, w []float64) {
 	}
 	if !bad && !(sum > 0) {
 		v.add(field, "weights sum to zero")
+	}
+}
+
+// loadsMix reports whether the experiment drives the operation mix (as
+// opposed to the replay studies).
+func (s *Spec) loadsMix() bool {
+	return s.Experiment == ExperimentMixed || s.Experiment == ExperimentCapacity
+}
+
+func (s *Spec) validateCapacity(v *validator) {
+	c := &s.Capacity
+	if s.Experiment != ExperimentCapacity {
+		// Like sweep:, the block is part of every resolved workload.
+		return
+	}
+	a := &s.Arrival
+	if a.Mode != ModeOpen {
+		v.add("arrival.mode", "the capacity experiment searches open-loop arrival rates: mode must be open")
+	}
+	if len(a.Stages) > 0 {
+		v.add("arrival.stages", "the capacity experiment sets the rate of each step itself: remove the stages")
+	}
+	if s.Duration <= 0 {
+		v.add("duration", "the capacity experiment needs each step's measured duration > 0")
+	}
+	if s.Operations > 0 {
+		v.add("operations", "the capacity experiment's steps are bounded by duration and capacity.min_operations, not operations")
+	}
+	if !(c.MaxRate > 0 && c.MaxRate <= MaxCapacityRate) {
+		v.addf("capacity.max_rate", "must be in (0, %d] ops/s, got %v", MaxCapacityRate, c.MaxRate)
+	} else if a.Rate > 0 && c.MaxRate <= a.Rate {
+		v.addf("capacity.max_rate", "must be above the starting rate arrival.rate %v, got %v", a.Rate, c.MaxRate)
+	}
+	if !(c.MinRate >= 0.1 && c.MinRate <= MaxCapacityRate) {
+		v.addf("capacity.min_rate", "must be in [0.1, %d] ops/s, got %v", MaxCapacityRate, c.MinRate)
+	} else if a.Rate > 0 && c.MinRate > a.Rate {
+		v.addf("capacity.min_rate", "must not be above the starting rate arrival.rate %v, got %v", a.Rate, c.MinRate)
+	}
+	if !(c.Growth > 1 && c.Growth <= 10) {
+		v.addf("capacity.growth", "must be in (1, 10], got %v", c.Growth)
+	}
+	if !(c.Resolution >= 0.01 && c.Resolution <= 0.5) {
+		v.addf("capacity.resolution", "must be a share in [0.01, 0.5], got %v", c.Resolution)
+	}
+	if c.MinOperations < 1 || c.MinOperations > 1_000_000_000 {
+		v.addf("capacity.min_operations", "must be in [1, 1000000000], got %d", c.MinOperations)
+	}
+	if c.MaxSteps < 2 || c.MaxSteps > MaxCapacitySteps {
+		v.addf("capacity.max_steps", "must be in [2, %d], got %d", MaxCapacitySteps, c.MaxSteps)
+	}
+	if len(c.SLOs) == 0 {
+		v.add("capacity.slos", "the capacity experiment needs at least one SLO, e.g. \"acquire.p99 < 20ms\"")
+	}
+	for i, t := range c.SLOs {
+		field := fmt.Sprintf("capacity.slos[%d]", i)
+		th, err := thresholds.Parse(t)
+		switch {
+		case strings.TrimSpace(t) == "":
+			v.add(field, "must not be empty")
+		case err != nil:
+			v.add(field, err.Error())
+		case th.Relative:
+			v.add(field, "an SLO is an absolute limit (\"acquire.p99 < 20ms\"), not a regression against a base run")
+		}
 	}
 }

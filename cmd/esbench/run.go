@@ -432,6 +432,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	if err := reports.WriteConsole(stdout, res); err != nil {
 		return err
 	}
+	if err := reports.WriteCapacity(stdout, res.Capacity); err != nil {
+		return err
+	}
 	if err := reports.WriteThresholds(stdout, res.Thresholds); err != nil {
 		return err
 	}

@@ -38,13 +38,28 @@ func checkThresholds(name string, spec *workload.Spec) ([]thresholds.Threshold, 
 		return nil, fmt.Errorf("%s: thresholds: %w", name, err)
 	}
 	voc := thresholdVocabulary()
-	for i, t := range ths {
-		u, err := compare.MetricUnit(t.Metric, voc)
-		if err == nil {
-			err = t.CheckUnit(u)
+	check := func(field string, ts []thresholds.Threshold) error {
+		for i, t := range ts {
+			u, err := compare.MetricUnit(t.Metric, voc)
+			if err == nil {
+				err = t.CheckUnit(u)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %s[%d]: %w", name, field, i, err)
+			}
 		}
+		return nil
+	}
+	if err := check("thresholds", ths); err != nil {
+		return nil, err
+	}
+	if spec.Experiment == workload.ExperimentCapacity {
+		slos, err := thresholds.ParseAll(spec.Capacity.SLOs)
 		if err != nil {
-			return nil, fmt.Errorf("%s: thresholds[%d]: %w", name, i, err)
+			return nil, fmt.Errorf("%s: capacity.slos: %w", name, err)
+		}
+		if err := check("capacity.slos", slos); err != nil {
+			return nil, err
 		}
 	}
 	return ths, nil

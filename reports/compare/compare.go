@@ -68,6 +68,7 @@ func latencyValue(l reports.Latency, stat string) float64 {
 //	<op>.service.<stat>                    its service time
 //	<op>.<outcome>.<stat>                  one outcome's corrected latency
 //	<op>.error_rate|throughput|count
+//	error_share|fallback_share|late_share  shares of the run's measured operations
 //	replay.<stat>                          the replay's total load time
 //	phase.<name>.<stat>                    one load phase
 //	sweep[history=H,interval=I].replay_p50|replay_p99|replay_p999|append_p99|bytes_per_stream|write_amp
@@ -183,6 +184,22 @@ func runMetrics(run *reports.Run, logs []*reports.IntervalLog) map[string]thresh
 		put(op.Op+".error_rate", rate, thresholds.UnitFraction, false, nil, "", "")
 		put(op.Op+".throughput", op.Rate, thresholds.UnitRate, true, corr, op.Op, "throughput")
 		put(op.Op+".count", float64(op.Count), thresholds.UnitCount, true, nil, "", "")
+	}
+	if run.Recorded > 0 {
+		var fallbacks int64
+		for _, op := range run.Operations {
+			for _, oc := range op.Outcomes {
+				if oc.Outcome == "fallback" {
+					fallbacks += oc.Count
+				}
+			}
+		}
+		n := float64(run.Recorded)
+		put("error_share", float64(run.Errors)/n, thresholds.UnitFraction, false, nil, "", "")
+		put("fallback_share", float64(fallbacks)/n, thresholds.UnitFraction, false, nil, "", "")
+		// An operation the schedule intended but that never started is as
+		// late as it gets.
+		put("late_share", float64(run.Late+run.Missed)/(n+float64(run.Missed)), thresholds.UnitFraction, false, nil, "", "")
 	}
 	if rp := run.Replay; rp != nil {
 		for _, ph := range rp.Phases {

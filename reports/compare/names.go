@@ -18,6 +18,9 @@ type Vocabulary struct {
 	Outcomes []string
 }
 
+// runShares are the run-wide shares of measured operations.
+var runShares = []string{"error_share", "fallback_share", "late_share"}
+
 // replayPhases are the phase names of a result's replay report.
 var replayPhases = []string{"snapshot_read", "event_read", "decode", "apply", "total"}
 
@@ -42,6 +45,9 @@ func MetricUnit(name string, v Vocabulary) (thresholds.Unit, error) {
 		}
 		return 0, fmt.Errorf("%w: %q: a sweep cell's metric is one of %s", thresholds.ErrUnknownMetric, name, strings.Join(sortedKeys(sweepStats), ", "))
 	}
+	if slices.Contains(runShares, rest) {
+		return thresholds.UnitFraction, nil
+	}
 	parts := strings.Split(rest, ".")
 	stat := parts[len(parts)-1]
 	isLat := slices.Contains(latencyStats, stat)
@@ -65,7 +71,7 @@ func MetricUnit(name string, v Vocabulary) (thresholds.Unit, error) {
 	}
 	if len(parts) < 2 || len(parts) > 3 || !slices.Contains(v.Ops, parts[0]) {
 		return bad("OP.STAT, OP.service.STAT, OP.OUTCOME.STAT or OP.error_rate|throughput|count with OP one of " +
-			strings.Join(v.Ops, ", ") + " (or replay.STAT, phase.PHASE.STAT)")
+			strings.Join(v.Ops, ", ") + " (or replay.STAT, phase.PHASE.STAT, " + strings.Join(runShares, ", ") + ")")
 	}
 	if len(parts) == 3 {
 		if parts[1] != "service" && !slices.Contains(v.Outcomes, parts[1]) {

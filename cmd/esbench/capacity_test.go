@@ -1,0 +1,148 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esbench/esbench/reports"
+)
+
+// capacityWorkload searches the memory store with an SLO whose breaking
+// point is known in advance: acquire is 30% of the mix, so "acquire
+// throughput below 100/s" holds up to a target rate of about 333/s.
+const capacityWorkload = `name: cap
+experiment: capacity
+population:
+  customers: 500
+  history: {distribution: lognormal, mean: 10, sigma: 0.5, min: 5, max: 30, span: 720h}
+arrival: {mode: open, process: poisson, rate: 100, workers: 4}
+warmup: 200ms
+duration: 1s
+preload: {enabled: true, workers: 2}
+service: {snapshot: "every:10", codec: json}
+capacity:
+  max_rate: 3200
+  min_rate: 10
+  growth: 2
+  resolution: 0.2
+  min_operations: 50
+  max_steps: 8
+  slos: ["acquire.throughput < 100", "acquire.unavailable.p99 < 1s"]
+`
+
+func TestCapacitySearch(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	stdout, err := runCLI(t, "run", writeWorkload(t, capacityWorkload), "--store", "memory", "--out", out, "--progress", "none")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout)
+	}
+	dir := resultDir(t, out)
+	res, err := reports.ReadFile(filepath.Join(dir, reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Capacity
+	if c == nil || len(c.Steps) < 4 {
+		t.Fatalf("capacity %+v: want at least 4 steps", c)
+	}
+	if !strings.Contains(stdout, "capacity: sustainable rate") {
+		t.Errorf("no capacity verdict in\n%s", stdout)
+	}
+	// Growth first: 100, 200, 400 (the first to fail), then bisection.
+	for i, want := range []float64{100, 200, 400} {
+		if s := c.Steps[i]; s.TargetRate != want || s.Phase != "step" {
+			t.Errorf("step %d: %s at %g/s, want step at %g/s", i+1, s.Phase, s.TargetRate, want)
+		}
+	}
+	runs := map[string]*reports.Run{}
+	for i := range res.Runs {
+		runs[res.Runs[i].Name] = &res.Runs[i]
+	}
+	var maxPass, minFail float64
+	for _, s := range c.Steps[3:] {
+		if s.Phase != "bisect" {
+			t.Errorf("step at %g/s: phase %s after the first failure, want bisect", s.TargetRate, s.Phase)
+		}
+	}
+	for _, s := range c.Steps {
+		run := runs[s.Run]
+		if run == nil {
+			t.Fatalf("step %s has no run in the result", s.Run)
+		}
+		var acq float64
+		for _, op := range run.Operations {
+			if op.Op == "acquire" {
+				acq = op.Rate
+				if op.Corrected.Histogram == "" {
+					t.Errorf("%s: acquire has no histogram", s.Run)
+				}
+			}
+		}
+		// The verdict follows the measured figure, whatever the noise.
+		if s.Passed != (acq < 100) {
+			t.Errorf("%s at %g/s: passed=%v with acquire throughput %.1f/s (failed: %v)", s.Run, s.TargetRate, s.Passed, acq, s.Failed)
+		}
+		if _, err := os.Stat(filepath.Join(dir, s.Run+".corrected.hlog")); err != nil {
+			t.Errorf("%s: no interval log: %v", s.Run, err)
+		}
+		if s.Passed {
+			maxPass = max(maxPass, s.TargetRate)
+		} else if minFail == 0 || s.TargetRate < minFail {
+			minFail = s.TargetRate
+		}
+	}
+	if c.SustainableRate != maxPass || c.FirstFailingRate != minFail || !(maxPass < minFail) {
+		t.Errorf("sustainable %g, first failing %g; steps say %g and %g", c.SustainableRate, c.FirstFailingRate, maxPass, minFail)
+	}
+	if len(c.FailedSLOs) != 1 || !strings.HasPrefix(c.FailedSLOs[0], "acquire.throughput < 100") {
+		t.Errorf("failed SLOs %v, want the throughput one (an outcome that never occurred is no breach)", c.FailedSLOs)
+	}
+	if c.Stopped != "resolution reached" && c.Stopped != "capacity.max_steps reached" {
+		t.Errorf("stopped: %q", c.Stopped)
+	}
+	// Expect the knee between 200 and 400 (acquire at 30% of the mix).
+	if !(c.SustainableRate >= 200 && c.SustainableRate < 400) {
+		t.Errorf("sustainable rate %g outside [200, 400)", c.SustainableRate)
+	}
+}
+
+func TestCapacityBadInput(t *testing.T) {
+	tests := []struct{ replace, with, want string }{
+		{"max_rate: 3200", "max_rate: 50", "capacity.max_rate"},
+		{"max_rate: 3200", "max_rate: 0", "capacity.max_rate"},
+		{"min_rate: 10", "min_rate: 500", "capacity.min_rate"},
+		{"min_rate: 10", "min_rate: 0", "capacity.min_rate"},
+		{"growth: 2", "growth: 1", "capacity.growth"},
+		{"growth: 2", "growth: 11", "capacity.growth"},
+		{"resolution: 0.2", "resolution: 0", "capacity.resolution"},
+		{"resolution: 0.2", "resolution: 0.9", "capacity.resolution"},
+		{"min_operations: 50", "min_operations: 0", "capacity.min_operations"},
+		{"max_steps: 8", "max_steps: 1", "capacity.max_steps"},
+		{"max_steps: 8", "max_steps: 51", "capacity.max_steps"},
+		{`slos: ["acquire.throughput < 100", "acquire.unavailable.p99 < 1s"]`, "slos: []", "capacity.slos"},
+		{`"acquire.throughput < 100"`, `"acquire.p99 < 20"`, "needs a unit"},
+		{`"acquire.throughput < 100"`, `"acquire.p99 regression < 10%"`, "absolute limit"},
+		{`"acquire.throughput < 100"`, `"acquire.p99 << 1ms"`, "capacity.slos[0]"},
+		{`"acquire.throughput < 100"`, `"nope.p99 < 1ms"`, "capacity.slos[0]"},
+		{"mode: open", "mode: closed", "arrival.mode"},
+		{"duration: 1s", "duration: 0s", "duration"},
+		{"max_steps: 8", "max_steps: eight", "capacity.max_steps"},
+		{"growth: 2", "growth: 2\n  speed: 3", "speed"},
+	}
+	for _, tt := range tests {
+		wl := strings.Replace(capacityWorkload, tt.replace, tt.with, 1)
+		if wl == capacityWorkload {
+			t.Fatalf("%q not in the workload", tt.replace)
+		}
+		out := filepath.Join(t.TempDir(), "results")
+		_, err := runCLI(t, "run", writeWorkload(t, wl), "--store", "memory", "--out", out, "--progress", "none")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s → %s: error %v, want it to mention %q", tt.replace, tt.with, err, tt.want)
+		}
+		if _, serr := os.Stat(out); !os.IsNotExist(serr) {
+			t.Errorf("%s → %s: %s was created before the workload was rejected", tt.replace, tt.with, out)
+		}
+	}
+}
