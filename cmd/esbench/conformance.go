@@ -19,9 +19,10 @@ const exitConformance = 1
 
 func newConformanceCmd() *cobra.Command {
 	var stores *store.Selection
+	var api apiConformance
 	cmd := &cobra.Command{
-		Use:   "conformance --store NAME [store flags]",
-		Short: "Check an event store backend against the store contract",
+		Use:   "conformance --store NAME [store flags] | --target URL",
+		Short: "Check a store backend against the store contract, or a service against the API's download rules",
 		Long: `conformance runs the store conformance suite — the contract every esbench
 backend (memory, pebble, cassandra) passes in its own tests — against a
 registered store, with the same store flags as run: ordering, stream
@@ -32,9 +33,16 @@ closing. Each check prints its name, pass, fail (with what broke) or skip
 
 The checks write streams under random customer ids. An embedded store with
 --data-dir gets subdirectories conformance-1, conformance-2, ... there; the
-Cassandra store writes into --cassandra-keyspace.` + storesHelp(),
+Cassandra store writes into --cassandra-keyspace.
+
+With --target URL it checks a service implementing the licensing API
+(docs/api.md) instead: one named check per download rule, moving the
+service's clock with each request's at field.` + storesHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("target") {
+				return api.run(cmd, stores)
+			}
 			if !cmd.Flags().Changed("store") {
 				return fmt.Errorf("--store NAME is required (registered: %s)", strings.Join(storeNames(), ", "))
 			}
@@ -45,6 +53,7 @@ Cassandra store writes into --cassandra-keyspace.` + storesHelp(),
 		},
 	}
 	stores = store.NewSelection(cmd.Flags(), "")
+	api.addFlags(cmd.Flags())
 	return cmd
 }
 

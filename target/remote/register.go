@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esbench/esbench/api/licensing/v1/licensingv1connect"
 	"github.com/esbench/esbench/target"
 )
 
@@ -50,12 +51,42 @@ type Settings struct {
 // AddFlags registers the --remote-* flags.
 func (s *Settings) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.url, "remote-url", "", "base URL of the service (http://127.0.0.1:8080); --target URL sets it too")
-	fs.StringVar(&s.protocol, "remote-protocol", ProtocolGRPC, "wire protocol: grpc (HTTP/2, h2c on http://) or json (connect HTTP JSON)")
 	fs.IntVar(&s.pool, "remote-pool", DefaultPool, "most connections to the service (1 to 4096)")
-	fs.DurationVar(&s.callTimeout, "remote-call-timeout", DefaultCallTimeout, "deadline of each call; a call that misses it counts as timeout (0: none)")
 	fs.StringVar(&s.preload, "remote-preload", PreloadBulk, "how preload histories are written: bulk (the API's Preload call) or commands (one call each)")
+	s.AddClientFlags(fs)
+}
+
+// AddClientFlags registers the flags of the connection itself (protocol,
+// call timeout, token, CA), for commands that talk to a service without
+// running a workload (conformance --target).
+func (s *Settings) AddClientFlags(fs *pflag.FlagSet) {
+	if s.pool == 0 {
+		s.pool = DefaultPool
+	}
+	if s.preload == "" {
+		s.preload = PreloadBulk
+	}
+	fs.StringVar(&s.protocol, "remote-protocol", ProtocolGRPC, "wire protocol: grpc (HTTP/2, h2c on http://) or json (connect HTTP JSON)")
+	fs.DurationVar(&s.callTimeout, "remote-call-timeout", DefaultCallTimeout, "deadline of each call; a call that misses it counts as timeout (0: none)")
 	fs.StringVar(&s.tokenFile, "remote-token-file", "", "file holding the bearer token (alternative: $"+TokenEnv+")")
 	fs.StringVar(&s.caFile, "remote-ca-file", "", "PEM CA certificates to trust for an https URL (default: the system's)")
+}
+
+// Client checks the flags and returns an API client for the service (with
+// the per-call deadline); close releases its connections.
+func (s *Settings) Client() (client licensingv1connect.LicensingServiceClient, close func(), err error) {
+	if err := s.Check(); err != nil {
+		return nil, nil, err
+	}
+	tok, err := s.token()
+	if err != nil {
+		return nil, nil, err
+	}
+	roots, err := s.roots()
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewClient(Options{URL: s.url, Protocol: s.protocol, Pool: s.pool, Token: tok, RootCAs: roots, CallTimeout: s.callTimeout})
 }
 
 // SetURL sets the service URL (the --target URL shorthand).

@@ -97,20 +97,41 @@ func New(ctx context.Context, opts Options) (*System, error) {
 }
 
 func newSystem(opts Options) (*System, error) {
-	if opts.Protocol != ProtocolGRPC && opts.Protocol != ProtocolJSON {
-		return nil, fmt.Errorf("remote: protocol %q: must be %s or %s", opts.Protocol, ProtocolGRPC, ProtocolJSON)
-	}
 	if opts.Preload != PreloadBulk && opts.Preload != PreloadCommands {
 		return nil, fmt.Errorf("remote: preload %q: must be %s or %s", opts.Preload, PreloadBulk, PreloadCommands)
 	}
-	if opts.Pool < 1 {
-		return nil, fmt.Errorf("remote: pool %d: must be at least 1", opts.Pool)
-	}
-	secure, err := checkURL(opts.URL)
+	client, tr, err := newClient(opts)
 	if err != nil {
 		return nil, err
 	}
-	opts.URL = strings.TrimRight(opts.URL, "/")
+	if opts.Start.IsZero() {
+		opts.Start = time.Now()
+	}
+	return &System{opts: opts, client: client, transport: tr}, nil
+}
+
+// NewClient returns an API client for opts' URL, Protocol, Pool, Token,
+// RootCAs and CallTimeout; close releases its idle connections.
+func NewClient(opts Options) (client licensingv1connect.LicensingServiceClient, close func(), err error) {
+	c, tr, err := newClient(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, tr.CloseIdleConnections, nil
+}
+
+func newClient(opts Options) (licensingv1connect.LicensingServiceClient, *http.Transport, error) {
+	if opts.Protocol != ProtocolGRPC && opts.Protocol != ProtocolJSON {
+		return nil, nil, fmt.Errorf("remote: protocol %q: must be %s or %s", opts.Protocol, ProtocolGRPC, ProtocolJSON)
+	}
+	if opts.Pool < 1 {
+		return nil, nil, fmt.Errorf("remote: pool %d: must be at least 1", opts.Pool)
+	}
+	secure, err := checkURL(opts.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	url := strings.TrimRight(opts.URL, "/")
 	var protocols http.Protocols
 	switch {
 	case secure:
@@ -134,11 +155,20 @@ func newSystem(opts Options) (*System, error) {
 	if secure {
 		tr.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
 	}
-	copts := []connect.ClientOption{}
+	var copts []connect.ClientOption
 	if opts.Protocol == ProtocolGRPC {
 		copts = append(copts, connect.WithGRPC())
 	} else {
 		copts = append(copts, connect.WithProtoJSON())
+	}
+	if d := opts.CallTimeout; d > 0 {
+		copts = append(copts, connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next(ctx, req)
+			}
+		})))
 	}
 	if opts.Token != "" {
 		auth := "Bearer " + opts.Token
@@ -149,11 +179,7 @@ func newSystem(opts Options) (*System, error) {
 			}
 		})))
 	}
-	if opts.Start.IsZero() {
-		opts.Start = time.Now()
-	}
-	client := licensingv1connect.NewLicensingServiceClient(&http.Client{Transport: tr}, opts.URL, copts...)
-	return &System{opts: opts, client: client, transport: tr}, nil
+	return licensingv1connect.NewLicensingServiceClient(&http.Client{Transport: tr}, url, copts...), tr, nil
 }
 
 // checkURL accepts http and https URLs with a host and no query; secure is
@@ -170,28 +196,31 @@ func checkURL(raw string) (secure bool, err error) {
 	return scheme == "https", nil
 }
 
-// probe makes one call the service must answer with a status (an empty
-// CheckDownload is invalid_argument): it proves the URL reaches an
-// implementation of the API and that the token is accepted.
-func (s *System) probe(ctx context.Context) error {
+// probe checks the service answers the API (see Probe).
+func (s *System) probe(ctx context.Context) error { return Probe(ctx, s.client, s.opts.URL) }
+
+// Probe makes one call every implementation must answer with a status (an
+// empty CheckDownload is invalid_argument), so a wrong URL, a refused token
+// or a server without the API is reported before any work starts.
+func Probe(ctx context.Context, client licensingv1connect.LicensingServiceClient, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	_, err := s.client.CheckDownload(ctx, &licensingv1.CheckDownloadRequest{})
+	_, err := client.CheckDownload(ctx, &licensingv1.CheckDownloadRequest{})
 	if err == nil {
 		return nil
 	}
 	if o, ok := transportOutcome(err); ok {
-		return fmt.Errorf("remote: cannot reach %s (%s): %w", s.opts.URL, o, err)
+		return fmt.Errorf("remote: cannot reach %s (%s): %w", url, o, err)
 	}
 	switch connect.CodeOf(err) {
 	case connect.CodeUnauthenticated, connect.CodePermissionDenied:
-		return fmt.Errorf("remote: %s refused the bearer token (set $%s or --remote-token-file): %w", s.opts.URL, TokenEnv, err)
+		return fmt.Errorf("remote: %s refused the bearer token (set $%s or --remote-token-file): %w", url, TokenEnv, err)
 	case connect.CodeUnimplemented:
-		return fmt.Errorf("remote: %s does not implement the licensing API (%s): %w", s.opts.URL, licensingv1connect.LicensingServiceName, err)
+		return fmt.Errorf("remote: %s does not implement the licensing API (%s): %w", url, licensingv1connect.LicensingServiceName, err)
 	case connect.CodeInvalidArgument, connect.CodeNotFound:
 		return nil
 	}
-	return fmt.Errorf("remote: %s answered the probe call with %w", s.opts.URL, err)
+	return fmt.Errorf("remote: %s answered the probe call with %w", url, err)
 }
 
 // Target returns worker i's target; all share the connection pool.
@@ -228,11 +257,6 @@ func (w *worker) Do(ctx context.Context, op *workload.Op, resp *target.Response)
 		at = w.sys.simNow()
 	}
 	ts := timestamppb.New(at)
-	if w.sys.opts.CallTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, w.sys.opts.CallTimeout)
-		defer cancel()
-	}
 	c := w.sys.client
 	var (
 		r   *licensingv1.CommandResponse
