@@ -62,7 +62,7 @@ func loadCompose(t *testing.T) compose {
 func TestComposeServices(t *testing.T) {
 	c := loadCompose(t)
 	nodes := []string{"cassandra1", "cassandra2", "cassandra3"}
-	for _, name := range append(slices.Clone(nodes), "schema", "esbench") {
+	for _, name := range append(slices.Clone(nodes), "schema", "serve", "esbench") {
 		if _, ok := c.Services[name]; !ok {
 			t.Fatalf("compose.yaml has no service %q (has %v)", name, keys(c.Services))
 		}
@@ -99,7 +99,8 @@ func TestComposeServices(t *testing.T) {
 		"cassandra2": {"cassandra1"},
 		"cassandra3": {"cassandra2"},
 		"schema":     nodes,
-		"esbench":    {"schema"},
+		"serve":      {"schema"},
+		"esbench":    {"serve"},
 	}
 	for name, want := range wantDeps {
 		got := keys(c.Services[name].DependsOn)
@@ -108,8 +109,13 @@ func TestComposeServices(t *testing.T) {
 		}
 		for dep, d := range c.Services[name].DependsOn {
 			wantCond := "service_healthy"
-			if dep == "schema" {
+			switch dep {
+			case "schema":
 				wantCond = "service_completed_successfully"
+			case "serve":
+				// The image has no shell for a health check; esbench waits
+				// for the API itself (--remote-wait).
+				wantCond = "service_started"
 			}
 			if d.Condition != wantCond {
 				t.Errorf("%s: depends on %s with condition %q, want %q", name, dep, d.Condition, wantCond)
@@ -127,13 +133,16 @@ func TestComposeServices(t *testing.T) {
 			t.Errorf("cassandra1 port %q, want 127.0.0.1:9042:9042", p[0])
 		}
 	}
-	for _, name := range []string{"schema", "esbench"} {
+	for _, name := range []string{"schema", "serve", "esbench"} {
 		s := c.Services[name]
 		if s.Build == nil || s.Build.Context != ".." || s.Build.Dockerfile != "docker/Dockerfile" {
 			t.Fatalf("%s: build %+v, want context .. and docker/Dockerfile", name, s.Build)
 		}
 		if _, err := os.Stat(filepath.Join(s.Build.Context, s.Build.Dockerfile)); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+		if name == "esbench" {
+			continue // it reaches Cassandra through the serve tier
 		}
 		hosts := flagValue(s.Command, "--cassandra-hosts")
 		if hosts == "" {
@@ -154,8 +163,25 @@ func TestComposeServices(t *testing.T) {
 	if rf := flagValue(c.Services["schema"].Command, "--cassandra-replication-dcs"); rf != "dc1=3" {
 		t.Errorf("schema replication %q, want dc1=3 for three nodes", rf)
 	}
-	if flagValue(c.Services["esbench"].Command, "--store") != "cassandra" {
-		t.Errorf("esbench command %v does not select --store=cassandra", c.Services["esbench"].Command)
+	// Three tiers: esbench drives the serve tier, which stores in Cassandra.
+	srv := c.Services["serve"]
+	if len(srv.Command) == 0 || srv.Command[0] != "serve" || flagValue(srv.Command, "--store") != "cassandra" {
+		t.Errorf("serve service runs %v, want serve --store=cassandra", srv.Command)
+	}
+	listen := flagValue(srv.Command, "--listen")
+	_, port, _ := strings.Cut(listen, ":")
+	if srv.Environment["ESBENCH_SERVE_TOKEN"] == "" {
+		t.Errorf("serve listens on %q without ESBENCH_SERVE_TOKEN", listen)
+	}
+	eb := c.Services["esbench"]
+	if len(eb.Command) == 0 || eb.Command[0] != "run" || flagValue(eb.Command, "--target") != "http://"+srv.Hostname+":"+port {
+		t.Errorf("esbench command %v does not target the serve tier at http://%s:%s", eb.Command, srv.Hostname, port)
+	}
+	if eb.Environment["ESBENCH_TARGET_TOKEN"] != srv.Environment["ESBENCH_SERVE_TOKEN"] {
+		t.Errorf("esbench sends token %q, serve expects %q", eb.Environment["ESBENCH_TARGET_TOKEN"], srv.Environment["ESBENCH_SERVE_TOKEN"])
+	}
+	if flagValue(eb.Command, "--store") != "" {
+		t.Errorf("esbench command %v names a store: the remote target has none", eb.Command)
 	}
 }
 

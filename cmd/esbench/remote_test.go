@@ -140,6 +140,7 @@ func TestRunRemoteBadInput(t *testing.T) {
 		{"pool huge", []string{"--target", closed, "--remote-pool", "100000"}, "--remote-pool"},
 		{"negative call timeout", []string{"--target", closed, "--remote-call-timeout", "-1s"}, "--remote-call-timeout"},
 		{"preload mode", []string{"--target", closed, "--remote-preload", "carrier-pigeon"}, "--remote-preload"},
+		{"negative wait", []string{"--target", closed, "--remote-wait", "-1s"}, "--remote-wait"},
 		{"missing token file", []string{"--target", closed, "--remote-token-file", filepath.Join(dir, "nope")}, "--remote-token-file"},
 		{"ca file without certificate", []string{"--target", closed, "--remote-ca-file", noCA}, "no PEM certificate"},
 		{"store flag with a remote target", []string{"--target", closed, "--store", "memory"}, "--store"},

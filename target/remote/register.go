@@ -46,6 +46,7 @@ type Settings struct {
 	preload     string
 	tokenFile   string
 	caFile      string
+	wait        time.Duration
 }
 
 // AddFlags registers the --remote-* flags.
@@ -53,6 +54,7 @@ func (s *Settings) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.url, "remote-url", "", "base URL of the service (http://127.0.0.1:8080); --target URL sets it too")
 	fs.IntVar(&s.pool, "remote-pool", DefaultPool, "most connections to the service (1 to 4096)")
 	fs.StringVar(&s.preload, "remote-preload", PreloadBulk, "how preload histories are written: bulk (the API's Preload call) or commands (one call each)")
+	fs.DurationVar(&s.wait, "remote-wait", 0, "wait up to this long for a service that is still starting (refusing connections); 0: fail at once")
 	s.AddClientFlags(fs)
 }
 
@@ -108,6 +110,9 @@ func (s *Settings) Check() error {
 	}
 	if s.callTimeout < 0 || s.callTimeout > time.Hour {
 		return fmt.Errorf("--remote-call-timeout %s: must be between 0 (none) and 1h", s.callTimeout)
+	}
+	if s.wait < 0 || s.wait > time.Hour {
+		return fmt.Errorf("--remote-wait %s: must be between 0 (fail at once) and 1h", s.wait)
 	}
 	if s.preload != PreloadBulk && s.preload != PreloadCommands {
 		return fmt.Errorf("--remote-preload %q: must be %s or %s", s.preload, PreloadBulk, PreloadCommands)
@@ -175,7 +180,7 @@ func (s *Settings) Open(ctx context.Context, cfg target.Config) (target.System, 
 		return nil, err
 	}
 	sys, err := New(ctx, Options{URL: s.url, Protocol: s.protocol, Pool: s.pool, Token: tok, RootCAs: roots,
-		CallTimeout: s.callTimeout, Preload: s.preload, Start: cfg.Start})
+		CallTimeout: s.callTimeout, Preload: s.preload, Start: cfg.Start, Wait: s.wait})
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,9 @@ type Options struct {
 	// Start is the simulated time of the first operation without a time of
 	// its own (see target.Config.Start).
 	Start time.Time
+	// Wait is how long New waits for a service that refuses connections
+	// (still starting) before giving up; 0 fails at once.
+	Wait time.Duration
 }
 
 // System is a remote service as a target.System.
@@ -89,12 +92,45 @@ func New(ctx context.Context, opts Options) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.probe(ctx); err != nil {
+	if err := WaitFor(ctx, s.client, opts.URL, opts.Wait); err != nil {
 		s.transport.CloseIdleConnections()
 		return nil, err
 	}
 	return s, nil
 }
+
+// WaitFor probes the service (see Probe) until it answers or wait has
+// passed, retrying only while the connection is refused, reset or times out
+// (a service still starting); any other answer decides at once.
+func WaitFor(ctx context.Context, client licensingv1connect.LicensingServiceClient, url string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	delay := 100 * time.Millisecond
+	for {
+		err := Probe(ctx, client, url)
+		var te *transportError
+		if err == nil || !errors.As(err, &te) || time.Now().Add(delay).After(deadline) {
+			if err != nil && te != nil && wait > 0 {
+				return fmt.Errorf("%w (waited %s)", err, wait)
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// transportError marks a probe that did not reach the service.
+type transportError struct {
+	outcome target.Outcome
+	err     error
+}
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
 
 func newSystem(opts Options) (*System, error) {
 	if opts.Preload != PreloadBulk && opts.Preload != PreloadCommands {
@@ -196,9 +232,6 @@ func checkURL(raw string) (secure bool, err error) {
 	return scheme == "https", nil
 }
 
-// probe checks the service answers the API (see Probe).
-func (s *System) probe(ctx context.Context) error { return Probe(ctx, s.client, s.opts.URL) }
-
 // Probe makes one call every implementation must answer with a status (an
 // empty CheckDownload is invalid_argument), so a wrong URL, a refused token
 // or a server without the API is reported before any work starts.
@@ -210,7 +243,7 @@ func Probe(ctx context.Context, client licensingv1connect.LicensingServiceClient
 		return nil
 	}
 	if o, ok := transportOutcome(err); ok {
-		return fmt.Errorf("remote: cannot reach %s (%s): %w", url, o, err)
+		return &transportError{outcome: o, err: fmt.Errorf("remote: cannot reach %s (%s): %w", url, o, err)}
 	}
 	switch connect.CodeOf(err) {
 	case connect.CodeUnauthenticated, connect.CodePermissionDenied:

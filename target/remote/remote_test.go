@@ -189,3 +189,41 @@ func TestReasonName(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitForAStartingService(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	client, closeClient, err := NewClient(Options{URL: "http://" + addr, Protocol: ProtocolJSON, Pool: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeClient()
+	if err := WaitFor(context.Background(), client, "http://"+addr, 0); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("no wait on a closed port: %v", err)
+	}
+	// The service comes up 300ms later on the same port.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return
+		}
+		mux := http.NewServeMux()
+		path, h := licensingv1connect.NewLicensingServiceHandler(stub{err: connect.NewError(connect.CodeInvalidArgument, errors.New("empty"))})
+		mux.Handle(path, h)
+		srv := &http.Server{Handler: mux}
+		t.Cleanup(func() { srv.Close() })
+		_ = srv.Serve(ln)
+	}()
+	start := time.Now()
+	if err := WaitFor(context.Background(), client, "http://"+addr, 10*time.Second); err != nil {
+		t.Fatalf("waiting for a starting service: %v", err)
+	}
+	if time.Since(start) < 250*time.Millisecond {
+		t.Fatal("WaitFor returned before the service was up")
+	}
+}
