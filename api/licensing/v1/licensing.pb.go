@@ -862,7 +862,7 @@ func (x *Decision) GetPolicyVersion() int32 {
 // version it was written to, or the version it was read at.
 type AggregateVersion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// type is "account" or "license".
+	// type is the aggregate type: "DownloadAccount" or "License".
 	Type          string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	Version       uint64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
