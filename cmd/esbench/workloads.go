@@ -155,7 +155,8 @@ func summarise(out io.Writer, name string, s *workload.Spec, w *workload.Workloa
 	line("population", "%d customers (%d in this shard), chooser %s, history %s", p.Customers, w.ShardSize(), p.Chooser, history(p.History))
 	c := s.Catalogue
 	line("catalogue", "%d titles, %d studios, %g restricted", c.Titles, c.Studios, c.Restricted)
-	if s.Experiment == workload.ExperimentMixed {
+	switch s.Experiment {
+	case workload.ExperimentMixed:
 		line("mix", "%s", mix(s.Mix))
 		a := s.Arrival
 		switch {
@@ -171,7 +172,14 @@ func summarise(out io.Writer, name string, s *workload.Spec, w *workload.Workloa
 		} else {
 			line("time", "warmup %s, measured %s", s.Warmup, s.Duration)
 		}
-	} else {
+	case workload.ExperimentCapacity:
+		line("mix", "%s", mix(s.Mix))
+		c := s.Capacity
+		line("search", "open loop, %s, from %g ops/s (×%g per step, %g..%g ops/s, resolution %g, at most %d steps), %d workers",
+			s.Arrival.Process, s.Arrival.Rate, c.Growth, c.MinRate, c.MaxRate, c.Resolution, c.MaxSteps, s.Arrival.Workers)
+		line("time", "per step: warmup %s, measured %s (at least %d operations)", s.Warmup, s.Duration, c.MinOperations)
+		line("slos", "%s", strings.Join(c.SLOs, "; "))
+	default:
 		sw := s.Sweep
 		line("study", "intervals %s × histories %v, %d customers per history, %d replays per point, target %s",
 			strings.Join(sw.Intervals, ","), sw.Histories, sw.Customers, sw.Replays, sw.ReplayTarget)

@@ -82,7 +82,11 @@ func TestValidateSummarises(t *testing.T) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCLI(t, "validate", path, "replay")
+	capPath := filepath.Join(dir, "cap.yaml")
+	if err := os.WriteFile(capPath, []byte(capacityWorkload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "validate", path, "replay", capPath)
 	if err != nil {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}
@@ -90,6 +94,8 @@ func TestValidateSummarises(t *testing.T) {
 		path + ": valid", "300 customers", "closed loop, 3 workers", "warmup 0s, measured 2s",
 		"codec cbor, snapshots every:10", "acquire.p99 < 1s",
 		"replay: valid", "intervals none,100",
+		capPath + ": valid", "capacity experiment", "from 100 ops/s (×2 per step, 10..3200 ops/s, resolution 0.2, at most 8 steps), 4 workers",
+		"per step: warmup 200ms, measured 1s (at least 50 operations)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
