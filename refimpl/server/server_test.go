@@ -30,7 +30,7 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newRepo(t *testing.T, st store.Store, opts repository.Options) *repository.Repository {
+func newRepo(t testing.TB, st store.Store, opts repository.Options) *repository.Repository {
 	t.Helper()
 	codecs, err := catalog.All()
 	if err != nil {
@@ -46,7 +46,7 @@ func newRepo(t *testing.T, st store.Store, opts repository.Options) *repository.
 
 // serve starts h on a free loopback port and returns its URL; the server is
 // shut down when the test ends (or when stop is called).
-func serve(t *testing.T, h licensingv1connect.LicensingServiceHandler, cfg Config) (url string, stop func() error) {
+func serve(t testing.TB, h licensingv1connect.LicensingServiceHandler, cfg Config) (url string, stop func() error) {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
