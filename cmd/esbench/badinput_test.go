@@ -374,7 +374,7 @@ func TestBadInput(t *testing.T) {
 func badInputCases() []badCase {
 	var all []badCase
 	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(), registryCases(),
-		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases()} {
+		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases(), apiCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -692,5 +692,53 @@ func preloadCases() []badCase {
 			want: []string{"--data-dir", "cannot serve this run", "population.customers is 50 in the dataset, 60 in the workload", "esbench preload"}},
 		{name: "run/dataset not finished", args: []string{"run", "{fx}/tiny.yaml", "--data-dir", "{sb}/ds"}, files: ds(60, false),
 			want: []string{"--data-dir", "dataset preload not finished", "run the same esbench preload again"}},
+	}
+}
+
+// apiCases cover esbench serve, run against a remote target, and
+// conformance --target (docs/api.md).
+func apiCases() []badCase {
+	sv := func(args ...string) []string { return append([]string{"serve", "--store", "memory", "--listen", "127.0.0.1:0"}, args...) }
+	rr := func(args ...string) []string {
+		return append([]string{"run", "{fx}/tiny.yaml", "--out", "{sb}/out", "--target", "http://127.0.0.1:1"}, args...)
+	}
+	ct := func(args ...string) []string { return append([]string{"conformance"}, args...) }
+	return []badCase{
+		{name: "serve/clock", args: sv("--clock", "lunar"), want: []string{"--clock", "request or wall"}},
+		{name: "serve/listen without port", args: sv("--listen", "localhost"), want: []string{`--listen "localhost"`, "host:port"}},
+		{name: "serve/non-loopback without token", args: sv("--listen", "0.0.0.0:0"), want: []string{"--listen 0.0.0.0:0", "bearer token is required", "ESBENCH_SERVE_TOKEN"}},
+		{name: "serve/codec", args: sv("--codec", "morse"), want: []string{`--codec "morse"`, "known:"}},
+		{name: "serve/snapshot", args: sv("--snapshot", "sometimes"), want: []string{`--snapshot "sometimes"`}},
+		{name: "serve/max request bytes small", args: sv("--max-request-bytes", "10"), want: []string{"--max-request-bytes 10", "between 1024 and"}},
+		{name: "serve/read timeout zero", args: sv("--read-timeout", "0s"), want: []string{"--read-timeout 0s", "between 1ms and 24h"}},
+		{name: "serve/write timeout negative", args: sv("--write-timeout", "-1s"), want: []string{"--write-timeout -1s", "between 1ms and 24h"}},
+		{name: "serve/idle timeout huge", args: sv("--idle-timeout", "48h"), want: []string{"--idle-timeout 48h0m0s", "between 1ms and 24h"}},
+		{name: "serve/header timeout zero", args: sv("--read-header-timeout", "0s"), want: []string{"--read-header-timeout 0s", "between"}},
+		{name: "serve/drain timeout zero", args: sv("--drain-timeout", "0s"), want: []string{"--drain-timeout 0s", "between"}},
+		{name: "serve/store timeout negative", args: sv("--timeout", "-1s"), want: []string{"--timeout -1s", "between 0s and 24h"}},
+		{name: "serve/cert without key", args: sv("--tls-cert", "{sb}/c.pem"), want: []string{"--tls-cert and --tls-key", "both or neither"}},
+		{name: "serve/missing cert", args: sv("--tls-cert", "{sb}/c.pem", "--tls-key", "{sb}/k.pem"), want: []string{"--tls-cert/--tls-key", "no such file"}},
+		{name: "serve/missing token file", args: sv("--token-file", "{sb}/tok"), want: []string{"--token-file", "no such file"}},
+		{name: "serve/empty token file", args: sv("--token-file", "{sb}/tok"), files: map[string]string{"tok": ""}, want: []string{"--token-file {sb}/tok", "empty"}},
+		{name: "serve/token twice", args: sv("--token-file", "{sb}/tok"), files: map[string]string{"tok": "abc"}, env: []string{"ESBENCH_SERVE_TOKEN=x"}, want: []string{"--token-file and $ESBENCH_SERVE_TOKEN both set"}},
+		{name: "serve/token with space", args: sv("--token-file", "{sb}/tok"), files: map[string]string{"tok": "a b"}, want: []string{"white space"}},
+		{name: "serve/foreign store flag", args: sv("--data-dir", "{sb}/d"), want: []string{"--data-dir applies to --store pebble, not to --store memory"}},
+		{name: "serve/extra argument", args: sv("extra"), want: []string{`unknown command "extra"`}},
+		{name: "run/remote without url", args: []string{"run", "{fx}/tiny.yaml", "--out", "{sb}/out", "--target", "remote"}, want: []string{"--remote-url: required", "--target URL"}},
+		{name: "run/remote url scheme", args: []string{"run", "{fx}/tiny.yaml", "--out", "{sb}/out", "--target", "remote", "--remote-url", "ftp://x"}, want: []string{"--remote-url", "http:// or https://"}},
+		{name: "run/remote url twice", args: rr("--remote-url", "http://x:1"), want: []string{"both name the service"}},
+		{name: "run/remote protocol", args: rr("--remote-protocol", "soap"), want: []string{`--remote-protocol "soap"`, "grpc or json"}},
+		{name: "run/remote pool zero", args: rr("--remote-pool", "0"), want: []string{"--remote-pool 0", "between 1 and 4096"}},
+		{name: "run/remote call timeout negative", args: rr("--remote-call-timeout", "-1s"), want: []string{"--remote-call-timeout -1s", "between 0 (none) and 1h"}},
+		{name: "run/remote wait huge", args: rr("--remote-wait", "2h"), want: []string{"--remote-wait 2h0m0s", "between 0"}},
+		{name: "run/remote preload", args: rr("--remote-preload", "fax"), want: []string{`--remote-preload "fax"`, "bulk or commands"}},
+		{name: "run/remote token file missing", args: rr("--remote-token-file", "{sb}/tok"), want: []string{"--remote-token-file", "no such file"}},
+		{name: "run/remote ca file not PEM", args: rr("--remote-ca-file", "{sb}/ca.pem"), files: map[string]string{"ca.pem": "nope"}, want: []string{"--remote-ca-file {sb}/ca.pem", "no PEM certificate"}},
+		{name: "run/store flag with remote", args: rr("--store", "memory"), want: []string{"--store"}},
+		{name: "run/remote flag with inproc", args: []string{"run", "{fx}/tiny.yaml", "--out", "{sb}/out", "--remote-pool", "3"}, want: []string{"--remote-pool"}},
+		{name: "conformance/target not a URL", args: ct("--target", "localhost:8080"), want: []string{`--target "localhost:8080"`, "http://127.0.0.1:8080"}},
+		{name: "conformance/target and store", args: ct("--target", "http://127.0.0.1:1", "--store", "memory"), want: []string{"--store applies to store conformance"}},
+		{name: "conformance/target protocol", args: ct("--target", "http://127.0.0.1:1", "--remote-protocol", "soap"), want: []string{`--remote-protocol "soap"`, "grpc or json"}},
+		{name: "conformance/target unreachable", args: ct("--target", "http://127.0.0.1:1"), want: []string{"cannot reach http://127.0.0.1:1", "refused"}},
 	}
 }
