@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -15,6 +16,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/esbench/esbench/reports/percentile"
+	"github.com/esbench/esbench/thresholds"
 )
 
 // chartJS is Chart.js, inlined into every report so that it reads offline
@@ -88,6 +90,7 @@ type htmlPage struct {
 	Duration   string
 	Runs       []htmlRun
 	Sweep      *htmlSweep
+	Capacity   *htmlChart
 	Codecs     []htmlChart
 	Charts     map[string]chartSpec
 	ChartCount int
@@ -173,6 +176,9 @@ func buildPage(r *Result, logs []*IntervalLog) (*htmlPage, error) {
 			hs.Charts = append(hs.Charts, *add(c))
 		}
 		p.Sweep = hs
+	}
+	if c := capacityChart(r.Capacity); c != nil {
+		p.Capacity = add(*c)
 	}
 	if len(r.Codecs) > 0 {
 		for _, c := range codecCharts(r.Codecs) {
@@ -464,7 +470,69 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"sumErrors": func(m map[string]int64) int64 {
 		return sumErrors(m)
 	},
-	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2": func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) },
+	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f0":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
+	"pct": func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
 }).Parse(htmlSource))
+
+// CapacityChartTitle is the title of a capacity search's chart.
+const CapacityChartTitle = "Throughput against latency — capacity search"
+
+// capacityChart draws a capacity search's throughput–latency curve: each
+// step's achieved rate against its p50 and p99 (all operations, corrected),
+// the SLOs on p99-style latencies as horizontal lines and the sustainable
+// rate (the knee) as a vertical one.
+func capacityChart(c *Capacity) *chartSpec {
+	if c == nil || len(c.Steps) == 0 {
+		return nil
+	}
+	steps := slices.Clone(c.Steps)
+	slices.SortFunc(steps, func(a, b CapacityStep) int { return cmp.Compare(a.AchievedRate, b.AchievedRate) })
+	type limit struct {
+		label string
+		ns    float64
+	}
+	var limits []limit
+	maxNs, minNs := 0.0, math.Inf(1)
+	for _, s := range steps {
+		maxNs = max(maxNs, float64(s.P99Ns))
+		minNs = min(minNs, float64(max(s.P50Ns, 1)))
+	}
+	for _, text := range c.SLOs {
+		t, err := thresholds.Parse(text)
+		if err != nil || t.Relative || !strings.Contains(t.Metric, ".p") {
+			continue
+		}
+		if _, err := time.ParseDuration(t.LimitText); err != nil {
+			continue
+		}
+		limits = append(limits, limit{"SLO " + t.Text, t.Limit})
+		maxNs = max(maxNs, t.Limit)
+		minNs = min(minNs, t.Limit)
+	}
+	unit, div := latencyUnit(maxNs)
+	ch := &chartSpec{
+		Title: CapacityChartTitle, Kind: "scatter",
+		XLabel: "achieved rate (operations/s)", YLabel: "latency, all operations (" + unit + ")",
+		XScale: "linear", YScale: "logarithmic",
+	}
+	var p50, p99 []chartPoint
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range steps {
+		lo, hi = min(lo, s.AchievedRate), max(hi, s.AchievedRate)
+		p50 = append(p50, chartPoint{X: round4(s.AchievedRate), Y: round4(float64(max(s.P50Ns, 1)) / div)})
+		p99 = append(p99, chartPoint{X: round4(s.AchievedRate), Y: round4(float64(max(s.P99Ns, 1)) / div)})
+	}
+	ch.Datasets = []chartDataset{{Label: "p50", Points: p50, ShowLine: true}, {Label: "p99", Points: p99, ShowLine: true}}
+	for _, l := range limits {
+		ch.Datasets = append(ch.Datasets, chartDataset{Label: l.label, Type: "line", Dashed: true, ShowLine: true,
+			Points: []chartPoint{{X: round4(lo), Y: round4(l.ns / div)}, {X: round4(hi), Y: round4(l.ns / div)}}})
+	}
+	if c.SustainableRate > 0 {
+		x := round4(c.SustainableAchieved)
+		ch.Datasets = append(ch.Datasets, chartDataset{Label: fmt.Sprintf("knee: sustainable %.0f/s", c.SustainableRate), Type: "line", Dashed: true, ShowLine: true,
+			Points: []chartPoint{{X: x, Y: round4(minNs / div)}, {X: x, Y: round4(maxNs / div)}}})
+	}
+	return ch
+}

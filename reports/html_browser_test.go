@@ -367,6 +367,8 @@ func TestHTMLInBrowserSparse(t *testing.T) {
 	opsOnly.Sweep, opsOnly.Codecs, opsOnly.BreakEven = nil, nil, nil
 	codecsOnly := *New("codecs")
 	codecsOnly.Codecs = full.Codecs
+	capacity := *New("capacity")
+	capacity.Capacity = fixtureCapacity()
 	tests := []struct {
 		name   string
 		res    *Result
@@ -374,6 +376,7 @@ func TestHTMLInBrowserSparse(t *testing.T) {
 	}{
 		{"operations without interval logs", &opsOnly, map[string]chartWant{"Latency by percentile — mixed": fixtureCharts["Latency by percentile — mixed"]}},
 		{"codec matrix only", &codecsOnly, map[string]chartWant{"Codec cost per event": fixtureCharts["Codec cost per event"], "Codec size per event": fixtureCharts["Codec size per event"]}},
+		{"capacity search", &capacity, map[string]chartWant{CapacityChartTitle: {"scatter", "linear", "logarithmic", 0}}},
 		{"nothing to chart", New("mixed"), nil},
 	}
 	for _, tt := range tests {

@@ -112,6 +112,14 @@ func (in *Inputs) Measure(res *reports.Result, source string) {
 		}
 	}
 	m := func(what string) string { return "measured: " + source + " " + what }
+	if c := res.Capacity; c != nil && c.SustainableAchieved > 0 && in.PerNodeOps.Source == SourceDefault {
+		// The capacity search's sustainable rate replaces the assumed
+		// per-node figure. It is operations/s of the whole service against
+		// the measured deployment, reads included, so taking it as replica
+		// writes per node errs on the safe side for a one-node run.
+		in.PerNodeOps = Input{Value: c.SustainableAchieved, Flag: in.PerNodeOps.Flag,
+			Source: m(fmt.Sprintf("capacity sustainable rate (backend %s; every operation counted as a write)", res.Environment.Backend))}
+	}
 	if !in.BytesPerEvent.known() {
 		switch {
 		case sameCodec && replayBytes(res) != nil:

@@ -186,3 +186,37 @@ func TestPlanMeasure(t *testing.T) {
 		t.Errorf("plan for an unmeasured codec: %v", err)
 	}
 }
+
+// A capacity result's sustainable rate replaces the assumed per-node
+// throughput, and the input table says where it came from; a flag still wins.
+func TestPlanUsesCapacity(t *testing.T) {
+	res := reports.New("capacity")
+	res.Environment.Backend = "cassandra"
+	res.Capacity = &reports.Capacity{SustainableRate: 1200, SustainableAchieved: 1187.5, FirstFailingRate: 1400}
+	in := DefaultInputs()
+	in.Customers.Set(1_000_000)
+	in.TotalOps.Set(5000)
+	in.BytesPerEvent.Set(200)
+	in.SnapshotInterval.Set(0)
+	in.Measure(res, "cap/result.json")
+	if in.PerNodeOps.Value != 1187.5 || !strings.Contains(in.PerNodeOps.Source, "measured: cap/result.json capacity sustainable rate (backend cassandra") {
+		t.Fatalf("per-node ops %+v", in.PerNodeOps)
+	}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := p.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "capacity sustainable rate") || strings.Contains(b.String(), "assumed conservative figure") {
+		t.Errorf("plan does not name the capacity measurement, or still calls the figure assumed:\n%s", b.String())
+	}
+	flagged := DefaultInputs()
+	flagged.PerNodeOps.Set(9000)
+	flagged.Measure(res, "cap/result.json")
+	if flagged.PerNodeOps.Value != 9000 || flagged.PerNodeOps.Source != SourceFlag {
+		t.Errorf("--per-node-ops lost to the measurement: %+v", flagged.PerNodeOps)
+	}
+}
