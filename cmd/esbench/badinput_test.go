@@ -411,7 +411,7 @@ func schemaCases() []badCase {
 func runFlagCases() []badCase {
 	r := func(args ...string) []string { return append([]string{"run", "--store", "memory"}, args...) }
 	return []badCase{
-		{name: "run/preset typo", args: r("defualt"), want: []string{`workload "defualt"`, "presets: default, replay, sweep", "did you mean default?"}},
+		{name: "run/preset typo", args: r("defualt"), want: []string{`workload "defualt"`, "presets: capacity, default, replay, sweep", "did you mean default?"}},
 		{name: "run/no such file", args: r("nosuch.yaml"), want: []string{`workload "nosuch.yaml"`, "no such file"}},
 		{name: "run/two workloads", args: r("default", "sweep"), want: []string{"accepts at most 1 arg"}},
 		{name: "run/rate 1e12", args: r("--rate", "1e12", "--duration", "2s"), want: []string{"--rate 1e+12", "(0, 1000000]"}},
@@ -467,7 +467,7 @@ func runWorkloadCases() []badCase {
 	w := func(content string) map[string]string { return map[string]string{"w.yaml": content} }
 	r := []string{"run", "{sb}/w.yaml", "--store", "memory"}
 	return []badCase{
-		{name: "workload/empty file", args: r, files: w(""), want: []string{"{sb}/w.yaml", "empty", "default, replay, sweep"}},
+		{name: "workload/empty file", args: r, files: w(""), want: []string{"{sb}/w.yaml", "empty", "capacity, default, replay, sweep"}},
 		{name: "workload/comment-only file", args: r, files: w("# nothing here\n\n# at all\n"), want: []string{"{sb}/w.yaml", "empty"}},
 		{name: "workload/unknown field", args: r, files: w("name: x\nrte: 5\n"), want: []string{"{sb}/w.yaml:2", "field rte", "unknown field", "arrival"}},
 		{name: "workload/rate too high", args: r, files: w("arrival:\n  rate: 2000000\n"), want: []string{"{sb}/w.yaml:2", "arrival.rate", "[0, 1000000]"}},
@@ -621,12 +621,12 @@ func workloadCmdCases() []badCase {
 	w := func(content string) map[string]string { return map[string]string{"w.yaml": content} }
 	v := func(args ...string) []string { return append([]string{"validate"}, args...) }
 	return []badCase{
-		{name: "presets/unknown name", args: []string{"presets", "nope"}, want: []string{`unknown workload preset "nope"`, "built in: default, replay, sweep"}},
+		{name: "presets/unknown name", args: []string{"presets", "nope"}, want: []string{`unknown workload preset "nope"`, "built in: capacity, default, replay, sweep"}},
 		{name: "presets/typo suggests", args: []string{"presets", "defualt"}, want: []string{`"defualt"`, "did you mean default?"}},
-		{name: "presets/a path is not a name", args: []string{"presets", "../presets/default"}, want: []string{`unknown workload preset "../presets/default"`, "built in: default, replay, sweep"}},
-		{name: "presets/two names", args: []string{"presets", "default", "replay"}, want: []string{"at most one preset name, got 2", "built in: default, replay, sweep"}},
+		{name: "presets/a path is not a name", args: []string{"presets", "../presets/default"}, want: []string{`unknown workload preset "../presets/default"`, "built in: capacity, default, replay, sweep"}},
+		{name: "presets/two names", args: []string{"presets", "default", "replay"}, want: []string{"at most one preset name, got 2", "built in: capacity, default, replay, sweep"}},
 		{name: "presets/unknown flag", args: []string{"presets", "--yaml"}, want: []string{"unknown flag: --yaml"}},
-		{name: "validate/nothing to validate", args: v(), want: []string{"at least one workload file or preset name", "built in: default, replay, sweep"}},
+		{name: "validate/nothing to validate", args: v(), want: []string{"at least one workload file or preset name", "built in: capacity, default, replay, sweep"}},
 		{name: "validate/preset typo", args: v("defualt"), want: []string{`workload "defualt"`, "did you mean default?", "1 of 1 workloads invalid"}},
 		{name: "validate/missing file", args: v("{sb}/missing.yaml"), want: []string{"{sb}/missing.yaml", "1 of 1 workloads invalid"}},
 		{name: "validate/a directory", args: v("{sb}/d"), dirs: []string{"d"}, want: []string{"{sb}/d", "is a directory"}},
