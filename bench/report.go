@@ -28,6 +28,7 @@ func (s *Stats) Report() (reports.Run, error) {
 		LateThresholdNs: int64(s.LateThreshold),
 		Partial:         s.Partial,
 		PartialReason:   s.PartialReason,
+		CPU:             reports.NewCPUUse(s.CPU, s.Measured, s.Recorded()),
 	}
 	var errs []error
 	sum := func(h *hdr.Histogram) reports.Latency {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,8 +22,9 @@ const (
 	DefaultInterval      = time.Second
 	DefaultLateThreshold = time.Millisecond
 	// DefaultSpinSlack is how long before an intended start a worker stops
-	// sleeping and yields in a loop instead: Go's timers wake up to about a
-	// millisecond late on Linux, which would otherwise show up as start lag.
+	// sleeping on its Go timer and hands the rest of its wait to the waker's
+	// precise kernel sleep: Go's timers wake up to about a millisecond late
+	// on Linux, which would otherwise show up as start lag.
 	DefaultSpinSlack = 1200 * time.Microsecond
 )
 
@@ -59,8 +59,9 @@ type Config struct {
 	// LateThreshold is the start lag above which an operation counts as late
 	// (default 1ms).
 	LateThreshold time.Duration
-	// SpinSlack is how long before an intended start the worker switches from
-	// sleeping to yielding; negative disables spinning (less CPU, more lag).
+	// SpinSlack is how long before an intended start the worker stops
+	// sleeping on its Go timer and lets the waker wake it precisely;
+	// negative disables the waker (Go timers only: more start lag).
 	SpinSlack time.Duration
 	// Classify maps a target error to an outcome when the target left
 	// Response.Outcome unset (default ClassifyError).
@@ -151,6 +152,10 @@ type Stats struct {
 	ErrorSamples  map[Outcome][]string
 	windows       *windowSet
 	recoveryShare float64
+	// CPU is the user plus system CPU time this process used during the
+	// measured period: the generator, recorder and progress, and with an
+	// in-process target the service and its store as well.
+	CPU time.Duration
 	// Partial is set when the run was stopped before it finished.
 	Partial       bool
 	PartialReason string
@@ -225,9 +230,13 @@ type Runner struct {
 	warmup  time.Duration
 	end     time.Duration // run offset at which no new operation starts; 0 = none
 	slack   time.Duration
-	late    time.Duration
-	samples errorSampler
-	windows *windowSet
+	waker   *waker // nil: closed loop, or no spin slack
+	// cpuAtMeasure is the process CPU time (ns) when the measured period
+	// began, set once by the tick loop.
+	cpuAtMeasure atomic.Int64
+	late         time.Duration
+	samples      errorSampler
+	windows      *windowSet
 }
 
 // NewRunner validates cfg and prepares a run.
@@ -283,6 +292,9 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 		return nil, errors.New("bench: runner already used")
 	}
 	r.base = time.Now()
+	if r.warmup <= 0 {
+		r.cpuAtMeasure.Store(int64(processCPU()))
+	}
 	if r.cfg.OnStart != nil {
 		r.cfg.OnStart(r.base)
 	}
@@ -300,10 +312,23 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	}()
 
 	g, gctx := errgroup.WithContext(ctx)
+	wakeCtx, stopWaker := context.WithCancel(gctx)
+	wakerDone := make(chan struct{})
+	if r.cfg.Schedule != nil && r.slack > 0 {
+		r.waker = newWaker(r.base, len(r.workers))
+		go func() {
+			defer close(wakerDone)
+			r.waker.run(wakeCtx)
+		}()
+	} else {
+		close(wakerDone)
+	}
 	for i := range r.workers {
 		g.Go(func() error { return r.work(gctx, i) })
 	}
 	werr := g.Wait()
+	stopWaker()
+	<-wakerDone
 	endOffset := r.since()
 	close(stopTicks)
 	<-ticksDone
@@ -341,6 +366,7 @@ func (r *Runner) tickLoop(col *collector, ph *runPhases, stop <-chan struct{}) {
 			col.tick(now)
 		case <-warm:
 			warm = nil
+			r.cpuAtMeasure.Store(int64(processCPU()))
 			ph.measure()
 		}
 	}
@@ -367,6 +393,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	wake := make(chan struct{}, 1)
 	var (
 		op   workload.Op
 		resp Response
@@ -395,7 +422,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			if !ok || (r.end > 0 && off >= r.end) {
 				return nil
 			}
-			if !r.waitUntil(ctx, timer, off) {
+			if !r.waitUntil(ctx, timer, wake, off) {
 				return nil
 			}
 			intended = off
@@ -469,16 +496,20 @@ func (r *Runner) countMissed(ctx context.Context, sched Schedule) int64 {
 	}
 }
 
-// waitUntil blocks until the run offset off, sleeping while far from it and
-// yielding in a loop for the last SpinSlack. It returns false if ctx ends.
-func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, off time.Duration) bool {
+// waitUntil blocks until the run offset off: on the worker's own timer
+// while far from it, then for the last SpinSlack through the waker (or, with
+// no waker, on the timer alone). It returns false if ctx ends.
+func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, wake chan struct{}, off time.Duration) bool {
 	for {
 		wait := off - r.since()
 		if wait <= 0 {
 			return true
 		}
-		if wait > r.slack {
-			t.Reset(wait - r.slack)
+		if r.waker == nil || wait > r.slack {
+			if r.waker != nil {
+				wait -= r.slack
+			}
+			t.Reset(wait)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
@@ -487,7 +518,13 @@ func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, off time.Duration
 			}
 			continue
 		}
-		runtime.Gosched()
+		r.waker.in <- wakeRequest{off: off, ch: wake}
+		select {
+		case <-wake:
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
@@ -510,6 +547,9 @@ func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
 	}
 	if endOffset > r.warmup {
 		st.Measured = endOffset - r.warmup
+		if at := r.cpuAtMeasure.Load(); at > 0 {
+			st.CPU = processCPU() - time.Duration(at)
+		}
 	}
 	if st.OpenLoop {
 		st.Lag = col.lagCum

@@ -219,6 +219,9 @@ func runLine(run *Run) string {
 			fmt.Fprintf(&b, ", start lag p50 %s p99 %s max %s", FormatNs(l.P50Ns), FormatNs(l.P99Ns), FormatNs(l.MaxNs))
 		}
 	}
+	if c := run.CPU; c != nil {
+		fmt.Fprintf(&b, ", esbench process CPU %s/op (%.0f%% of %d CPUs)", FormatNs(int64(c.PerOpNs)), 100*c.MachineShare, c.CPUs)
+	}
 	return b.String()
 }
 
@@ -232,6 +235,9 @@ func Warnings(run *Run) []string {
 	if run.Mode == "open" && run.Recorded > 0 && float64(run.Late) > 0.01*float64(run.Recorded) {
 		out = append(out, fmt.Sprintf("%.1f%% of operations started more than %s late: the system under test (or this machine) "+
 			"did not keep up with the schedule, and corrected latencies include the queueing", 100*float64(run.Late)/float64(run.Recorded), FormatNs(run.LateThresholdNs)))
+	}
+	if w := generatorWarning(run); w != "" {
+		out = append(out, w)
 	}
 	if run.Missed > 0 {
 		out = append(out, fmt.Sprintf("%d scheduled operations never started before the run ended: they have no latency, so the "+

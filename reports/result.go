@@ -130,6 +130,9 @@ type Run struct {
 	Missed          int64    `json:"missed,omitempty"`
 	LateThresholdNs int64    `json:"late_threshold_ns"`
 	StartLag        *Latency `json:"start_lag,omitempty"`
+	// CPU is the esbench process's own CPU use during the measured period
+	// (nil in results written before it was recorded).
+	CPU *CPUUse `json:"cpu,omitempty"`
 	// Operations holds per-operation statistics, sorted by name.
 	Operations []OpStats     `json:"operations"`
 	Replay     *ReplayReport `json:"replay,omitempty"`

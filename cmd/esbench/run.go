@@ -107,7 +107,7 @@ threshold failed; 130 interrupted (partial results written).` + targetsHelp() + 
 	fs.Uint64Var(&o.customers, "customers", 0, "override the population size")
 	fs.DurationVar(&o.interval, "interval", bench.DefaultInterval, "histogram interval of the .hlog files")
 	fs.DurationVar(&o.late, "late", bench.DefaultLateThreshold, "start lag above which an open-loop operation counts as late")
-	fs.BoolVar(&o.noSpin, "no-spin", false, "sleep until each intended start instead of spinning the last ~1ms (less CPU, more start lag)")
+	fs.BoolVar(&o.noSpin, "no-spin", false, "wait for each intended start on Go timers alone, without the precise kernel-sleep waker for the last ~1ms (more start lag)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (HOST:PORT, e.g. :9464)")

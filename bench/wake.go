@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"container/heap"
+	"context"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxFineSleep bounds one precise sleep of the waker, so that a request
+// that arrives while it sleeps, due earlier than the one it sleeps for, is
+// served at most this late.
+const maxFineSleep = 500 * time.Microsecond
+
+// waker serves the last stretch of every open-loop worker's wait for its
+// intended start. Go's timers wake up to a millisecond late on Linux (the
+// runtime's network poller sleeps in whole milliseconds), which would show
+// as start lag. Spinning the last millisecond in every worker hides that,
+// but at a few hundred operations a second it burns a good part of a core
+// that the system under test needs. Instead, a worker sleeps on its own
+// timer until SpinSlack before its start and then hands the rest to the
+// waker: one goroutine that sleeps in the kernel (nanosleep, whose wake-up
+// error is the thread's timer slack, about 50µs) until the earliest pending
+// start and wakes its worker. The CPU cost per operation is one short
+// syscall and one goroutine hand-off; see docs/design.md §6.
+type waker struct {
+	base time.Time
+	in   chan wakeRequest
+	// raw makes the kernel sleep without telling the Go scheduler (the P
+	// stays with the waker for at most maxFineSleep): with one P that would
+	// stall every worker, so it is only used when there are several.
+	raw bool
+}
+
+// wakeRequest asks the waker to signal ch at run offset off.
+type wakeRequest struct {
+	off time.Duration
+	ch  chan<- struct{}
+}
+
+func newWaker(base time.Time, workers int) *waker {
+	return &waker{base: base, in: make(chan wakeRequest, workers), raw: runtime.GOMAXPROCS(0) > 1}
+}
+
+// run serves requests until ctx ends.
+func (w *waker) run(ctx context.Context) {
+	var pending wakeHeap
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if len(pending) == 0 {
+			select {
+			case r := <-w.in:
+				heap.Push(&pending, r)
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		// Take in what arrived meanwhile: it may be due before the head.
+	drain:
+		for {
+			select {
+			case r := <-w.in:
+				heap.Push(&pending, r)
+			default:
+				break drain
+			}
+		}
+		wait := pending[0].off - time.Since(w.base)
+		switch {
+		case wait <= 0:
+			r := heap.Pop(&pending).(wakeRequest)
+			r.ch <- struct{}{} // buffered: never blocks
+		case wait > 2*time.Millisecond:
+			// Only a late worker's request can be this far off; wait on a
+			// Go timer, still listening for earlier requests.
+			timer.Reset(wait - time.Millisecond)
+			select {
+			case r := <-w.in:
+				heap.Push(&pending, r)
+				timer.Stop()
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		default:
+			if ctx.Err() != nil {
+				return
+			}
+			w.sleep(min(wait, maxFineSleep))
+		}
+	}
+}
+
+// sleep blocks the calling thread in the kernel for d.
+func (w *waker) sleep(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	if w.raw {
+		_, _, _ = unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		return
+	}
+	_ = unix.Nanosleep(&ts, nil)
+}
+
+// wakeHeap orders pending requests by offset.
+type wakeHeap []wakeRequest
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].off < h[j].off }
+func (h wakeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *wakeHeap) Push(x any)        { *h = append(*h, x.(wakeRequest)) }
+func (h *wakeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
