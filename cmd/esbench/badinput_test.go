@@ -698,7 +698,9 @@ func preloadCases() []badCase {
 // apiCases cover esbench serve, run against a remote target, and
 // conformance --target (docs/api.md).
 func apiCases() []badCase {
-	sv := func(args ...string) []string { return append([]string{"serve", "--store", "memory", "--listen", "127.0.0.1:0"}, args...) }
+	sv := func(args ...string) []string {
+		return append([]string{"serve", "--store", "memory", "--listen", "127.0.0.1:0"}, args...)
+	}
 	rr := func(args ...string) []string {
 		return append([]string{"run", "{fx}/tiny.yaml", "--out", "{sb}/out", "--target", "http://127.0.0.1:1"}, args...)
 	}

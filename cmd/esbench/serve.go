@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/esbench/esbench/internal/token"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/repository"
@@ -111,27 +110,7 @@ func (o *serveOptions) check() (server.Clock, error) {
 
 // token reads the bearer token from the environment or --token-file.
 func (o *serveOptions) token() (string, error) {
-	env, inEnv := os.LookupEnv(tokenEnv)
-	if inEnv && o.tokenFile != "" {
-		return "", fmt.Errorf("--token-file and $%s both set: give the token one way", tokenEnv)
-	}
-	tok := env
-	if o.tokenFile != "" {
-		b, err := os.ReadFile(o.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("--token-file: %w", err)
-		}
-		tok = strings.TrimRight(string(b), "\r\n")
-		if tok == "" {
-			return "", fmt.Errorf("--token-file %s: the file is empty", o.tokenFile)
-		}
-	} else if inEnv && tok == "" {
-		return "", fmt.Errorf("$%s is set but empty", tokenEnv)
-	}
-	if strings.ContainsAny(tok, " \t\r\n") {
-		return "", errors.New("the bearer token contains white space")
-	}
-	return tok, nil
+	return token.Read(tokenEnv, o.tokenFile, "--token-file")
 }
 
 func (o *serveOptions) run(cmd *cobra.Command) (err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esbench/esbench/api/licensing/v1/licensingv1connect"
+	"github.com/esbench/esbench/internal/token"
 	"github.com/esbench/esbench/target"
 )
 
@@ -127,25 +128,7 @@ func (s *Settings) Check() error {
 }
 
 func (s *Settings) token() (string, error) {
-	env, inEnv := os.LookupEnv(TokenEnv)
-	if s.tokenFile == "" {
-		if inEnv && env == "" {
-			return "", fmt.Errorf("$%s is set but empty", TokenEnv)
-		}
-		return env, nil
-	}
-	if inEnv {
-		return "", fmt.Errorf("--remote-token-file and $%s both set: give the token one way", TokenEnv)
-	}
-	b, err := os.ReadFile(s.tokenFile)
-	if err != nil {
-		return "", fmt.Errorf("--remote-token-file: %w", err)
-	}
-	tok := strings.TrimRight(string(b), "\r\n")
-	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
-		return "", fmt.Errorf("--remote-token-file %s: want one token without white space", s.tokenFile)
-	}
-	return tok, nil
+	return token.Read(TokenEnv, s.tokenFile, "--remote-token-file")
 }
 
 func (s *Settings) roots() (*x509.CertPool, error) {
