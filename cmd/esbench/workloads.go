@@ -84,16 +84,18 @@ NAME it prints that preset's workload file as shipped, comments included:
 
 func listPresets(out io.Writer) error {
 	names := workload.Presets()
-	width := 0
-	for _, n := range names {
-		width = max(width, len(n))
-	}
-	for _, n := range names {
+	specs := make([]*workload.Spec, len(names))
+	nameW, expW := 0, 0
+	for i, n := range names {
 		spec, err := workload.Preset(n)
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(out, "%-*s  %-6s  %s\n", width, n, spec.Experiment, spec.Description); err != nil {
+		specs[i] = spec
+		nameW, expW = max(nameW, len(n)), max(expW, len(spec.Experiment))
+	}
+	for i, n := range names {
+		if _, err := fmt.Fprintf(out, "%-*s  %-*s  %s\n", nameW, n, expW, specs[i].Experiment, specs[i].Description); err != nil {
 			return err
 		}
 	}
