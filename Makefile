@@ -18,10 +18,11 @@ build:
 run: build
 	./$(BIN) run
 
-## test: vet, unit tests, then the integration tests against a local Cassandra
-## node that this target starts if none is running (and stops afterwards).
+## test: static checks (gofmt, vet, staticcheck, generated code), unit tests
+## (-race for the concurrent packages), then the integration tests against a
+## local Cassandra node that this target starts if none is running (and stops
+## afterwards).
 test:
-	$(GO) vet ./...
 	scripts/test.sh
 
 ## unit-test: everything that needs no Cassandra node.
@@ -33,8 +34,7 @@ bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
 
 lint:
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	scripts/lint.sh
 
 ## cassandra-up: a local node, or NODES=3 for a cluster on 127.0.0.1..3
 ## (docs/cassandra.md); cassandra-down stops every node it started.

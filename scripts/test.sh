@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's whole test suite: unit tests, then the integration tests
+# The project's whole test suite: static checks (scripts/lint.sh), unit
+# tests (those of concurrent packages under -race), then the integration tests
 # against a real local Cassandra node (started here if none answers, and
 # stopped again afterwards if this script started it).
 #
@@ -22,10 +23,21 @@ export ESBENCH_REQUIRE_BROWSER=1
 ESBENCH_HDRHISTOGRAM_JAR=$(scripts/hdrhistogram.sh jar)
 export ESBENCH_HDRHISTOGRAM_JAR
 
+# Packages whose code runs concurrently (runner and recorder, the target,
+# repository, service, stores, the generator's shared state, the codec
+# registry): their tests run under the race detector, here and in the
+# integration step.
+race=(./bench ./target/... ./refimpl/repository ./refimpl/service ./refimpl/store/memory ./refimpl/store/pebble ./workload ./refimpl/codec/catalog)
+
+scripts/lint.sh
+
 echo "== unit tests"
 mapfile -t integration_pkgs < <(go list "${integration[@]}")
-mapfile -t unit_pkgs < <(go list ./... | grep -vxF -f <(printf '%s\n' "${integration_pkgs[@]}"))
+mapfile -t race_pkgs < <(go list "${race[@]}")
+mapfile -t unit_pkgs < <(go list ./... | grep -vxF -f <(printf '%s\n' "${integration_pkgs[@]}" "${race_pkgs[@]}"))
 go test -count=1 "${unit_pkgs[@]}"
+echo "== unit tests under the race detector"
+go test -race -count=1 "${race_pkgs[@]}"
 
 if [[ ${ESBENCH_SKIP_INTEGRATION:-} == 1 ]]; then
 	echo "== integration tests skipped (ESBENCH_SKIP_INTEGRATION=1)"
@@ -53,7 +65,7 @@ fi
 # -p 1: the packages share one node, and a 2-core machine runs Cassandra and
 # the tests side by side.
 export ESBENCH_REQUIRE_CASSANDRA=1
-go test -count=1 -p 1 -timeout 30m "${integration[@]}"
+go test -race -count=1 -p 1 -timeout 30m "${integration[@]}"
 # The CLI's own Cassandra test (schema apply, --store cassandra); its unit
 # tests already ran above.
 go test -count=1 -p 1 -timeout 10m -run 'Cassandra' ./cmd/esbench/

@@ -111,6 +111,9 @@ func TestLoadFromSnapshotAndTail(t *testing.T) {
 				if ls.SnapshotVersion != 50 || ls.Replayed != 0 || ls.Version != 50 {
 					t.Errorf("snapshot load stats = %+v, want snapshot 50 and nothing replayed", ls)
 				}
+				if full50, _ := loadTally(t, ctx, plain, s); !reflect.DeepEqual(got, full50) {
+					t.Fatalf("snapshot state %+v != full replay %+v", got, full50)
+				}
 				addTally(t, ctx, plain, s, "tail", 7, 8, 9)
 				got, ls = loadTally(t, ctx, snapRepo, s)
 				if ls.SnapshotVersion != 50 || ls.Replayed != 3 || ls.Version != 53 {

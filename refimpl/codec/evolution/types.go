@@ -1,6 +1,6 @@
 package evolution
 
-//go:generate msgp -file types.go -o types_msgp.go -tests=false
+//go:generate go tool msgp -file types.go -o types_msgp.go -tests=false
 
 // The test schemas. V1 is the old version every case starts from; each
 // other type is V1 after one change. Tags give each codec's key: msg for

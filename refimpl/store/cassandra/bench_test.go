@@ -67,13 +67,13 @@ func benchStore(b *testing.B, mode Mode) *Store {
 // sends, without validation, decoding of failures or error mapping.
 func rawAppend(ctx context.Context, s *Store, st store.StreamID, expected int64, evs []store.Record) error {
 	if s.cfg.Mode == ModeUnconditional {
-		bt := s.sess.Batch(gocql.UnloggedBatch).WithContext(ctx).Consistency(s.writeCL)
+		bt := s.sess.Batch(gocql.UnloggedBatch).Consistency(s.writeCL)
 		for i, e := range evs {
 			bt.Query(s.q.insertPlain, st.Customer, st.AggregateType, st.AggregateID, expected+int64(i)+1, e.EventID, e.Type, int(e.SchemaVersion), e.Codec, e.Payload, e.Metadata, e.RecordedAt)
 		}
 		return bt.ExecContext(ctx)
 	}
-	bt := s.sess.Batch(gocql.LoggedBatch).WithContext(ctx).Consistency(s.writeCL).SerialConsistency(s.serialCL)
+	bt := s.sess.Batch(gocql.LoggedBatch).Consistency(s.writeCL).SerialConsistency(s.serialCL)
 	last := expected + int64(len(evs))
 	if expected == 0 {
 		bt.Query(s.q.insertHead, st.Customer, st.AggregateType, st.AggregateID, last)
@@ -218,14 +218,14 @@ func rawLoad(ctx context.Context, s *Store, st store.StreamID, snap bool) (int, 
 			created  time.Time
 		)
 		err := s.sess.Query(s.q.latestSnap, st.Customer, st.AggregateType, st.AggregateID, int64(1<<62)).
-			WithContext(ctx).Consistency(s.readCL).Scan(&v, &typ, &sv, &cdc, &payload, &created)
+			Consistency(s.readCL).ScanContext(ctx, &v, &typ, &sv, &cdc, &payload, &created)
 		if err != nil {
 			return 0, err
 		}
 		after = v
 	}
 	it := s.sess.Query(s.q.load, st.Customer, st.AggregateType, st.AggregateID, max(after, 1)).
-		WithContext(ctx).Consistency(s.readCL).PageSize(s.cfg.PageSize).Iter()
+		Consistency(s.readCL).PageSize(s.cfg.PageSize).IterContext(ctx)
 	var (
 		v             int64
 		eid, typ, cdc string

@@ -193,7 +193,7 @@ func firstLine(s string) string {
 func checkSchema(ctx context.Context, sess *gocql.Session, keyspace string) error {
 	var found int
 	if err := sess.Query(`SELECT count(*) FROM system_schema.keyspaces WHERE keyspace_name = ?`, keyspace).
-		WithContext(ctx).Scan(&found); err != nil {
+		ScanContext(ctx, &found); err != nil {
 		return fmt.Errorf("cassandra: reading keyspace %s: %w", keyspace, unavailable(err))
 	}
 	if found == 0 {
@@ -201,7 +201,7 @@ func checkSchema(ctx context.Context, sess *gocql.Session, keyspace string) erro
 	}
 	have := map[string]map[string]column{}
 	iter := sess.Query(`SELECT table_name, column_name, kind, type, clustering_order FROM system_schema.columns WHERE keyspace_name = ?`, keyspace).
-		WithContext(ctx).Iter()
+		IterContext(ctx)
 	var tname, cname, kind, typ, order string
 	for iter.Scan(&tname, &cname, &kind, &typ, &order) {
 		if have[tname] == nil {
@@ -262,7 +262,7 @@ func checkSchema(ctx context.Context, sess *gocql.Session, keyspace string) erro
 func checkKeyOrder(ctx context.Context, sess *gocql.Session, keyspace string) error {
 	pos := map[[2]string]int{}
 	iter := sess.Query(`SELECT table_name, column_name, position FROM system_schema.columns WHERE keyspace_name = ?`, keyspace).
-		WithContext(ctx).Iter()
+		IterContext(ctx)
 	var tname, cname string
 	var p int
 	for iter.Scan(&tname, &cname, &p) {
@@ -299,7 +299,7 @@ func DropKeyspace(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer sess.Close()
-	if err := sess.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).WithContext(ctx).Exec(); err != nil {
+	if err := sess.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).ExecContext(ctx); err != nil {
 		return fmt.Errorf("cassandra: drop keyspace %s: %w", cfg.Keyspace, unavailable(err))
 	}
 	return nil

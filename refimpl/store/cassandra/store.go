@@ -248,7 +248,7 @@ func eventArgs(st store.StreamID, v int64, e store.Record) []any {
 func (s *Store) appendPlain(ctx context.Context, reqs []store.AppendRequest) error {
 	// One partition, so an unlogged batch is still atomic and isolated; it
 	// rewrites identical rows on a retry, hence idempotent.
-	b := s.sess.Batch(gocql.UnloggedBatch).WithContext(ctx).Consistency(s.writeCL)
+	b := s.sess.Batch(gocql.UnloggedBatch).Consistency(s.writeCL)
 	for _, r := range reqs {
 		for i, e := range r.Events {
 			b.Query(s.q.insertPlain, eventArgs(r.Stream, int64(r.ExpectedVersion)+int64(i)+1, e)...)
@@ -272,7 +272,7 @@ func classifyWrite(err error) error {
 }
 
 func (s *Store) appendConditional(ctx context.Context, reqs []store.AppendRequest) error {
-	b := s.sess.Batch(gocql.LoggedBatch).WithContext(ctx).Consistency(s.writeCL).SerialConsistency(s.serialCL)
+	b := s.sess.Batch(gocql.LoggedBatch).Consistency(s.writeCL).SerialConsistency(s.serialCL)
 	// A conditional batch is not idempotent: a blind retry of one that did
 	// apply would come back as not applied. Timeouts are resolved by reading
 	// back instead.
@@ -353,7 +353,7 @@ func (s *Store) fillArchived(ctx context.Context, reqs []store.AppendRequest, st
 			continue
 		}
 		it := s.sess.Query(s.q.archiveIDs, r.Stream.Customer, r.Stream.AggregateType, r.Stream.AggregateID, lo, hi).
-			WithContext(ctx).Consistency(s.readCL).Idempotent(true).Iter()
+			Consistency(s.readCL).Idempotent(true).IterContext(ctx)
 		var v int64
 		var eid string
 		for it.Scan(&v, &eid) {
@@ -487,7 +487,7 @@ func (s *Store) resolveTimeout(ctx context.Context, reqs []store.AppendRequest, 
 			vs = append(vs, int64(r.ExpectedVersion)+int64(i)+1)
 		}
 		it := s.sess.Query(s.q.readBack, st.Customer, st.AggregateType, st.AggregateID, vs).
-			WithContext(rctx).Consistency(s.serialCL).Iter()
+			Consistency(s.serialCL).IterContext(rctx)
 		state := &streamState{ids: map[int64]string{}}
 		var v int64
 		var eid string
@@ -549,7 +549,7 @@ func (s *Store) Load(ctx context.Context, st store.StreamID, after uint64) iter.
 		}
 		lo := max(int64(after), 1)
 		it := s.sess.Query(s.q.load, st.Customer, st.AggregateType, st.AggregateID, lo).
-			WithContext(ctx).Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).Iter()
+			Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).IterContext(ctx)
 		defer it.Close()
 		var seen map[string]struct{}
 		if s.cfg.Mode == ModeUnconditional {
@@ -628,7 +628,7 @@ func (s *Store) checkArchived(ctx context.Context, st store.StreamID, after uint
 func (s *Store) marker(ctx context.Context, st store.StreamID) (head, archived int64, err error) {
 	var h, a *int64
 	err = s.sess.Query(s.q.marker, st.Customer, st.AggregateType, st.AggregateID).
-		WithContext(ctx).Consistency(s.readCL).Idempotent(true).Scan(&h, &a)
+		Consistency(s.readCL).Idempotent(true).ScanContext(ctx, &h, &a)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return 0, 0, nil
 	}
@@ -685,7 +685,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 	}
 	st := sn.Stream
 	err := s.sess.Query(s.q.saveSnap, st.Customer, st.AggregateType, st.AggregateID, int64(sn.Version), sn.Type, int(sn.SchemaVersion), sn.Codec, sn.Payload, sn.CreatedAt).
-		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec()
+		Consistency(s.writeCL).Idempotent(true).ExecContext(ctx)
 	if err != nil {
 		return fmt.Errorf("cassandra: save snapshot of %s at %d: %w", st, sn.Version, s.failWrite(err))
 	}
@@ -709,8 +709,8 @@ func (s *Store) LatestSnapshot(ctx context.Context, st store.StreamID, atOrBelow
 	var v int64
 	var sv int
 	err := s.sess.Query(s.q.latestSnap, st.Customer, st.AggregateType, st.AggregateID, bound).
-		WithContext(ctx).Consistency(s.readCL).Idempotent(true).
-		Scan(&v, &sn.Type, &sv, &sn.Codec, &sn.Payload, &sn.CreatedAt)
+		Consistency(s.readCL).Idempotent(true).
+		ScanContext(ctx, &v, &sn.Type, &sv, &sn.Codec, &sn.Payload, &sn.CreatedAt)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return store.Snapshot{}, false, nil
 	}
@@ -737,13 +737,13 @@ func (s *Store) TrimSnapshots(ctx context.Context, st store.StreamID, keep int) 
 	}
 	if keep == 0 {
 		if err := s.sess.Query(s.q.deleteSnaps, st.Customer, st.AggregateType, st.AggregateID).
-			WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
+			Consistency(s.writeCL).Idempotent(true).ExecContext(ctx); err != nil {
 			return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, s.fail(err))
 		}
 		return nil
 	}
 	it := s.sess.Query(s.q.snapVersions, st.Customer, st.AggregateType, st.AggregateID, keep+1).
-		WithContext(ctx).Consistency(s.readCL).Idempotent(true).Iter()
+		Consistency(s.readCL).Idempotent(true).IterContext(ctx)
 	var v, n, cut int64
 	for it.Scan(&v) {
 		n++
@@ -756,7 +756,7 @@ func (s *Store) TrimSnapshots(ctx context.Context, st store.StreamID, keep int) 
 		return nil
 	}
 	if err := s.sess.Query(s.q.deleteSnapsUpTo, st.Customer, st.AggregateType, st.AggregateID, cut).
-		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
+		Consistency(s.writeCL).Idempotent(true).ExecContext(ctx); err != nil {
 		return fmt.Errorf("cassandra: trim snapshots of %s: %w", st, s.fail(err))
 	}
 	return nil
@@ -782,7 +782,7 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 	}
 	var oldest int64
 	err := s.sess.Query(s.q.oldestSnap, st.Customer, st.AggregateType, st.AggregateID).
-		WithContext(ctx).Consistency(s.readCL).Idempotent(true).Scan(&oldest)
+		Consistency(s.readCL).Idempotent(true).ScanContext(ctx, &oldest)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return 0, nil
 	}
@@ -796,10 +796,10 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 	// Copy every hot row up to the snapshot, including any left behind by an
 	// interrupted earlier run.
 	it := s.sess.Query(s.q.load, st.Customer, st.AggregateType, st.AggregateID, int64(1)).
-		WithContext(ctx).Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).Iter()
+		Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).IterContext(ctx)
 	moved := 0
 	var highest int64
-	b := s.newArchiveBatch(ctx)
+	b := s.newArchiveBatch()
 	size := 0
 	flush := func() error {
 		if len(b.Entries) == 0 {
@@ -809,7 +809,7 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 		if err := b.ExecContext(ctx); err != nil {
 			return fmt.Errorf("cassandra: archive %s: copy: %w", st, s.fail(err))
 		}
-		b = s.newArchiveBatch(ctx)
+		b = s.newArchiveBatch()
 		size = 0
 		return nil
 	}
@@ -839,30 +839,30 @@ func (s *Store) Archive(ctx context.Context, st store.StreamID) (int, error) {
 		return 0, nil
 	}
 	if highest > archived {
-		q := s.sess.Query(s.q.setArchived, highest, st.Customer, st.AggregateType, st.AggregateID).WithContext(ctx)
+		q := s.sess.Query(s.q.setArchived, highest, st.Customer, st.AggregateType, st.AggregateID)
 		if s.cfg.Mode == ModeConditional {
 			// The marker row is the head row that appends update with Paxos;
 			// writing it outside Paxos could be lost to a concurrent append.
-			applied, err := q.Consistency(s.writeCL).SerialConsistency(s.serialCL).MapScanCAS(map[string]any{})
+			applied, err := q.Consistency(s.writeCL).SerialConsistency(s.serialCL).MapScanCASContext(ctx, map[string]any{})
 			if err != nil {
 				return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, s.fail(err))
 			}
 			if !applied {
 				return 0, fmt.Errorf("cassandra: archive %s: the stream's head row is missing: %w", st, store.ErrUnavailable)
 			}
-		} else if err := q.Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
+		} else if err := q.Consistency(s.writeCL).Idempotent(true).ExecContext(ctx); err != nil {
 			return 0, fmt.Errorf("cassandra: archive %s: mark: %w", st, s.fail(err))
 		}
 	}
 	if err := s.sess.Query(s.q.deleteHot, st.Customer, st.AggregateType, st.AggregateID, highest).
-		WithContext(ctx).Consistency(s.writeCL).Idempotent(true).Exec(); err != nil {
+		Consistency(s.writeCL).Idempotent(true).ExecContext(ctx); err != nil {
 		return 0, fmt.Errorf("cassandra: archive %s: delete from the hot table: %w", st, s.fail(err))
 	}
 	return moved, nil
 }
 
-func (s *Store) newArchiveBatch(ctx context.Context) *gocql.Batch {
-	return s.sess.Batch(gocql.UnloggedBatch).WithContext(ctx).Consistency(s.writeCL)
+func (s *Store) newArchiveBatch() *gocql.Batch {
+	return s.sess.Batch(gocql.UnloggedBatch).Consistency(s.writeCL)
 }
 
 // markIdempotent lets the driver retry b: every entry rewrites identical
@@ -925,10 +925,10 @@ func (s *Store) loadAudit(ctx context.Context, st store.StreamID, dedupe bool) i
 			var it *gocql.Iter
 			if tier.from < 0 {
 				it = s.sess.Query(tier.stmt, st.Customer, st.AggregateType, st.AggregateID).
-					WithContext(ctx).Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).Iter()
+					Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).IterContext(ctx)
 			} else {
 				it = s.sess.Query(tier.stmt, st.Customer, st.AggregateType, st.AggregateID, last+1).
-					WithContext(ctx).Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).Iter()
+					Consistency(s.readCL).PageSize(s.cfg.PageSize).Idempotent(true).IterContext(ctx)
 			}
 			for {
 				r, ok := scanRecord(it)

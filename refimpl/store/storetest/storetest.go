@@ -227,14 +227,6 @@ func withVersions(recs []store.Record, first uint64) []store.Record {
 	return out
 }
 
-func ids(recs []store.Record) []string {
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = r.EventID
-	}
-	return out
-}
-
 func appendOK(tb T, s store.Store, reqs ...store.AppendRequest) {
 	tb.Helper()
 	if err := s.Append(context.Background(), reqs...); err != nil {

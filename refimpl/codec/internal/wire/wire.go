@@ -6,8 +6,8 @@
 // time", which no domain event uses).
 package wire
 
-//go:generate msgp -file events.go -o events_msgp.go -tests=false
-//go:generate msgp -file snapshots.go -o snapshots_msgp.go -tests=false
+//go:generate go tool msgp -file events.go -o events_msgp.go -tests=false
+//go:generate go tool msgp -file snapshots.go -o snapshots_msgp.go -tests=false
 
 import (
 	"fmt"
