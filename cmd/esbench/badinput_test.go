@@ -127,10 +127,10 @@ func under(dir string, files ...map[string]string) map[string]string {
 // fixtures are results made once by real runs: a mixed run and shards
 // 0/3 and 1/3 of one workload.
 type fixtures struct {
-	dir              string // {fx}
-	run              string // a result directory
-	shard0, shard1   string // shards 0/3 and 1/3
-	workload, closed string
+	dir            string // {fx}
+	run            string // a result directory
+	shard0, shard1 string // shards 0/3 and 1/3
+	workload       string
 }
 
 var (
