@@ -66,7 +66,6 @@ func TestStoreFaults(t *testing.T) {
 		t.Fatalf("timeout window: %v after %s", err, time.Since(s))
 	}
 	at(720 * time.Millisecond)
-	s = time.Now()
 	if err := appendOne(ctx, st, "stalled"); err != nil {
 		t.Fatal(err)
 	}
