@@ -49,6 +49,10 @@ type Experiment struct {
 	// Dataset, when set, names the preloaded dataset the system's store
 	// already holds: the mixed experiment skips its preload.
 	Dataset string
+	// StartAt, when set, is the instant the mixed experiment's warmup
+	// begins, after its preload, so that shards on several machines start
+	// together; how late it began and the clock's state go into the result.
+	StartAt time.Time
 }
 
 // Run executes the experiment. On cancellation it returns the runs
@@ -214,6 +218,11 @@ func (e *Experiment) mixed(ctx context.Context, res *reports.Result) error {
 		res.Preload = &reports.Preload{Method: "dataset", Dataset: e.Dataset}
 	} else if spec.Preload.Enabled {
 		if err := e.preload(ctx, res, sys, "preload", params); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	if !e.StartAt.IsZero() {
+		if err := e.waitStart(ctx, res); err != nil || ctx.Err() != nil {
 			return err
 		}
 	}
@@ -609,4 +618,24 @@ func (s *loadSource) Next(op *workload.Op) bool {
 	*op = workload.Op{Kind: workload.OpLoad, Seq: s.seq, Customer: id, CustomerID: workload.CustomerID(id)}
 	s.seq++
 	return true
+}
+
+// waitStart sleeps until e.StartAt and records when the run began.
+func (e *Experiment) waitStart(ctx context.Context, res *reports.Result) error {
+	if d := time.Until(e.StartAt); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+	began := time.Now()
+	st := &reports.StartAt{At: e.StartAt, Began: began, LateNs: int64(began.Sub(e.StartAt))}
+	var est, maxErr time.Duration
+	st.ClockKnown, st.ClockSynced, est, maxErr = clockState()
+	st.ClockEstErrorNs, st.ClockMaxErrorNs = int64(est), int64(maxErr)
+	res.StartAt = st
+	return nil
 }

@@ -62,9 +62,33 @@ type Result struct {
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Merged is set on a result combined from shards by Merge.
 	Merged *Merged `json:"merged,omitempty"`
+	// StartAt is set when the run was told to begin its measured phase at
+	// an agreed instant (esbench run --start-at), as the shards of one
+	// sharded run are.
+	StartAt *StartAt `json:"start_at,omitempty"`
 	// Preload describes how the population's histories got into the store,
 	// when they were loaded in ranges or reused from a dataset.
 	Preload *Preload `json:"preload,omitempty"`
+}
+
+// StartAt records how a run met its agreed start instant: the shards of a
+// run on several machines start together only as well as their clocks
+// agree, so each records what it saw.
+type StartAt struct {
+	// At is the agreed instant; Began is when this process began its
+	// warmup by its own clock, and LateNs how far after At that was (more
+	// than a few milliseconds when its preload ended after At).
+	At     time.Time `json:"at"`
+	Began  time.Time `json:"began"`
+	LateNs int64     `json:"late_ns"`
+	// The kernel's view of this machine's clock when it began (Linux
+	// adjtimex): whether it is synchronised (NTP), and its estimated and
+	// maximum error, bounds of its skew against true time. Known is false
+	// where the kernel does not say.
+	ClockKnown      bool  `json:"clock_known"`
+	ClockSynced     bool  `json:"clock_synced"`
+	ClockEstErrorNs int64 `json:"clock_est_error_ns"`
+	ClockMaxErrorNs int64 `json:"clock_max_error_ns"`
 }
 
 // Preload is what the range preload did (docs/design.md, "Preload and

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esbench/esbench/bench/dataset"
 	"github.com/esbench/esbench/reports"
@@ -98,5 +102,75 @@ func TestPreloadDatasetLifecycle(t *testing.T) {
 	out, err = runCLI(t, append([]string{"preload", wl, "--customers", "99"}, pebbleArgs...)...)
 	if err == nil || !strings.Contains(err.Error(), "population.customers is 100 in the dataset, 99 in the workload") {
 		t.Fatalf("preload of another population into the dataset: %v\n%s", err, out)
+	}
+}
+
+// TestShardedRunWithStartAt runs one workload as three shards in three
+// processes that begin together (--start-at), merges them, and checks the
+// merge against the same workload run unsharded: the same number of
+// operations executed, each shard's start and clock recorded.
+func TestShardedRunWithStartAt(t *testing.T) {
+	wl := writeTiny(t)
+	base := []string{"run", wl, "--store", "memory", "--progress", "none", "--duration", "0s", "--warmup", "0s"}
+	dir := t.TempDir()
+	startAt := time.Now().Add(4 * time.Second).UTC().Truncate(time.Millisecond)
+	var procs []*exec.Cmd
+	var outs []*bytes.Buffer
+	for i := range 3 {
+		args := append(slices.Clone(base), "--operations", "100", "--shard", fmt.Sprintf("%d/3", i),
+			"--start-at", startAt.Format(time.RFC3339Nano), "--out", filepath.Join(dir, fmt.Sprintf("shard-%d", i)))
+		cmd := exec.Command(esbenchBin, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs, outs = append(procs, cmd), append(outs, &out)
+	}
+	for i, p := range procs {
+		if err := p.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	var began []time.Time
+	for i := range 3 {
+		r, err := reports.ReadFile(filepath.Join(shardResult(filepath.Join(dir, fmt.Sprintf("shard-%d", i))), reports.ResultFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := r.StartAt
+		if st == nil || !st.At.Equal(startAt) || st.LateNs < 0 || st.LateNs > int64(2*time.Second) {
+			t.Fatalf("shard %d: start %+v, want it to begin at %s, not before and not seconds late", i, st, startAt)
+		}
+		began = append(began, st.Began)
+	}
+	slices.SortFunc(began, time.Time.Compare)
+	if spread := began[2].Sub(began[0]); spread > 2*time.Second {
+		t.Errorf("shards began %s apart, want together", spread)
+	}
+
+	merged := filepath.Join(dir, "merged")
+	out, err := runCLI(t, "merge", "--out", merged, filepath.Join(dir, "shard-0"), filepath.Join(dir, "shard-1"), filepath.Join(dir, "shard-2"))
+	if err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	m, err := reports.ReadFile(filepath.Join(resultDir(t, merged), reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	single := filepath.Join(dir, "single")
+	if out, err := runCLI(t, append(slices.Clone(base), "--operations", "300", "--out", single)...); err != nil {
+		t.Fatalf("unsharded run: %v\n%s", err, out)
+	}
+	s, err := reports.ReadFile(filepath.Join(resultDir(t, single), reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr, sr := m.Runs[len(m.Runs)-1], s.Runs[len(s.Runs)-1]
+	if m.Merged == nil || !m.Merged.Complete || len(m.Merged.Shards) != 3 {
+		t.Fatalf("merged: %+v, want 3 shards, complete", m.Merged)
+	}
+	if mr.Executed != 300 || mr.Executed != sr.Executed || mr.Recorded != sr.Recorded || mr.Errors != sr.Errors {
+		t.Fatalf("merged shards executed %d, recorded %d, %d errors; the unsharded run %d, %d, %d", mr.Executed, mr.Recorded, mr.Errors, sr.Executed, sr.Recorded, sr.Errors)
 	}
 }

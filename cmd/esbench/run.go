@@ -59,6 +59,7 @@ type runOptions struct {
 	progressEvery time.Duration
 	alertShare    float64
 	metricsListen string
+	startAt       string
 	ledger        bool
 	faults        []string
 	nodesDir      string
@@ -110,6 +111,7 @@ threshold failed; 130 interrupted (partial results written).` + targetsHelp() + 
 	fs.BoolVar(&o.noSpin, "no-spin", false, "wait for each intended start on Go timers alone, without the precise kernel-sleep waker for the last ~1ms (more start lag)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
+	fs.StringVar(&o.startAt, "start-at", "", "begin the warmup at this instant (RFC 3339, e.g. 2026-11-30T10:30:00Z; within 24h of now), after the preload: the shards of one run start together")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (HOST:PORT, e.g. :9464)")
 	fs.BoolVar(&o.ledger, "ledger", true, "record every acknowledged append (and every append of unknown outcome) in <run>"+reports.LedgerExt+" in the results directory, for esbench audit; only on stores that outlive the run (cassandra, pebble with --data-dir)")
 	fs.StringArrayVar(&o.faults, "fault", nil, "add a fault window, KIND,at=D,for=D[,latency=D][,distribution=fixed|uniform|exponential][,rate=X][,timeout=D][,node=N] with KIND one of "+strings.Join(workload.FaultKinds, ", ")+" (repeatable; added to the workload's faults:)")
@@ -224,6 +226,11 @@ func (o *runOptions) validate(cmd *cobra.Command) error {
 	c.duration("progress-every", o.progressEvery, 10*time.Millisecond, time.Hour, "")
 	if o.progress == "none" || o.progress == "bars" {
 		c.notWith("progress-every", "with --progress "+o.progress+" (it sets the interval of progress lines)")
+	}
+	if c.given("start-at") {
+		if _, err := parseStartAt(o.startAt, time.Now()); err != nil {
+			c.add("start-at", fmt.Sprintf("%q", o.startAt), "%v", err)
+		}
 	}
 	if !(o.alertShare >= 0 && o.alertShare <= 1) {
 		c.add("alert-share", fmt.Sprint(o.alertShare), "must be a share between 0 and 1 (0.01 is 1%%)")
@@ -380,6 +387,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		// A window's recovery is judged by the alert share.
 		RecoveryShare: max(o.alertShare, 1e-9),
 		Dataset:       ds,
+	}
+	if o.startAt != "" {
+		exp.StartAt, _ = parseStartAt(o.startAt, time.Now()) // checked by validate
 	}
 	if o.noSpin {
 		exp.SpinSlack = -1
@@ -560,4 +570,21 @@ func (o *runOptions) injector(spec *workload.Spec, inprocTarget bool) (*faults.I
 	}
 	inj, err := faults.New(spec.Faults, nodes)
 	return inj, windows, err
+}
+
+// maxStartAhead bounds how far --start-at may lie from now either way: an
+// instant further off is a typo, not a plan.
+const maxStartAhead = 24 * time.Hour
+
+// parseStartAt reads --start-at: an RFC 3339 instant within maxStartAhead
+// of now (a past one starts at once, its lateness recorded).
+func parseStartAt(s string, now time.Time) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC 3339 instant such as %s", now.UTC().Add(time.Minute).Truncate(time.Second).Format(time.RFC3339))
+	}
+	if d := t.Sub(now); d > maxStartAhead || d < -maxStartAhead {
+		return time.Time{}, fmt.Errorf("is %s from now; it must lie within %s of now", d.Round(time.Second), maxStartAhead)
+	}
+	return t, nil
 }
