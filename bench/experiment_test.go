@@ -227,6 +227,11 @@ func TestStudyReplayTail(t *testing.T) {
 			t.Fatalf("%s: replay %+v, want 80 loads", run.Name, rp)
 		}
 		mean := float64(rp.Replayed) / float64(rp.Loads)
+		// The reference repository times one replayed event in 16 and says
+		// so: at least Replayed/16 of them, at most one more per load.
+		if lo, hi := rp.Replayed/16, rp.Replayed/16+rp.Loads; rp.PhaseSampled < lo || rp.PhaseSampled > hi {
+			t.Errorf("%s: %d phase-sampled events of %d replayed in %d loads, want %d..%d", run.Name, rp.PhaseSampled, rp.Replayed, rp.Loads, lo, hi)
+		}
 		pol := run.Params["snapshot"]
 		seen[pol] = true
 		switch pol {

@@ -152,6 +152,7 @@ type replaySet struct {
 	fromSnapshot int64
 	replayed     int64
 	bytes        int64
+	phaseSampled int64
 }
 
 func newReplaySet() *replaySet {
@@ -179,6 +180,7 @@ func (r *replaySet) add(l *Load) {
 	}
 	r.replayed += int64(l.Replayed)
 	r.bytes += int64(l.Bytes)
+	r.phaseSampled += int64(l.PhaseSampled)
 }
 
 func (r *replaySet) reset() {
@@ -192,7 +194,7 @@ func (r *replaySet) reset() {
 		r.buckets[i].events = 0
 	}
 	r.fit = fitSums{}
-	r.loads, r.fromSnapshot, r.replayed, r.bytes = 0, 0, 0, 0
+	r.loads, r.fromSnapshot, r.replayed, r.bytes, r.phaseSampled = 0, 0, 0, 0, 0
 }
 
 // ReplayBucket is the cumulative load time of loads that replayed between
@@ -209,6 +211,9 @@ type ReplayStats struct {
 	FromSnapshot int64
 	Replayed     int64
 	Bytes        int64
+	// PhaseSampled counts the replayed events the target timed phase by
+	// phase (see target.Load.PhaseSampled).
+	PhaseSampled int64
 	Phases       [numPhases]*hdr.Histogram
 	Buckets      []ReplayBucket
 	Fit          Fit
@@ -223,6 +228,7 @@ type replayTotals struct {
 	fromSnapshot int64
 	replayed     int64
 	bytes        int64
+	phaseSampled int64
 }
 
 func newReplayTotals() *replayTotals { return &replayTotals{} }
@@ -253,6 +259,7 @@ func (t *replayTotals) merge(r *replaySet) {
 	t.fromSnapshot += r.fromSnapshot
 	t.replayed += r.replayed
 	t.bytes += r.bytes
+	t.phaseSampled += r.phaseSampled
 }
 
 func (t *replayTotals) stats() *ReplayStats {
@@ -264,6 +271,7 @@ func (t *replayTotals) stats() *ReplayStats {
 		FromSnapshot: t.fromSnapshot,
 		Replayed:     t.replayed,
 		Bytes:        t.bytes,
+		PhaseSampled: t.phaseSampled,
 		Phases:       t.phases,
 		Fit:          t.fit.fit(),
 	}

@@ -94,6 +94,7 @@ func (s *Stats) Report() (reports.Run, error) {
 			FromSnapshot: r.FromSnapshot,
 			Replayed:     r.Replayed,
 			Bytes:        r.Bytes,
+			PhaseSampled: r.PhaseSampled,
 			Fit:          linearFit(r.Fit),
 		}
 		for p, h := range r.Phases {

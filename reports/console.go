@@ -52,6 +52,10 @@ func WriteConsole(w io.Writer, r *Result) error {
 					FormatNs(l.P99Ns), FormatNs(l.P999Ns), FormatNs(l.MaxNs))
 			}
 			p("%s\n", fitLine(rp.Fit))
+			if rp.PhaseSampled > 0 && rp.Replayed > 0 {
+				p("event_read, decode and apply: the replay time split as timed on %d of %d replayed events (1 in %.0f)\n",
+					rp.PhaseSampled, rp.Replayed, float64(rp.Replayed)/float64(rp.PhaseSampled))
+			}
 		}
 	}
 	if s := r.Sweep; s != nil {

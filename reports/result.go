@@ -207,6 +207,12 @@ type ReplayReport struct {
 	FromSnapshot int64 `json:"from_snapshot"`
 	Replayed     int64 `json:"events_replayed"`
 	Bytes        int64 `json:"bytes_read"`
+	// PhaseSampled counts the replayed events timed phase by phase. The
+	// reference service times one event in 16 (and each replay as a whole)
+	// and splits the replay time into event_read, decode and apply in the
+	// sample's proportions, so those three phases are estimates; 0 when the
+	// target does not say.
+	PhaseSampled int64 `json:"phase_sampled_events,omitempty"`
 	// Phases holds snapshot_read, event_read, decode, apply and total.
 	Phases []PhaseStats `json:"phases"`
 	// Buckets group loads by events replayed (1-2-5 bins).

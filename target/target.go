@@ -110,6 +110,10 @@ type Load struct {
 	Version uint64
 	// The phases; Total is the whole load, which may exceed their sum.
 	SnapshotRead, EventRead, Decode, Apply, Total time.Duration
+	// PhaseSampled is how many of the replayed events were timed phase by
+	// phase when the target times a sample and splits the replay time in
+	// its proportions (0: not reported).
+	PhaseSampled int
 }
 
 // Decision is the service's answer to a command, as far as the runner and

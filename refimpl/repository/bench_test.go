@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/codec/binary"
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
+	"github.com/esbench/esbench/refimpl/store/memory"
 )
 
 // accountHistory returns n events of one customer's account stream, made by
@@ -62,6 +64,12 @@ func accountHistory(tb testing.TB, customer string, n int, seed uint64) []domain
 // saves a snapshot at version snapAt (0: none).
 func preload(tb testing.TB, st store.Store, reg *codec.Registry, stream store.StreamID, evs []domain.Event, snapAt int) {
 	tb.Helper()
+	preloadCodec(tb, st, reg, "json", stream, evs, snapAt)
+}
+
+// preloadCodec is preload with the events and snapshot encoded by codecID.
+func preloadCodec(tb testing.TB, st store.Store, reg *codec.Registry, codecID string, stream store.StreamID, evs []domain.Event, snapAt int) {
+	tb.Helper()
 	ctx := context.Background()
 	const batch = 500
 	var agg *domain.Account
@@ -72,7 +80,7 @@ func preload(tb testing.TB, st store.Store, reg *codec.Registry, stream store.St
 		to := min(from+batch, len(evs))
 		recs := make([]store.Record, 0, to-from)
 		for i := from; i < to; i++ {
-			env, err := reg.Encode("json", evs[i])
+			env, err := reg.Encode(codecID, evs[i])
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -89,7 +97,7 @@ func preload(tb testing.TB, st store.Store, reg *codec.Registry, stream store.St
 		}
 	}
 	if agg != nil {
-		env, err := reg.Encode("json", agg.SnapshotState())
+		env, err := reg.Encode(codecID, agg.SnapshotState())
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -174,6 +182,74 @@ func BenchmarkLoadPhaseTiming(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadFloor compares a full replay of 10,000 events from the
+// memory store, with phase timing on and off, with its floor: decoding and
+// applying the same stored records in a plain loop, no store and no
+// repository. Each iteration runs all three, in turn, so they see the same
+// background load on a shared machine; the ratios are the result (the
+// issue's goal: load with timing on ≤ 1.2× decode+apply).
+func BenchmarkLoadFloor(b *testing.B) {
+	const n = 10000
+	for _, codecID := range []string{binary.ID, "json"} {
+		b.Run("codec="+codecID, func(b *testing.B) {
+			ctx := context.Background()
+			reg := domain.NewRegistry(binary.Codec{})
+			st := memory.New()
+			stream := accountStream("bench-floor")
+			preloadCodec(b, st, reg, codecID, stream, accountHistory(b, stream.Customer, n, 3), 0)
+			timed := mustRepo(b, st, reg, Options{})
+			untimed := mustRepo(b, st, reg, Options{})
+			untimed.untimed = true
+			var recs []store.Record
+			for rec, err := range st.Load(ctx, stream, 0) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				recs = append(recs, rec)
+			}
+			load := func(r *Repository) time.Duration {
+				t0 := time.Now()
+				ls, err := r.Load(ctx, stream, domain.NewAccount(stream.AggregateID))
+				d := time.Since(t0)
+				if err != nil || ls.Version != n {
+					b.Fatalf("load: version %d, %v", ls.Version, err)
+				}
+				return d
+			}
+			floor := func() time.Duration {
+				t0 := time.Now()
+				a := domain.NewAccount(stream.AggregateID)
+				for _, rec := range recs {
+					v, err := reg.Decode(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := a.Apply(rec.Version, v.(domain.Event)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				d := time.Since(t0)
+				if a.Version() != n {
+					b.Fatalf("folded version %d, want %d", a.Version(), n)
+				}
+				return d
+			}
+			var on, off, fl time.Duration
+			for b.Loop() {
+				on += load(timed)
+				off += load(untimed)
+				fl += floor()
+			}
+			ops := float64(b.N)
+			b.ReportMetric(float64(on.Nanoseconds())/ops, "load-timed-ns/op")
+			b.ReportMetric(float64(off.Nanoseconds())/ops, "load-untimed-ns/op")
+			b.ReportMetric(float64(fl.Nanoseconds())/ops, "decode+apply-ns/op")
+			b.ReportMetric(float64(on)/float64(fl), "timed/floor")
+			b.ReportMetric(float64(off)/float64(fl), "untimed/floor")
+		})
+	}
+}
+
 // BenchmarkUpdate measures Repository.Update (load, decide, append) of
 // account commands: each customer gets OpenAccount then seven RegisterDevice
 // commands, so loads stay short and the append path dominates. snap=every4
@@ -231,8 +307,8 @@ func BenchmarkUpdate(b *testing.B) {
 }
 
 // BenchmarkPhaseClock measures one phase-timing clock read, the way load
-// takes it; a replay takes three per event, so 3x this is the timing's cost
-// per event, to compare with the decode-ns/op and apply-ns/op of BenchmarkLoad.
+// takes it; a replay takes four per PhaseSampleEvery events (and two per
+// loop), to compare with the decode-ns/op and apply-ns/op of BenchmarkLoad.
 func BenchmarkPhaseClock(b *testing.B) {
 	base := time.Now()
 	var sink time.Duration

@@ -64,9 +64,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// LoadStats describes one aggregate load, phase by phase. Phase times are
-// measured with a monotonic clock read a few times per event; their sum is at
-// most Total, the rest being bookkeeping.
+// LoadStats describes one aggregate load, phase by phase. SnapshotRead and
+// Total are timed on every load; EventRead, Decode and Apply split the
+// measured replay time in the proportions timed on one event in
+// PhaseSampleEvery (PhaseSampled of them). Their sum is at most Total, the
+// rest being bookkeeping.
 type LoadStats struct {
 	Stream store.StreamID
 	// SnapshotVersion is the version of the snapshot the load started from (0
@@ -86,6 +88,10 @@ type LoadStats struct {
 	Decode time.Duration
 	// Apply is time spent restoring the snapshot and applying the events.
 	Apply time.Duration
+	// PhaseSampled is how many replayed events were timed phase by phase
+	// (one in PhaseSampleEvery); EventRead, Decode and Apply of the replay
+	// are estimates from them.
+	PhaseSampled int
 	// Total is the wall time of the whole load.
 	Total time.Duration
 	// SnapshotFallbacks counts snapshots that failed to decode or restore and
@@ -120,7 +126,7 @@ type Repository struct {
 	reg  *codec.Registry
 	opts Options
 	log  *slog.Logger
-	// untimed turns off per-event phase timing; benchmarks set it to measure
+	// untimed turns off phase timing of the replay; benchmarks set it to measure
 	// the timing's overhead.
 	untimed bool
 	c       counters
@@ -312,21 +318,65 @@ func (r *Repository) restore(ctx context.Context, stream store.StreamID, s domai
 	}
 }
 
+// PhaseSampleEvery is how often replay reads the clock: one event in
+// PhaseSampleEvery has its event read, decode and apply timed, and the
+// replay loop as a whole is timed once. A clock read costs tens of
+// nanoseconds, as much as decoding a small event with a binary codec, so
+// timing every event would measure the clock (docs/design.md, "Replay phase
+// timing").
+const PhaseSampleEvery = 16
+
+// phaseSample is what the timed events of one replay loop spent per phase.
+type phaseSample struct {
+	read, decode, apply time.Duration
+	n                   int
+}
+
+// split divides the replay loop's measured time between the phases in the
+// proportions of the sample.
+func (s *phaseSample) split(loop time.Duration, ls *LoadStats) {
+	ls.PhaseSampled += s.n
+	sum := s.read + s.decode + s.apply
+	if sum <= 0 || loop <= 0 {
+		ls.EventRead += loop
+		return
+	}
+	f := float64(loop) / float64(sum)
+	d := time.Duration(float64(s.decode) * f)
+	a := time.Duration(float64(s.apply) * f)
+	ls.Decode += d
+	ls.Apply += a
+	ls.EventRead += loop - d - a
+}
+
 // replay applies the events after agg's version, reading the cold tier if
-// the hot one says they were archived.
+// the hot one says they were archived. Only one event in PhaseSampleEvery
+// is timed (and the loop as a whole), so the hot path reads no clock.
 func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg domain.Aggregate, ls *LoadStats, clock func() time.Duration, dupID string) (dup bool, err error) {
-	timed := !r.untimed
+	every := PhaseSampleEvery
+	if r.untimed {
+		every = 0
+	}
 	archived := false
 	fold := func(seq iter.Seq2[store.Record, error]) error {
-		var last time.Duration
-		if timed {
-			last = clock()
+		var s phaseSample
+		var start, last time.Duration
+		if every > 0 {
+			start = clock()
+			last = start
+			defer func() { s.split(clock()-start, ls) }()
 		}
+		i := 0
 		for rec, err := range seq {
+			// Event i is timed when i%every == 0; last was read at the end
+			// of the event before it (or at the loop's start), so the wait
+			// for this record is known too.
+			sampled := every > 0 && i%every == 0
+			i++
 			var t0 time.Duration
-			if timed {
+			if sampled {
 				t0 = clock()
-				ls.EventRead += t0 - last
+				s.read += t0 - last
 			}
 			if err != nil {
 				if errors.Is(err, store.ErrArchived) && !ls.Audit {
@@ -339,6 +389,9 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 			if rec.Version <= cur {
 				// The audit tier starts at version 1; skip what the snapshot
 				// or the hot tier already gave.
+				if every > 0 && i%every == 0 {
+					last = clock()
+				}
 				continue
 			}
 			if rec.Version != cur+1 {
@@ -357,21 +410,23 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 				return decodeError(stream, rec, fmt.Errorf("%w: decoded %T is not a domain event", codec.ErrUnknownType, v))
 			}
 			var t1 time.Duration
-			if timed {
+			if sampled {
 				t1 = clock()
-				ls.Decode += t1 - t0
+				s.decode += t1 - t0
 			}
 			if err := agg.Apply(rec.Version, ev); err != nil {
 				return fmt.Errorf("repository: apply %s version %d (%s): %w", stream, rec.Version, rec.Type, err)
 			}
 			ls.Replayed++
-			if timed {
-				last = clock()
-				ls.Apply += last - t1
+			if sampled {
+				t2 := clock()
+				s.apply += t2 - t1
+				s.n++
 			}
-		}
-		if timed {
-			ls.EventRead += clock() - last
+			if every > 0 && i%every == 0 {
+				// The next event is sampled: start its read wait here.
+				last = clock()
+			}
 		}
 		return nil
 	}

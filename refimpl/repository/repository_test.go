@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/domain"
@@ -125,6 +126,13 @@ func TestLoadFromSnapshotAndTail(t *testing.T) {
 				full, fls := loadTally(t, ctx, plain, s)
 				if fls.SnapshotVersion != 0 || fls.Replayed != 53 {
 					t.Errorf("policy none load stats = %+v, want full replay of 53", fls)
+				}
+				// One event in PhaseSampleEvery is timed: 0, 16, 32, 48 of 53.
+				if ls.PhaseSampled != 1 || fls.PhaseSampled != 4 {
+					t.Errorf("phase-sampled events = %d (tail of 3) and %d (53), want 1 and 4", ls.PhaseSampled, fls.PhaseSampled)
+				}
+				if fls.Decode <= 0 || fls.Apply <= 0 || fls.EventRead < 0 || fls.Total < fls.EventRead+fls.Decode+fls.Apply {
+					t.Errorf("full replay phase timings inconsistent: %+v", fls)
 				}
 				if !reflect.DeepEqual(got, full) {
 					t.Fatalf("snapshot+tail state %+v != full replay %+v", got, full)
@@ -619,6 +627,33 @@ func TestSnapshotModes(t *testing.T) {
 			got, _ := loadTally(t, ctx, ar, as)
 			if got.version != 6 || got.sum != 15 {
 				t.Errorf("async stream state %+v", got)
+			}
+		})
+	}
+}
+
+func TestPhaseSampleSplit(t *testing.T) {
+	tests := []struct {
+		name                string
+		sample              phaseSample
+		loop                time.Duration
+		read, decode, apply time.Duration
+	}{
+		{"proportional", phaseSample{read: 10, decode: 20, apply: 10, n: 2}, 1000, 250, 500, 250},
+		{"rounding goes to read", phaseSample{read: 1, decode: 1, apply: 1, n: 1}, 100, 34, 33, 33},
+		{"no timed event", phaseSample{}, 70, 70, 0, 0},
+		{"empty loop", phaseSample{read: 5, decode: 5, n: 1}, 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ls LoadStats
+			tt.sample.split(tt.loop, &ls)
+			if ls.EventRead != tt.read || ls.Decode != tt.decode || ls.Apply != tt.apply || ls.PhaseSampled != tt.sample.n {
+				t.Errorf("split(%v) = read %v decode %v apply %v sampled %d, want %v %v %v %d", tt.loop,
+					ls.EventRead, ls.Decode, ls.Apply, ls.PhaseSampled, tt.read, tt.decode, tt.apply, tt.sample.n)
+			}
+			if sum := ls.EventRead + ls.Decode + ls.Apply; sum != tt.loop {
+				t.Errorf("phases sum to %v, want the loop's %v", sum, tt.loop)
 			}
 		})
 	}

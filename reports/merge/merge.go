@@ -522,6 +522,7 @@ func mergeReplay(rs []*reports.Run) (*reports.ReplayReport, string, error) {
 		out.FromSnapshot += rp.FromSnapshot
 		out.Replayed += rp.Replayed
 		out.Bytes += rp.Bytes
+		out.PhaseSampled += rp.PhaseSampled
 		for _, p := range rp.Phases {
 			if _, ok := phases[p.Phase]; !ok {
 				phaseOrder = append(phaseOrder, p.Phase)

@@ -266,6 +266,7 @@ func loadOf(ls *repository.LoadStats) target.Load {
 		Decode:       ls.Decode,
 		Apply:        ls.Apply,
 		Total:        ls.Total,
+		PhaseSampled: ls.PhaseSampled,
 	}
 }
 
