@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,6 +31,8 @@ type Experiment struct {
 	Hlog func(run string, start time.Time) IntervalSink
 	// Live, if set, watches every run's intervals as they close.
 	Live LiveObserver
+	// Log, if set, is every run's logger (see Config.Log).
+	Log *slog.Logger
 	// Interval, LateThreshold and SpinSlack are passed to every run.
 	Interval, LateThreshold, SpinSlack time.Duration
 	// Classify maps errors a target left unclassified to outcomes; nil: the
@@ -97,6 +100,7 @@ func (e *Experiment) config(sys System, name string, warmup, duration time.Durat
 		Classify:      classify,
 		Progress:      e.Progress,
 		Live:          e.Live,
+		Log:           e.Log,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,11 @@ type Config struct {
 	Sink IntervalSink
 	// Live, if set, watches every interval as it closes (live metrics).
 	Live LiveObserver
+	// Log, if set, receives the run's start and end (info) and its failed
+	// and fallback operations (warn), at most LogPerSecond of those a
+	// second (default DefaultLogPerSecond).
+	Log          *slog.Logger
+	LogPerSecond int
 	// Progress, if set, shows the warmup and measurement phases.
 	Progress *Progress
 	// SeriesName, if set, names the series an operation is recorded under
@@ -237,6 +243,7 @@ type Runner struct {
 	late         time.Duration
 	samples      errorSampler
 	windows      *windowSet
+	fails        *failureLog
 }
 
 // NewRunner validates cfg and prepares a run.
@@ -298,6 +305,11 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	if r.cfg.OnStart != nil {
 		r.cfg.OnStart(r.base)
 	}
+	r.fails = newFailureLog(r.cfg.Log, r.cfg.Name, r.cfg.LogPerSecond)
+	if l := r.cfg.Log; l != nil {
+		l.LogAttrs(ctx, slog.LevelInfo, "run started", slog.String("run", r.cfg.Name), slog.Int("workers", r.cfg.Workers),
+			slog.Float64("target_rate", r.cfg.TargetRate), slog.Duration("warmup", r.warmup), slog.Duration("duration", r.cfg.Duration))
+	}
 	col := newCollector(r.workers, r.cfg.Sink, r.base)
 	if r.cfg.Live != nil {
 		col.live = newLiveState(r.cfg.Live, &r.cfg, r.base.Add(r.warmup))
@@ -336,6 +348,11 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	phases.finish()
 
 	st := r.stats(col, endOffset)
+	r.fails.finish(ctx)
+	if l := r.cfg.Log; l != nil {
+		l.LogAttrs(ctx, slog.LevelInfo, "run finished", slog.String("run", r.cfg.Name), slog.Int64("recorded", st.Recorded()),
+			slog.Float64("achieved_rate", st.AchievedRate()), slog.Int64("executed", st.Executed), slog.Int64("missed", st.Missed))
+	}
 	if err := ctx.Err(); err != nil {
 		st.Partial = true
 		st.PartialReason = "interrupted: " + context.Cause(ctx).Error()
@@ -451,6 +468,9 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			rec.errs.Add(1)
 		}
 		r.windows.record(intended, end-intended, out, cmp.Or(err, resp.Cause))
+		if out != OutcomeOK && out != OutcomeDenied {
+			r.fails.offer(ctx, &op, out, cmp.Or(err, resp.Cause))
+		}
 		if intended < r.warmup {
 			continue
 		}

@@ -146,3 +146,13 @@ func TestCapacityBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The arrival flags apply to a capacity workload: --rate is the starting
+// rate (a rate above max_rate is rejected by the workload's validation).
+func TestCapacityTakesArrivalFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	_, err := runCLI(t, "run", writeWorkload(t, capacityWorkload), "--store", "memory", "--out", out, "--rate", "5000")
+	if err == nil || !strings.Contains(err.Error(), "capacity.max_rate") || !strings.Contains(err.Error(), "--rate") {
+		t.Errorf("--rate above max_rate: %v, want the max_rate check naming the override", err)
+	}
+}

@@ -54,6 +54,9 @@ in memory, or on Cassandra.`,
 	root.AddCommand(newPresetsCmd())
 	root.AddCommand(newValidateCmd())
 	requireSubcommands(root)
+	diag := &diagnostics{}
+	diag.register(root)
+	diag.wrap(root)
 	return root
 }
 

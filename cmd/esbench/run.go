@@ -242,7 +242,10 @@ func (o *runOptions) validate(cmd *cobra.Command) error {
 // workload, which runs each configuration closed-loop with the sweep's
 // snapshot intervals and no warmup.
 func checkForExperiment(cmd *cobra.Command, name string, spec *workload.Spec) error {
-	if spec.Experiment == workload.ExperimentMixed {
+	// The capacity search runs the mix open-loop: --rate is its starting
+	// rate, --warmup and --duration each step's (workload validation
+	// rejects what does not apply to it).
+	if spec.Experiment == workload.ExperimentMixed || spec.Experiment == workload.ExperimentCapacity {
 		return nil
 	}
 	c := newFlagChecks(cmd)
@@ -258,7 +261,7 @@ func checkForExperiment(cmd *cobra.Command, name string, spec *workload.Spec) er
 func (o *runOptions) warnings(cmd *cobra.Command, spec *workload.Spec) []string {
 	var w []string
 	fs := cmd.Flags()
-	if spec.Arrival.Mode == workload.ModeClosed || spec.Experiment != workload.ExperimentMixed {
+	if spec.Arrival.Mode == workload.ModeClosed || (spec.Experiment != workload.ExperimentMixed && spec.Experiment != workload.ExperimentCapacity) {
 		for _, f := range []string{"late", "no-spin"} {
 			if fs.Changed(f) {
 				w = append(w, fmt.Sprintf("--%s has no effect: the workload runs closed-loop, without a schedule to be late against", f))
@@ -396,6 +399,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	if live != nil {
 		exp.Live = live
+	}
+	if exp.Log, err = commandLogger(cmd); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
 	if inj != nil {
