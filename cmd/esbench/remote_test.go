@@ -75,11 +75,12 @@ func TestRunRemoteMatchesInProcess(t *testing.T) {
 	if len(want) < 4 || denied == 0 {
 		t.Fatalf("the in-process run is too plain to compare (need several operations and some denials): %v", want)
 	}
-	for _, proto := range []string{"grpc", "json"} {
-		t.Run(proto, func(t *testing.T) {
+	for _, tc := range []struct{ proto, preload string }{{"grpc", "bulk"}, {"json", "bulk"}, {"json", "commands"}} {
+		proto := tc.proto
+		t.Run(proto+"/"+tc.preload, func(t *testing.T) {
 			url, _, _ := startServe(t, "--store", "memory")
-			out := filepath.Join(dir, "remote-"+proto)
-			stdout, err := runCLI(t, "run", wl, "--target", url, "--remote-protocol", proto, "--out", out, "--progress", "none")
+			out := filepath.Join(dir, "remote-"+proto+"-"+tc.preload)
+			stdout, err := runCLI(t, "run", wl, "--target", url, "--remote-protocol", proto, "--remote-preload", tc.preload, "--out", out, "--progress", "none")
 			if err != nil {
 				t.Fatalf("remote run: %v\n%s", err, stdout)
 			}
@@ -91,8 +92,8 @@ func TestRunRemoteMatchesInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Environment.Backend != "remote" || res.Environment.BackendOptions["preload"] != "api-bulk" || res.Environment.BackendOptions["protocol"] != proto {
-				t.Errorf("result environment %+v does not say remote, api-bulk preload, %s", res.Environment, proto)
+			if res.Environment.Backend != "remote" || res.Environment.BackendOptions["preload"] != "api-"+tc.preload || res.Environment.BackendOptions["protocol"] != proto {
+				t.Errorf("result environment %+v does not say remote, api-%s preload, %s", res.Environment, tc.preload, proto)
 			}
 		})
 	}

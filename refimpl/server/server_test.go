@@ -84,12 +84,15 @@ func ts(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(t0.Add(
 func TestCommandsOverGRPCAndJSON(t *testing.T) {
 	url, _ := referenceServer(t, Config{})
 	ctx := context.Background()
-	for _, proto := range []string{"grpc", "json"} {
+	for _, proto := range []string{"grpc", "grpcweb", "json"} {
 		t.Run(proto, func(t *testing.T) {
 			var c licensingv1connect.LicensingServiceClient
-			if proto == "grpc" {
+			switch proto {
+			case "grpc":
 				c = licensingv1connect.NewLicensingServiceClient(h2cClient(), url, connect.WithGRPC())
-			} else {
+			case "grpcweb":
+				c = licensingv1connect.NewLicensingServiceClient(http.DefaultClient, url, connect.WithGRPCWeb())
+			default:
 				c = licensingv1connect.NewLicensingServiceClient(http.DefaultClient, url, connect.WithProtoJSON())
 			}
 			cust := "cust-" + proto
