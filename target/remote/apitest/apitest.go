@@ -150,6 +150,24 @@ func (e *env) acquire(ctx context.Context, cust, dev, title string, restricted b
 	return e.acquireID(ctx, e.id("acq"), cust, dev, title, restricted, d)
 }
 
+// granted acquires and requires a grant; what names the step in a failure.
+func (e *env) granted(ctx context.Context, what, cust, dev, title string, restricted bool, d time.Duration) (*licensingv1.CommandResponse, error) {
+	r, err := e.acquire(ctx, cust, dev, title, restricted, d)
+	if err != nil {
+		return nil, err
+	}
+	return r, wantGranted(what, r)
+}
+
+// denied acquires and requires a denial for reason.
+func (e *env) denied(ctx context.Context, what string, reason licensingv1.Reason, cust, dev, title string, restricted bool, d time.Duration) error {
+	r, err := e.acquire(ctx, cust, dev, title, restricted, d)
+	if err != nil {
+		return err
+	}
+	return wantDenied(what, r, reason)
+}
+
 func (e *env) acquireID(ctx context.Context, req, cust, dev, title string, restricted bool, d time.Duration) (*licensingv1.CommandResponse, error) {
 	r, err := e.c.AcquireLicense(ctx, &licensingv1.AcquireLicenseRequest{RequestId: req, CustomerId: cust, DeviceId: dev,
 		TitleId: title, StudioId: "studio-1", Restricted: restricted, At: at(d)})
@@ -225,27 +243,15 @@ func checkDevicesPerPlan(ctx context.Context, e *env) error {
 			return err
 		}
 		for i := range limit {
-			r, err := e.acquire(ctx, cust, devs[i], fmt.Sprintf("title-%d", i), false, time.Hour)
-			if err != nil {
-				return err
-			}
-			if err := wantGranted(fmt.Sprintf("%s plan, device %d of %d", plan, i+1, limit), r); err != nil {
+			if _, err := e.granted(ctx, fmt.Sprintf("%s plan, device %d of %d", plan, i+1, limit), cust, devs[i], fmt.Sprintf("title-%d", i), false, time.Hour); err != nil {
 				return err
 			}
 		}
-		r, err := e.acquire(ctx, cust, devs[limit], "title-x", false, 2*time.Hour)
-		if err != nil {
-			return err
-		}
-		if err := wantDenied(fmt.Sprintf("%s plan, device %d of %d", plan, limit+1, limit), r, licensingv1.Reason_REASON_DEVICE_LIMIT); err != nil {
+		if err := e.denied(ctx, fmt.Sprintf("%s plan, device %d of %d", plan, limit+1, limit), licensingv1.Reason_REASON_DEVICE_LIMIT, cust, devs[limit], "title-x", false, 2*time.Hour); err != nil {
 			return err
 		}
 		// A device already holding downloads may take more.
-		r, err = e.acquire(ctx, cust, devs[0], "title-y", false, 3*time.Hour)
-		if err != nil {
-			return err
-		}
-		if err := wantGranted(plan+" plan, a second download on a device that holds one", r); err != nil {
+		if _, err := e.granted(ctx, plan+" plan, a second download on a device that holds one", cust, devs[0], "title-y", false, 3*time.Hour); err != nil {
 			return err
 		}
 	}
@@ -259,19 +265,11 @@ func checkDownloadsPerDevice(ctx context.Context, e *env) error {
 	}
 	n := e.p.DownloadsPerDevice
 	for i := range n {
-		r, err := e.acquire(ctx, cust, devs[0], fmt.Sprintf("title-%d", i), false, time.Hour+time.Duration(i)*time.Second)
-		if err != nil {
-			return err
-		}
-		if err := wantGranted(fmt.Sprintf("download %d of %d on one device", i+1, n), r); err != nil {
+		if _, err := e.granted(ctx, fmt.Sprintf("download %d of %d on one device", i+1, n), cust, devs[0], fmt.Sprintf("title-%d", i), false, time.Hour+time.Duration(i)*time.Second); err != nil {
 			return err
 		}
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "title-over", false, 2*time.Hour)
-	if err != nil {
-		return err
-	}
-	return wantDenied(fmt.Sprintf("download %d on a device with a limit of %d", n+1, n), r, licensingv1.Reason_REASON_DEVICE_DOWNLOAD_LIMIT)
+	return e.denied(ctx, fmt.Sprintf("download %d on a device with a limit of %d", n+1, n), licensingv1.Reason_REASON_DEVICE_DOWNLOAD_LIMIT, cust, devs[0], "title-over", false, 2*time.Hour)
 }
 
 func checkRestrictedPerYear(ctx context.Context, e *env) error {
@@ -281,38 +279,23 @@ func checkRestrictedPerYear(ctx context.Context, e *env) error {
 	}
 	n := e.p.RestrictedPerTitleYear
 	for i := range n {
-		r, err := e.acquire(ctx, cust, devs[0], "restricted-title", true, time.Hour+time.Duration(i)*time.Minute)
-		if err != nil {
-			return err
-		}
-		if err := wantGranted(fmt.Sprintf("restricted title, download %d of %d this year", i+1, n), r); err != nil {
+		if _, err := e.granted(ctx, fmt.Sprintf("restricted title, download %d of %d this year", i+1, n), cust, devs[0], "restricted-title", true, time.Hour+time.Duration(i)*time.Minute); err != nil {
 			return err
 		}
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "restricted-title", true, 2*time.Hour)
-	if err != nil {
-		return err
-	}
-	if err := wantDenied(fmt.Sprintf("restricted title, download %d in one year", n+1), r, licensingv1.Reason_REASON_TITLE_YEAR_LIMIT); err != nil {
+	if err := e.denied(ctx, fmt.Sprintf("restricted title, download %d in one year", n+1), licensingv1.Reason_REASON_TITLE_YEAR_LIMIT, cust, devs[0], "restricted-title", true, 2*time.Hour); err != nil {
 		return err
 	}
 	// An unrestricted title has no yearly limit.
 	for i := range n + 1 {
-		r, err := e.acquire(ctx, cust, devs[0], "free-title", false, 3*time.Hour+time.Duration(i)*time.Minute)
-		if err != nil {
-			return err
-		}
-		if err := wantGranted(fmt.Sprintf("unrestricted title, download %d", i+1), r); err != nil {
+		if _, err := e.granted(ctx, fmt.Sprintf("unrestricted title, download %d", i+1), cust, devs[0], "free-title", false, 3*time.Hour+time.Duration(i)*time.Minute); err != nil {
 			return err
 		}
 	}
 	// The count starts again with the calendar year.
 	nextYear := time.Date(base.Year()+1, 1, 1, 0, 0, 1, 0, time.UTC).Sub(base)
-	r, err = e.acquire(ctx, cust, devs[0], "restricted-title", true, nextYear)
-	if err != nil {
-		return err
-	}
-	return wantGranted("restricted title in the next calendar year", r)
+	_, err = e.granted(ctx, "restricted title in the next calendar year", cust, devs[0], "restricted-title", true, nextYear)
+	return err
 }
 
 func checkLicenseDuration(ctx context.Context, e *env) error {
@@ -320,11 +303,8 @@ func checkLicenseDuration(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "title", false, time.Hour)
+	r, err := e.granted(ctx, "AcquireLicense", cust, devs[0], "title", false, time.Hour)
 	if err != nil {
-		return err
-	}
-	if err := wantGranted("AcquireLicense", r); err != nil {
 		return err
 	}
 	lic := r.GetDecision().GetLicenseId()
@@ -358,11 +338,8 @@ func checkRenewals(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "title", false, time.Hour)
+	r, err := e.granted(ctx, "AcquireLicense", cust, devs[0], "title", false, time.Hour)
 	if err != nil {
-		return err
-	}
-	if err := wantGranted("AcquireLicense", r); err != nil {
 		return err
 	}
 	lic := r.GetDecision().GetLicenseId()
@@ -395,11 +372,8 @@ func checkPlaybackWindow(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "title", false, time.Hour)
+	r, err := e.granted(ctx, "AcquireLicense", cust, devs[0], "title", false, time.Hour)
 	if err != nil {
-		return err
-	}
-	if err := wantGranted("AcquireLicense", r); err != nil {
 		return err
 	}
 	lic := r.GetDecision().GetLicenseId()
@@ -434,19 +408,12 @@ func checkReleaseFreesSlot(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.acquire(ctx, cust, devs[0], "title-1", false, time.Hour)
+	r, err := e.granted(ctx, "download on the first device", cust, devs[0], "title-1", false, time.Hour)
 	if err != nil {
-		return err
-	}
-	if err := wantGranted("download on the first device", r); err != nil {
 		return err
 	}
 	lic := r.GetDecision().GetLicenseId()
-	r, err = e.acquire(ctx, cust, devs[1], "title-2", false, 2*time.Hour)
-	if err != nil {
-		return err
-	}
-	if err := wantDenied("download on a second device of a one-device plan", r, licensingv1.Reason_REASON_DEVICE_LIMIT); err != nil {
+	if err := e.denied(ctx, "download on a second device of a one-device plan", licensingv1.Reason_REASON_DEVICE_LIMIT, cust, devs[1], "title-2", false, 2*time.Hour); err != nil {
 		return err
 	}
 	rel, err := e.c.ReleaseLicense(ctx, &licensingv1.ReleaseLicenseRequest{RequestId: e.id("rel"), CustomerId: cust, LicenseId: lic, At: at(3 * time.Hour)})
@@ -456,11 +423,8 @@ func checkReleaseFreesSlot(ctx context.Context, e *env) error {
 	if err := wantGranted("ReleaseLicense", rel); err != nil {
 		return err
 	}
-	r, err = e.acquire(ctx, cust, devs[1], "title-2", false, 4*time.Hour)
+	r, err = e.granted(ctx, "download on the second device after the first released its only one", cust, devs[1], "title-2", false, 4*time.Hour)
 	if err != nil {
-		return err
-	}
-	if err := wantGranted("download on the second device after the first released its only one", r); err != nil {
 		return err
 	}
 	p, err := e.c.StartPlayback(ctx, &licensingv1.StartPlaybackRequest{RequestId: e.id("play"), CustomerId: cust, LicenseId: lic, At: at(5 * time.Hour)})
