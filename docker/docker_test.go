@@ -32,6 +32,7 @@ type service struct {
 	Ports       []string             `yaml:"ports"`
 	Volumes     []string             `yaml:"volumes"`
 	DependsOn   map[string]dependsOn `yaml:"depends_on"`
+	Profiles    []string             `yaml:"profiles"`
 	Healthcheck *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
@@ -396,6 +397,74 @@ func TestDockerignoreKeepsSources(t *testing.T) {
 			if line == needed || line == needed+"/" || line == "*" || line == "**" {
 				t.Errorf("Dockerfile.dockerignore excludes %q, which the build needs", line)
 			}
+		}
+	}
+}
+
+// TestComposeShardedGenerators checks the sharded profile: generators
+// 0..n-1 run shards i/n of one run through the serve tier, beginning at the
+// same START_AT, each into its own results directory, and merge reads
+// exactly those directories after all of them completed.
+func TestComposeShardedGenerators(t *testing.T) {
+	c := loadCompose(t)
+	var gens []string
+	for name := range c.Services {
+		if strings.HasPrefix(name, "generator") {
+			gens = append(gens, name)
+		}
+	}
+	slices.Sort(gens)
+	n := len(gens)
+	if n < 2 {
+		t.Fatalf("compose.yaml has %d generator services, want several sharing a run", n)
+	}
+	esb := c.Services["esbench"]
+	var outs []string
+	for i, name := range gens {
+		s := c.Services[name]
+		if name != "generator"+strconv.Itoa(i) {
+			t.Fatalf("generators %v are not numbered 0..%d", gens, n-1)
+		}
+		if !slices.Equal(s.Profiles, []string{"sharded"}) {
+			t.Errorf("%s: profiles %v, want [sharded] (not started by a plain up)", name, s.Profiles)
+		}
+		if len(s.Command) == 0 || s.Command[0] != "run" {
+			t.Fatalf("%s runs %v, want esbench run", name, s.Command)
+		}
+		if got, want := flagValue(s.Command, "--shard"), strconv.Itoa(i)+"/"+strconv.Itoa(n); got != want {
+			t.Errorf("%s: --shard=%s, want %s", name, got, want)
+		}
+		if at := flagValue(s.Command, "--start-at"); !strings.HasPrefix(at, "${START_AT:?") {
+			t.Errorf("%s: --start-at=%q, want the shared ${START_AT:?...}", name, at)
+		}
+		if flagValue(s.Command, "--target") != flagValue(esb.Command, "--target") || s.Environment["ESBENCH_TARGET_TOKEN"] != esb.Environment["ESBENCH_TARGET_TOKEN"] {
+			t.Errorf("%s does not drive the serve tier as the esbench service does", name)
+		}
+		out := flagValue(s.Command, "--out")
+		if !strings.HasPrefix(out, "/data/results/") || slices.Contains(outs, out) {
+			t.Errorf("%s: --out=%s, want its own directory under the results volume", name, out)
+		}
+		outs = append(outs, out)
+	}
+	m := c.Services["merge"]
+	if len(m.Command) < 2 || m.Command[0] != "merge" {
+		t.Fatalf("merge runs %v", m.Command)
+	}
+	var dirs []string
+	for _, a := range m.Command[1:] {
+		if !strings.HasPrefix(a, "--") {
+			dirs = append(dirs, a)
+		}
+	}
+	if !slices.Equal(dirs, outs) {
+		t.Errorf("merge reads %v, the generators write %v", dirs, outs)
+	}
+	if deps := keys(m.DependsOn); !slices.Equal(deps, gens) {
+		t.Errorf("merge depends on %v, want every generator %v", deps, gens)
+	}
+	for _, g := range gens {
+		if m.DependsOn[g].Condition != "service_completed_successfully" {
+			t.Errorf("merge waits for %s with %q, want service_completed_successfully", g, m.DependsOn[g].Condition)
 		}
 	}
 }
