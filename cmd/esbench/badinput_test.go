@@ -30,8 +30,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +121,17 @@ func under(dir string, files ...map[string]string) map[string]string {
 	for _, f := range files {
 		for k, v := range f {
 			out[filepath.Join(dir, k)] = v
+		}
+	}
+	return out
+}
+
+// merged returns the union of file sets.
+func merged(sets ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, s := range sets {
+		for k, v := range s {
+			out[k] = v
 		}
 	}
 	return out
@@ -288,7 +301,7 @@ func newSandbox(t *testing.T, files map[string]string, dirs []string) string {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(full, []byte(strings.ReplaceAll(content, "{sb}", sb)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,6 +329,7 @@ func TestBadInput(t *testing.T) {
 		seen[tc.name] = true
 	}
 	t.Logf("%d bad-input cases", len(cases))
+	checkDocumentedCount(t, len(cases))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			files := map[string]string{}
@@ -374,7 +388,9 @@ func TestBadInput(t *testing.T) {
 func badInputCases() []badCase {
 	var all []badCase
 	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(), registryCases(),
-		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases(), apiCases()} {
+		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases(), apiCases(),
+		validateCases(), conformanceCases(), auditCases(), serveCases(), targetCases(), faultCases(), moreRunCases(),
+		moreSchemaCases(), workloadFieldCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -746,5 +762,277 @@ func apiCases() []badCase {
 		{name: "conformance/target and store", args: ct("--target", "http://127.0.0.1:1", "--store", "memory"), want: []string{"--store applies to store conformance"}},
 		{name: "conformance/target protocol", args: ct("--target", "http://127.0.0.1:1", "--remote-protocol", "soap"), want: []string{`--remote-protocol "soap"`, "grpc or json"}},
 		{name: "conformance/target unreachable", args: ct("--target", "http://127.0.0.1:1"), want: []string{"cannot reach http://127.0.0.1:1", "refused"}},
+	}
+}
+
+func validateCases() []badCase {
+	w := func(content string) map[string]string { return map[string]string{"w.yaml": content} }
+	return []badCase{
+		{name: "validate/empty file", args: []string{"validate", "{sb}/w.yaml"}, files: w(""), want: []string{"{sb}/w.yaml", "empty"}},
+		{name: "validate/comment-only file", args: []string{"validate", "{sb}/w.yaml"}, files: w("# x\n"), want: []string{"{sb}/w.yaml", "empty"}},
+		{name: "validate/rate too high", args: []string{"validate", "{sb}/w.yaml"}, files: w("arrival:\n  rate: 1000001\n"), want: []string{"{sb}/w.yaml:2", "arrival.rate", "[0, 1000000]"}},
+		{name: "validate/warmup huge", args: []string{"validate", "{sb}/w.yaml"}, files: w("warmup: 25h\n"), want: []string{"{sb}/w.yaml:1", "warmup", "[0s, 24h0m0s]"}},
+		{name: "validate/one bad of two", args: []string{"validate", "default", "{sb}/w.yaml"}, files: w("rate: 5\n"), want: []string{"{sb}/w.yaml:1", "unknown field", "1 of 2 workloads invalid"}},
+		{name: "validate/bad threshold", args: []string{"validate", "{sb}/w.yaml"}, files: w("thresholds: [\"acquire.p99 < 5\"]\n"), want: []string{"{sb}/w.yaml", "acquire.p99 < 5"}},
+		{name: "validate/unknown codec", args: []string{"validate", "{sb}/w.yaml"}, files: w("service: {codec: xml}\n"), want: []string{"{sb}/w.yaml:1", "service.codec", "CODEC+zstd|s2|lz4"}},
+		{name: "validate/negative stage", args: []string{"validate", "{sb}/w.yaml"}, files: w("arrival:\n  stages:\n    - {duration: -1s, rate: 5}\n"), want: []string{"{sb}/w.yaml:3", "arrival.stages[0].duration", "> 0"}},
+		{name: "validate/stages too long", args: []string{"validate", "{sb}/w.yaml"}, files: w("arrival:\n  stages:\n    - {duration: 800h, rate: 5}\n"), want: []string{"{sb}/w.yaml", "arrival.stages", "at most 720h0m0s"}},
+	}
+}
+
+func conformanceCases() []badCase {
+	return []badCase{
+		{name: "conformance/foreign data dir", args: []string{"conformance", "--store", "pebble", "--data-dir", "{sb}/d"}, files: under("d", pebbleLike),
+			want: []string{"--data-dir", "not empty", owned.MarkerFile}},
+	}
+}
+
+func auditCases() []badCase {
+	return []badCase{
+		{name: "audit/no argument", args: []string{"audit"}, want: []string{"requires at least 1 arg"}},
+		{name: "audit/missing directory", args: []string{"audit", "{sb}/nope"}, want: []string{"{sb}/nope", "no such file"}},
+		{name: "audit/a file", args: []string{"audit", "{sb}/f"}, files: map[string]string{"f": "x"}, want: []string{"{sb}/f is not a directory"}},
+		{name: "audit/no ledger", args: []string{"audit", "{run}"}, want: []string{"holds no .ledger file"}},
+		{name: "audit/foreign results", args: []string{"audit", "{sb}/o"}, files: under("o", resultsLike), want: []string{"{sb}/o", "no .ledger file"}},
+		{name: "audit/malformed ledger", args: []string{"audit", "{sb}/o"}, files: map[string]string{"o/mixed.ledger": "not a ledger\n"}, want: []string{"mixed.ledger", "malformed"}},
+		{name: "audit/foreign data dir", args: []string{"audit", "{sb}/o", "--data-dir", "{sb}/d"},
+			files: merged(under("d", pebbleLike), map[string]string{"o/mixed.ledger": `# {"format":"esbench-ledger/v1","config":"mixed","store":"pebble","location":"pebble {sb}/d","started":"2026-01-01T00:00:00Z"}` + "\n"}),
+			want:  []string{"--data-dir", "not empty"}},
+	}
+}
+
+func serveCases() []badCase {
+	return []badCase{
+		{name: "serve/listen malformed", args: []string{"serve", "--listen", "nonsense"}, want: []string{`--listen "nonsense"`, "host:port"}},
+		{name: "serve/listen bad port", args: []string{"serve", "--store", "memory", "--listen", "127.0.0.1:99999"}, want: []string{"127.0.0.1:99999", "invalid port"}},
+		{name: "serve/max request bytes zero", args: []string{"serve", "--max-request-bytes", "0"}, want: []string{"--max-request-bytes 0", "between 1024 and 1073741824"}},
+		{name: "serve/drain timeout negative", args: []string{"serve", "--drain-timeout", "-1s"}, want: []string{"--drain-timeout -1s", "between 1ms and 24h"}},
+		{name: "serve/write timeout huge", args: []string{"serve", "--write-timeout", "100h"}, want: []string{"--write-timeout 100h0m0s", "between 1ms and 24h"}},
+		{name: "serve/idle timeout zero", args: []string{"serve", "--idle-timeout", "0s"}, want: []string{"--idle-timeout 0s", "between 1ms and 24h"}},
+		{name: "serve/clock unknown", args: []string{"serve", "--clock", "never"}, want: []string{"--clock", "request or wall"}},
+		{name: "serve/codec unknown", args: []string{"serve", "--codec", "xml"}, want: []string{`--codec "xml"`, "CODEC+zstd|s2|lz4"}},
+		{name: "serve/snapshot policy", args: []string{"serve", "--snapshot", "bogus"}, want: []string{`--snapshot "bogus"`, "none, every or load"}},
+		{name: "serve/tls cert without key", args: []string{"serve", "--tls-cert", "{sb}/c.pem"}, want: []string{"--tls-cert and --tls-key: give both or neither"}},
+		{name: "serve/token file missing", args: []string{"serve", "--token-file", "{sb}/nope"}, want: []string{"--token-file", "no such file"}},
+		{name: "serve/foreign data dir", args: []string{"serve", "--data-dir", "{sb}/d"}, files: under("d", pebbleLike), want: []string{"--data-dir", "not empty", owned.MarkerFile}},
+		{name: "serve/data dir with memory", args: []string{"serve", "--store", "memory", "--data-dir", "{sb}/d"}, want: []string{"--data-dir applies to --store pebble, not to --store memory"}},
+		{name: "serve/timeout negative", args: []string{"serve", "--timeout", "-1s"}, want: []string{"--timeout -1s", "between 0s and 24h"}},
+	}
+}
+
+func targetCases() []badCase {
+	r := func(args ...string) []string {
+		return append([]string{"run", "--target", "remote", "--remote-url", "http://127.0.0.1:1"}, args...)
+	}
+	return []badCase{
+		{name: "target/unknown", args: []string{"run", "--target", "nosuch"}, want: []string{`--target "nosuch"`, "inproc, remote"}},
+		{name: "target/typo", args: []string{"run", "--target", "remot"}, want: []string{"did you mean remote?"}},
+		{name: "target/remote without url", args: []string{"run", "--target", "remote"}, want: []string{"--remote-url: required with --target remote"}},
+		{name: "target/remote url scheme", args: []string{"run", "--target", "remote", "--remote-url", "ftp://x"}, want: []string{"--remote-url", "http:// or https://"}},
+		{name: "target/store with remote", args: r("--store", "memory"), want: []string{"--store applies to --target inproc, not to --target remote"}},
+		{name: "target/remote flag with inproc", args: []string{"run", "--store", "memory", "--remote-pool", "4"}, want: []string{"--remote-pool applies to --target remote, not to --target inproc"}},
+		{name: "target/pool zero", args: r("--remote-pool", "0"), want: []string{"--remote-pool 0", "between 1 and 4096"}},
+		{name: "target/pool huge", args: r("--remote-pool", "5000"), want: []string{"--remote-pool 5000", "between 1 and 4096"}},
+		{name: "target/protocol unknown", args: r("--remote-protocol", "smoke"), want: []string{`--remote-protocol "smoke"`, "grpc or json"}},
+		{name: "target/preload unknown", args: r("--remote-preload", "x"), want: []string{`--remote-preload "x"`, "bulk or commands"}},
+		{name: "target/call timeout negative", args: r("--remote-call-timeout", "-1s"), want: []string{"--remote-call-timeout -1s", "between 0 (none) and 1h"}},
+		{name: "target/token file missing", args: r("--remote-token-file", "{sb}/nope"), want: []string{"--remote-token-file", "no such file"}},
+		{name: "target/ca file missing", args: r("--remote-ca-file", "{sb}/nope"), want: []string{"--remote-ca-file", "no such file"}},
+		{name: "target/unreachable leaves no directory", args: r("--out", "{sb}/results", "--customers", "100", "--workers", "2"), want: []string{"127.0.0.1:1"}, within: 20 * time.Second},
+	}
+}
+
+func faultCases() []badCase {
+	r := func(f string) []string { return []string{"run", "--store", "memory", "--fault", f} }
+	return []badCase{
+		{name: "fault/no at", args: r("bogus"), want: []string{`--fault "bogus"`, "at= is required"}},
+		{name: "fault/unknown kind", args: r("boom,at=1s,for=1s"), want: []string{"faults[0].kind", "latency, errors, timeout, stall, node-stop, node-kill", "--fault"}},
+		{name: "fault/negative at", args: r("latency,at=-1s,for=1s,latency=1ms"), want: []string{"faults[0].at", "must not be negative"}},
+		{name: "fault/latency too long", args: r("latency,at=1s,for=1s,latency=2m"), want: []string{"faults[0].latency", "from 1ns to 1m"}},
+		{name: "fault/error rate above 1", args: r("errors,at=1s,for=1s,rate=2"), want: []string{"faults[0].rate", "(0, 1]"}},
+		{name: "fault/node without number", args: r("node-kill,at=1s,for=1s"), want: []string{"faults[0].node", "from 1 to 9"}},
+		{name: "fault/nodes-dir without node fault", args: []string{"run", "--store", "memory", "--nodes-dir", "{sb}/n"}, want: []string{"--nodes-dir {sb}/n", "does not apply without a node fault"}},
+	}
+}
+
+func moreRunCases() []badCase {
+	r := func(args ...string) []string { return append([]string{"run", "--store", "memory"}, args...) }
+	return []badCase{
+		{name: "run/alert share above 1", args: r("--alert-share", "2"), want: []string{"--alert-share 2", "between 0 and 1"}},
+		{name: "run/alert share negative", args: r("--alert-share", "-0.5"), want: []string{"--alert-share -0.5", "between 0 and 1"}},
+		{name: "run/metrics listen malformed", args: r("--metrics-listen", "nonsense"), want: []string{`--metrics-listen "nonsense"`, "HOST:PORT"}},
+		{name: "run/metrics listen bad port", args: r("--metrics-listen", ":99999"), want: []string{`--metrics-listen ":99999"`, "invalid port"}},
+		{name: "run/seed not a number", args: r("--seed", "-1"), want: []string{"--seed", "invalid argument"}},
+		{name: "run/operations not a number", args: r("--operations", "many"), want: []string{"--operations", "invalid argument"}},
+		{name: "run/customers fraction", args: r("--customers", "1.5"), want: []string{"--customers", "invalid argument"}},
+		{name: "run/workers fraction", args: r("--workers", "2.5"), want: []string{"--workers", "invalid argument"}},
+		{name: "run/duration without unit", args: r("--duration", "10"), want: []string{"--duration", "missing unit"}},
+		{name: "run/warmup without unit", args: r("--warmup", "5"), want: []string{"--warmup", "missing unit"}},
+		{name: "run/shard negative", args: r("--shard", "-1/2"), want: []string{`--shard "-1/2"`, "[0, 2)"}},
+		{name: "run/shards above customers", args: r("--shard", "0/200", "--customers", "100", "--workers", "1"), want: []string{"200 shards for 100 customers"}},
+		{name: "run/progress bars every", args: r("--progress", "bars", "--progress-every", "1s"), want: []string{"--progress-every 1s", "does not apply with --progress bars"}},
+		{name: "run/out is a file", args: r("--out", "{sb}/f", "--customers", "100", "--duration", "1s", "--warmup", "0s"), files: map[string]string{"f": "x"}, want: []string{"{sb}/f"}},
+		{name: "run/sqlite path is a directory", args: []string{"run", "--store", "sqlite", "--sqlite-path", "{sb}/d"}, dirs: []string{"d"}, want: []string{"--sqlite-path {sb}/d", "is a directory"}},
+		{name: "run/sqlite path foreign file", args: []string{"run", "--store", "sqlite", "--sqlite-path", "{sb}/f", "--out", "{sb}/results"}, files: map[string]string{"f": "user data, not a database\n"}, want: []string{"--sqlite-path {sb}/f"}},
+		{name: "compare/out foreign file", args: []string{"compare", "{run}", "{run}", "--out", "{sb}/f"}, files: map[string]string{"f": "my notes\n"}, want: []string{"--out {sb}/f", "not an esbench compare report", "will not overwrite"}},
+		{name: "compare/out is a directory", args: []string{"compare", "{run}", "{run}", "--out", "{sb}/d"}, dirs: []string{"d"}, want: []string{"--out {sb}/d", "is a directory"}},
+		{name: "merge/out is a file", args: []string{"merge", "{shard0}", "{shard1}", "--allow-partial", "--out", "{sb}/f"}, files: map[string]string{"f": "x"}, want: []string{"{sb}/f"}},
+		{name: "plan/both loads", args: []string{"plan", "{run}", "--customers", "1000", "--snapshot-interval", "0", "--total-ops", "10", "--ops-per-active", "0.1"}, want: []string{"--ops-per-active", "--total-ops", "not both"}},
+		{name: "plan/no load", args: []string{"plan", "{run}", "--customers", "1000", "--snapshot-interval", "0"}, want: []string{"--ops-per-active", "--total-ops"}},
+		{name: "plan/unknown flag", args: []string{"plan", "{run}", "--nodes", "3"}, want: []string{"unknown flag: --nodes"}},
+		{name: "report/unknown flag", args: []string{"report", "{run}", "--open"}, want: []string{"unknown flag: --open"}},
+		{name: "merge/unknown flag", args: []string{"merge", "{shard0}", "{shard1}", "--force"}, want: []string{"unknown flag: --force"}},
+		{name: "compare/unknown flag", args: []string{"compare", "{run}", "{run}", "--strict"}, want: []string{"unknown flag: --strict"}},
+		{name: "codecs/unknown flag", args: []string{"codecs", "--fast"}, want: []string{"unknown flag: --fast"}},
+		{name: "schema/apply unreachable", args: []string{"schema", "apply", "--cassandra-hosts", "127.0.0.1:1", "--cassandra-connect-timeout", "300ms"}, want: []string{"127.0.0.1:1"}, within: 15 * time.Second},
+	}
+}
+
+func moreSchemaCases() []badCase {
+	p := func(args ...string) []string { return append([]string{"schema", "print"}, args...) }
+	return []badCase{
+		{name: "schema/replication class", args: p("--cassandra-replication", "Bogus"), want: []string{`replication class "Bogus"`, "SimpleStrategy or NetworkTopologyStrategy"}},
+		{name: "schema/read consistency", args: p("--cassandra-read-consistency", "LOUD"), want: []string{`read consistency "LOUD"`, "unknown consistency level"}},
+		{name: "schema/serial consistency", args: p("--cassandra-serial-consistency", "QUORUM"), want: []string{"serial consistency QUORUM", "SERIAL or LOCAL_SERIAL"}},
+		{name: "schema/keyspace name", args: p("--cassandra-keyspace", "bad-name!"), want: []string{`keyspace "bad-name!"`, "up to 47 letters, digits or underscores"}},
+		{name: "schema/port zero", args: p("--cassandra-port", "0"), want: []string{"--cassandra-port 0", "[1, 65535]"}},
+		{name: "schema/port too large", args: p("--cassandra-port", "70000"), want: []string{"--cassandra-port 70000", "[1, 65535]"}},
+		{name: "schema/replication factor zero", args: p("--cassandra-replication-factor", "0"), want: []string{"--cassandra-replication-factor 0", "[1, 100]"}},
+		{name: "schema/network topology without dcs", args: p("--cassandra-replication", "NetworkTopologyStrategy"), want: []string{"NetworkTopologyStrategy", "needs data centres"}},
+		{name: "schema/mode unknown", args: p("--cassandra-mode", "x"), want: []string{`mode "x"`, "conditional or unconditional"}},
+		{name: "schema/tls cert without key", args: p("--cassandra-tls-cert", "{sb}/c.pem"), files: map[string]string{"c.pem": "x"}, want: []string{"client certificate and key files go together"}},
+		{name: "schema/tls ca missing", args: p("--cassandra-tls", "--cassandra-tls-ca", "{sb}/nope.pem"), want: []string{"--cassandra-tls-ca", "{sb}/nope.pem", "no such file"}},
+		{name: "schema/no hosts", args: p("--cassandra-hosts", ""), want: []string{"no contact points"}},
+		{name: "schema/host bad port", args: p("--cassandra-hosts", "h:0"), want: []string{`"h:0"`, "port must be 1..65535"}},
+		{name: "schema/apply extra argument", args: []string{"schema", "apply", "now"}, want: []string{`unknown command "now"`}},
+	}
+}
+
+func workloadFieldCases() []badCase {
+	v := func(name, yaml string, want ...string) badCase {
+		return badCase{name: "field/" + name, args: []string{"validate", "{sb}/w.yaml"}, files: map[string]string{"w.yaml": yaml}, want: append([]string{"{sb}/w.yaml"}, want...)}
+	}
+	return []badCase{
+		v("experiment unknown", "experiment: chaos\n", ":1", "field experiment", "mixed, replay, sweep"),
+		v("chooser unknown", "population:\n  chooser: random\n", ":2", "population.chooser", "uniform, zipf, latest"),
+		v("zipf skew 1", "population:\n  chooser: zipf\n  skew: 1\n", "population.skew", "> 1"),
+		v("plan weight negative", "population:\n  plans: {basic: -1, standard: 1, premium: 1}\n", "population.plans.basic", "≥ 0"),
+		v("devices zero", "population:\n  devices: {basic: 0, standard: 2, premium: 4}\n", "population.devices.basic", "[1, 16]"),
+		v("history distribution unknown", "population:\n  history: {distribution: pareto}\n", "population.history.distribution", "fixed, uniform, exponential, lognormal, groups"),
+		v("history min zero", "population:\n  history: {distribution: uniform, min: 0, max: 5}\n", "population.history.min", "[1, 1000000]"),
+		v("history max below min", "population:\n  history: {distribution: uniform, min: 10, max: 5}\n", "population.history.max", "[min=10, 1000000]"),
+		v("history span zero", "population:\n  history: {span: 0s}\n", "population.history.span", "≥ 1s"),
+		v("titles zero", "catalogue:\n  titles: 0\n", ":2", "catalogue.titles", "[1, 1000000]"),
+		v("restricted share", "catalogue:\n  restricted: 2\n", "catalogue.restricted", "[0, 1]"),
+		v("mix all zero", "mix: {acquire: 0}\n", "mix", "weights sum to zero"),
+		v("mix negative", "mix: {acquire: -1, check: 1}\n", "mix.acquire", "≥ 0"),
+		v("process unknown", "arrival:\n  process: bursty\n", ":2", "arrival.process", "constant, poisson"),
+		v("workers zero", "arrival:\n  workers: 0\n", ":2", "arrival.workers", "[1, 100000]"),
+		v("preload workers zero", "preload:\n  workers: 0\n", ":2", "preload.workers", "[1, 100000]"),
+		v("sweep interval word", "experiment: sweep\nsweep:\n  intervals: [often]\n", "sweep.intervals[0]", `"none" or an event count ≥ 1`),
+		v("sweep history zero", "experiment: sweep\nsweep:\n  histories: [0]\n", "sweep.histories[0]", "[1, 1000000]"),
+		v("sweep customers zero", "sweep:\n  customers: 0\n", ":2", "sweep.customers", "≥ 1"),
+		v("snapshot policy", "service:\n  snapshot: sometimes\n", ":2", "service.snapshot", "sometimes"),
+		v("shard out of range", "shard: 1/1\n", ":1", "field shard", "[0, 1)"),
+		v("seed negative", "seed: -1\n", ":1", "field seed", "≥ 0"),
+		v("start not a time", "start: yesterday\n", ":1", "field start", "RFC 3339"),
+		v("duration not a duration", "duration: soon\n", ":1", "field duration", "want a duration"),
+		v("operations too many", "operations: 2000000000000\n", ":1", "field operations", "[0, 1000000000000]"),
+		v("threshold empty", "thresholds: [\"\"]\n", "thresholds[0]"),
+		v("mapping expected", "arrival: [1, 2]\n", ":1", "field arrival", "want a mapping"),
+		v("bool expected", "preload:\n  enabled: maybe\n", ":2", "preload.enabled", "true or false"),
+		v("rate not a number", "arrival:\n  rate: fast\n", ":2", "arrival.rate", "want a number"),
+		v("fault kind", "faults:\n  - {kind: boom, at: 1s, for: 1s}\n", "faults[0].kind", "latency, errors, timeout, stall, node-stop, node-kill"),
+	}
+}
+
+// TestForeignDirectoriesUntouched fills directories esbench did not create
+// with files named like pebble's and like esbench's results, points every
+// command that writes at them, and checks that no file in them changed or
+// disappeared. A command may add only a new directory carrying esbench's
+// marker (run and merge create their result directory inside --out).
+func TestForeignDirectoriesUntouched(t *testing.T) {
+	f := loadFixtures(t)
+	tests := []struct {
+		name string
+		args []string
+		ok   bool // the command succeeds (adding a marked directory)
+	}{
+		{"run --out", []string{"run", "{tiny}", "--store", "memory", "--progress", "none", "--out", "{sb}/F"}, true},
+		{"run --data-dir", []string{"run", "{tiny}", "--data-dir", "{sb}/F", "--out", "{sb}/F"}, false},
+		{"run sweep --data-dir", []string{"run", "sweep", "--data-dir", "{sb}/F"}, false},
+		{"codecs --out", []string{"codecs", "--customers", "5", "--histories", "10", "--budget", "1ms", "--out", "{sb}/F"}, false},
+		{"report", []string{"report", "{sb}/F"}, false},
+		{"merge --out", []string{"merge", "{shard0}", "{shard1}", "--allow-partial", "--out", "{sb}/F"}, true},
+		{"compare --out report.html", []string{"compare", "{run}", "{run}", "--out", "{sb}/F/report.html"}, false},
+		{"compare --out summary.md", []string{"compare", "{run}", "{run}", "--out", "{sb}/F/summary.md"}, false},
+		{"plan", []string{"plan", "{sb}/F", "--customers", "1000", "--total-ops", "10"}, false},
+		{"audit", []string{"audit", "{sb}/F"}, false},
+		{"audit --data-dir", []string{"audit", "{run}", "--data-dir", "{sb}/F"}, false},
+		{"conformance --data-dir", []string{"conformance", "--store", "pebble", "--data-dir", "{sb}/F"}, false},
+		{"serve --data-dir", []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", "{sb}/F"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t, merged(under("F", pebbleLike, resultsLike), under("F/hot", pebbleLike), under("F/cold", pebbleLike)), nil)
+			before := hashTree(t, sb)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			args := expand(tc.args, sb, f)
+			cmd, stdout, stderr := startEsbench(ctx, sb, args, nil, "")
+			r := finish(cmd, time.Now(), stdout, stderr, cmd.Run())
+			if ok := r.code == 0; ok != tc.ok {
+				t.Errorf("esbench %s: exit code %d, want success=%v\n%s", strings.Join(args, " "), r.code, tc.ok, r.stderr)
+			}
+			after := hashTree(t, sb)
+			var added []string
+			for _, d := range diffTrees(before, after) {
+				if p, ok := strings.CutPrefix(d, "added "); ok {
+					added = append(added, p)
+					continue
+				}
+				t.Errorf("%s (esbench must never change or remove a file it did not write)", d)
+			}
+			// Additions must all lie inside new directories that esbench
+			// marked as its own.
+			for _, p := range added {
+				rel := strings.TrimSuffix(p, "/")
+				parts := strings.Split(rel, string(filepath.Separator))
+				if len(parts) < 2 || parts[0] != "F" {
+					if parts[0] == "tmp" || parts[0] == "work" {
+						continue // temporary files and the default results, outside F
+					}
+					t.Errorf("added %s outside a directory of esbench's", p)
+					continue
+				}
+				top := filepath.Join(sb, parts[0], parts[1])
+				if _, existed := before[filepath.Join(parts[0], parts[1])+"/"]; existed || !owned.Owns(top, owned.KindResults) {
+					t.Errorf("added %s: not inside a new directory marked as esbench's", p)
+				}
+			}
+			if tc.ok && len(added) == 0 {
+				t.Errorf("the command succeeded but added no result directory")
+			}
+		})
+	}
+}
+
+// checkDocumentedCount keeps the case count stated in docs/contributing.md
+// honest: it may not exceed the table, and the table holds at least 200.
+func checkDocumentedCount(t *testing.T, n int) {
+	t.Helper()
+	if n < 200 {
+		t.Errorf("the table holds %d cases, want at least 200", n)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "contributing.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`bad-input table holds (\d+) cases`).FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/contributing.md does not state the bad-input table's case count")
+	}
+	if stated, _ := strconv.Atoi(string(m[1])); stated > n {
+		t.Errorf("docs/contributing.md states %d cases, the table holds %d", stated, n)
 	}
 }

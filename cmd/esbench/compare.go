@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -68,12 +70,15 @@ Exit codes: %d every threshold held; %d a threshold failed (regression);
 	fs := cmd.Flags()
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a check such as 'replay.p99 < 5ms' or 'acquire.p99 regression < 10%' (repeatable)")
 	fs.StringVar(&o.workloadFile, "workload", "", "also check the thresholds list of this workload file or preset")
-	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
+	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file (new, or an earlier compare report: another file is never overwritten)")
 	fs.BoolVar(&o.failWithinNoise, "fail-within-noise", false, "fail a relative threshold even when the change is within the noise band")
 	return cmd
 }
 
 func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error {
+	if err := checkReportFile(o.out); err != nil {
+		return err
+	}
 	texts := append([]string(nil), o.thresholds...)
 	if o.workloadFile != "" {
 		spec, err := loadWorkload(o.workloadFile)
@@ -113,6 +118,38 @@ func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error
 	if c.Regressed {
 		failed := thresholds.Failed(c.Checks)
 		return &exitError{code: exitCompareRegression, err: fmt.Errorf("%w: %s", errRegression, strings.Join(failed, "; "))}
+	}
+	return nil
+}
+
+// compareHeading starts every Markdown report of compare; a file that
+// starts otherwise is someone else's and is not overwritten.
+const compareHeading = "# esbench compare:"
+
+// checkReportFile refuses a --out that exists and is not an earlier
+// compare report, before any work.
+func checkReportFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("--out %s: is a directory; give the path of the Markdown file to write", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(compareHeading))
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != compareHeading {
+		return fmt.Errorf("--out %s: the file exists and is not an esbench compare report (it does not start with %q): esbench will not overwrite it; give a new path", path, compareHeading)
 	}
 	return nil
 }

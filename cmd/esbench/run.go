@@ -271,7 +271,26 @@ func (o *runOptions) warnings(cmd *cobra.Command, spec *workload.Spec) []string 
 	if a, _ := fs.GetBool("async-snapshots"); a && fs.Changed("async-snapshots") && spec.Service.Snapshot == "none" {
 		w = append(w, "--async-snapshots has no effect: the snapshot policy is none")
 	}
+	if fs.Changed("ledger") && !o.target.About().Persistent {
+		w = append(w, "--ledger has no effect: the store does not outlive the run, so there is nothing to audit")
+	}
 	return w
+}
+
+// checkNodesDir rejects --nodes-dir on a workload without node faults: it
+// names the cluster node faults act on and nothing else reads it.
+func checkNodesDir(cmd *cobra.Command, spec *workload.Spec) error {
+	if !cmd.Flags().Changed("nodes-dir") {
+		return nil
+	}
+	for _, f := range spec.Faults {
+		if f.IsNode() {
+			return nil
+		}
+	}
+	c := newFlagChecks(cmd)
+	c.notWith("nodes-dir", "without a node fault (--fault or faults: of kind node-stop or node-kill)")
+	return c.err()
 }
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
@@ -303,6 +322,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	spec, w, _, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
 	if err != nil {
+		return err
+	}
+	if err := checkNodesDir(cmd, spec); err != nil {
 		return err
 	}
 	for _, w := range o.warnings(cmd, spec) {

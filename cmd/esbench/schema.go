@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/esbench/esbench/refimpl/store/cassandra"
 )
@@ -31,6 +32,9 @@ changed).`,
 			cfg, err := opts.Config()
 			if err != nil {
 				return err
+			}
+			for _, f := range printIgnores(cmd) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "esbench: warning: --%s has no effect on schema print, which connects to no node\n", f)
 			}
 			stmts, err := cassandra.SchemaCQL(cfg)
 			if err != nil {
@@ -59,4 +63,20 @@ changed).`,
 		},
 	})
 	return cmd
+}
+
+// printIgnores lists the connection flags given to schema print: only the
+// keyspace, replication and mode shape the CQL it prints.
+func printIgnores(cmd *cobra.Command) []string {
+	shapes := map[string]bool{
+		"cassandra-keyspace": true, "cassandra-replication": true, "cassandra-replication-factor": true,
+		"cassandra-replication-dcs": true, "cassandra-local-dc": true, "cassandra-mode": true,
+	}
+	var out []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if strings.HasPrefix(f.Name, "cassandra-") && !shapes[f.Name] {
+			out = append(out, f.Name)
+		}
+	})
+	return out
 }

@@ -134,6 +134,24 @@ func (o *Settings) Config() (Config, error) {
 	if o.retries < 0 {
 		return Config{}, fmt.Errorf("--cassandra-retries %d: must not be negative", o.retries)
 	}
+	// Zero would be replaced by a default in Config; from a flag it is a
+	// mistake, not a request for the default.
+	if o.port < 1 || o.port > 65535 {
+		return Config{}, fmt.Errorf("--cassandra-port %d: must be in [1, 65535]", o.port)
+	}
+	if o.replicationFactor < 1 || o.replicationFactor > 100 {
+		return Config{}, fmt.Errorf("--cassandra-replication-factor %d: must be in [1, 100]", o.replicationFactor)
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"cassandra-tls-ca", o.tlsCA}, {"cassandra-tls-cert", o.tlsCert}, {"cassandra-tls-key", o.tlsKey},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return Config{}, fmt.Errorf("--%s: %w", f.flag, err)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("cassandra flags: %w", err)
 	}
