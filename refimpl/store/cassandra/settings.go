@@ -142,6 +142,9 @@ func (o *Settings) Config() (Config, error) {
 	if o.replicationFactor < 1 || o.replicationFactor > 100 {
 		return Config{}, fmt.Errorf("--cassandra-replication-factor %d: must be in [1, 100]", o.replicationFactor)
 	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("cassandra flags: %w", err)
+	}
 	for _, f := range []struct{ flag, path string }{
 		{"cassandra-tls-ca", o.tlsCA}, {"cassandra-tls-cert", o.tlsCert}, {"cassandra-tls-key", o.tlsKey},
 	} {
@@ -152,9 +155,7 @@ func (o *Settings) Config() (Config, error) {
 			return Config{}, fmt.Errorf("--%s: %w", f.flag, err)
 		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, fmt.Errorf("cassandra flags: %w", err)
-	}
+
 	return cfg, nil
 }
 
