@@ -464,7 +464,7 @@ node_down() {
 		rm -f "$pidfile"
 		return 1
 	fi
-	say "stopping node $node (pid $pid, $host)"
+	say "stopping node ${node/single/1} (pid $pid, $host)"
 	stop_pid "$pid"
 	return 0
 }
@@ -497,10 +497,10 @@ cmd_status() {
 		pid=$(our_pid) || continue
 		found=true
 		if v=$(cql_ping); then
-			say "running: node $node pid $pid, Cassandra $v, CQL on $host:$cql_port"
+			say "running: node ${node/single/1} pid $pid, Cassandra $v, CQL on $host:$cql_port"
 			[[ $rc == 3 ]] && rc=0
 		else
-			say "starting, stopped or unhealthy: node $node pid $pid runs but CQL does not answer on $host:$cql_port"
+			say "starting, stopped or unhealthy: node ${node/single/1} pid $pid runs but CQL does not answer on $host:$cql_port"
 			rc=1
 		fi
 	done

@@ -23,9 +23,20 @@ type Nodes struct {
 }
 
 func (n *Nodes) paths(node int) (pidfile, run string) {
-	d := filepath.Join(n.Dir, "node"+strconv.Itoa(node))
-	if _, err := os.Stat(d); err != nil && node == 1 {
-		d = n.Dir
+	// The script names the run directory by its absolute path.
+	top, err := filepath.Abs(n.Dir)
+	if err != nil {
+		top = n.Dir
+	}
+	d := filepath.Join(top, "node"+strconv.Itoa(node))
+	if node == 1 {
+		// A single node keeps its pid file at the top; a cluster's node 1
+		// in node1. Whichever the script wrote last is the running one.
+		if _, err := os.Stat(filepath.Join(d, "cassandra.pid")); err != nil {
+			if _, err := os.Stat(filepath.Join(top, "cassandra.pid")); err == nil {
+				d = top
+			}
+		}
 	}
 	return filepath.Join(d, "cassandra.pid"), filepath.Join(d, "run")
 }
