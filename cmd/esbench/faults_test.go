@@ -199,10 +199,7 @@ func TestAuditAfterKill9(t *testing.T) {
 		t.Skip("builds and kills an esbench process")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "esbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildEsbench(t)
 	wl := filepath.Join(tmp, "long.yaml")
 	long := strings.Replace(tinyWorkload, "duration: 700ms", "duration: 2m", 1)
 	if err := os.WriteFile(wl, []byte(long), 0o644); err != nil {
