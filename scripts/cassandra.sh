@@ -28,6 +28,10 @@
 #   ESBENCH_CASSANDRA_PORT           CQL port [9042]
 #   ESBENCH_CASSANDRA_STORAGE_PORT   inter-node port [7000]
 #   ESBENCH_CASSANDRA_HEAP           JVM heap per node [1G; 512M in a cluster]
+#   ESBENCH_CASSANDRA_SECURE         1: client TLS (a self-signed certificate
+#                                    made with keytool, its PEM in
+#                                    <dir>/tls/node.pem) and PasswordAuthenticator
+#                                    (user cassandra, password cassandra) [0]
 #   ESBENCH_CASSANDRA_START_TIMEOUT  seconds to wait for CQL [180]
 #   JAVA, MVN                        the java and mvn commands [java, mvn]
 set -euo pipefail
@@ -228,15 +232,50 @@ java_major() {
 	esac
 }
 
+# make_tls creates, once, the node's TLS key and self-signed certificate
+# with the JDK's keytool (PKCS12 keystore for Cassandra) and exports the
+# certificate as PEM, which clients trust as their CA.
+make_tls() {
+	local tls="$dir/tls"
+	[[ -f $tls/node.p12 && -f $tls/node.pem ]] && return 0
+	need keytool "keytool (from the JDK) not found: it makes the test node's TLS certificate"
+	mkdir -p "$tls"
+	keytool -genkeypair -alias node -keyalg RSA -keysize 2048 -validity 30 \
+		-dname "CN=127.0.0.1, O=esbench test node" -ext "SAN=IP:127.0.0.1,DNS:localhost" \
+		-keystore "$tls/node.p12" -storetype PKCS12 -storepass esbench-test -keypass esbench-test >"$tls/keytool.log" 2>&1 ||
+		die "keytool could not make the node's key (log: $tls/keytool.log)"
+	keytool -exportcert -rfc -alias node -keystore "$tls/node.p12" -storetype PKCS12 -storepass esbench-test \
+		-file "$tls/node.pem" >>"$tls/keytool.log" 2>&1 || die "keytool could not export the certificate (log: $tls/keytool.log)"
+	say "made a self-signed TLS certificate for 127.0.0.1 in $tls (clients trust $tls/node.pem)"
+}
+
 write_config() {
 	mkdir -p "$run/logs" "$run/jna" "$run/tmp"
+	local auth=AllowAllAuthenticator
+	if [[ ${ESBENCH_CASSANDRA_SECURE:-0} == 1 ]]; then
+		auth=PasswordAuthenticator
+		make_tls
+	fi
 	sed -e "s|@LISTEN_ADDRESS@|$host|g" \
+		-e "s|^authenticator: AllowAllAuthenticator|authenticator: $auth|" \
 		-e "s|@SEEDS@|$seeds|g" \
 		-e "s|@INITIAL_TOKEN@|$token|g" \
 		-e "s|@STORAGE_PORT@|$storage_port|g" \
 		-e "s|@CQL_PORT@|$cql_port|g" \
 		-e "s|@RUN_DIR@|$run|g" \
 		"$conf/cassandra.yaml.in" >"$run/cassandra.yaml"
+	if [[ ${ESBENCH_CASSANDRA_SECURE:-0} == 1 ]]; then
+		cat >>"$run/cassandra.yaml" <<-EOF
+			# ESBENCH_CASSANDRA_SECURE=1: clients must speak TLS.
+			client_encryption_options:
+			  enabled: true
+			  optional: false
+			  keystore: $dir/tls/node.p12
+			  keystore_password: esbench-test
+			  store_type: PKCS12
+			  require_client_auth: false
+		EOF
+	fi
 	cp "$conf/logback.xml" "$run/logback.xml"
 }
 
@@ -428,6 +467,12 @@ wait_ready() {
 		fi
 		if v=$(cql_ping); then
 			say "ready after $((SECONDS - start)) s: Cassandra $v, CQL on $host:$cql_port, pid $pid"
+			return 0
+		fi
+		# A TLS-only node does not speak the plain protocol cql_ping uses:
+		# its log says when it listens.
+		if [[ ${ESBENCH_CASSANDRA_SECURE:-0} == 1 ]] && grep -q "Startup complete" "$syslog" 2>/dev/null; then
+			say "ready after $((SECONDS - start)) s: TLS and password authentication on $host:$cql_port, pid $pid (CA: $dir/tls/node.pem)"
 			return 0
 		fi
 		if ((SECONDS - start >= start_timeout)); then

@@ -91,7 +91,7 @@ func TestCassandraFaultNodeKill(t *testing.T) {
 	ks := "esbench_fault_kill"
 	conn := []string{"--store", "cassandra", "--cassandra-hosts", addr, "--cassandra-keyspace", ks,
 		"--cassandra-timeout", "2s", "--cassandra-connect-timeout", "2s"}
-	wl := faultWorkload(t, "nodekill", 300, 100, "90s", "  - {kind: node-kill, node: 1, at: 10s, for: 3s}\n")
+	wl := faultWorkload(t, "nodekill", 300, 100, "150s", "  - {kind: node-kill, node: 1, at: 10s, for: 3s}\n")
 	res, rdir, stdout := faultRun(t, append([]string{"run", wl, "--timeout", "2s", "--nodes-dir", dir}, conn...)...)
 	run := res.Runs[len(res.Runs)-1]
 	if len(run.FaultWindows) != 1 {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCassandraSecureRun runs esbench against the node that requires TLS
+// and a password (ESBENCH_SECURE_CASSANDRA, its CA in ESBENCH_SECURE_CA,
+// the role that refimpl/store/cassandra's TestSecureNode creates):
+// through the TLS and auth flags, with the password in the environment, the
+// run works and the password appears in no result file, no output and not
+// on the process's command line; a wrong password and an untrusted
+// certificate are clear errors.
+func TestCassandraSecureRun(t *testing.T) {
+	addr, ca := os.Getenv("ESBENCH_SECURE_CASSANDRA"), os.Getenv("ESBENCH_SECURE_CA")
+	if addr == "" || ca == "" {
+		t.Skip("ESBENCH_SECURE_CASSANDRA is not set: scripts/test.sh runs this test on a node it starts with TLS and password authentication")
+	}
+	const role, password = "esbench_secure", "Esb-7f3c-secret"
+	bin := buildEsbench(t)
+	wl := writeTiny(t)
+	conn := []string{"--store", "cassandra", "--cassandra-hosts", addr, "--cassandra-keyspace", "esbench_secure_run",
+		"--cassandra-tls", "--cassandra-tls-ca", ca, "--cassandra-username", role, "--cassandra-timeout", "30s", "--cassandra-connect-timeout", "15s"}
+	out := filepath.Join(t.TempDir(), "results")
+	cmd := exec.Command(bin, append([]string{"run", wl, "--out", out, "--progress", "lines"}, conn...)...)
+	cmd.Env = append(os.Environ(), "ESBENCH_CASSANDRA_PASSWORD="+password)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The process title, read while it runs.
+	var title []byte
+	for i := 0; i < 50 && len(title) == 0; i++ {
+		title, _ = os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run over TLS with a password: %v\n%s", err, logs.String())
+	}
+	if len(title) == 0 || bytes.Contains(title, []byte(password)) {
+		t.Errorf("process title %q: empty or holds the password", title)
+	}
+	if strings.Contains(logs.String(), password) {
+		t.Errorf("the run's output holds the password")
+	}
+	err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, []byte(password)) {
+			t.Errorf("%s holds the password", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"wrong password", conn, "Wrong-9d1e-guess", "password"},
+		{"untrusted certificate", append(append([]string{}, conn...), "--cassandra-tls-ca", writeOtherCA(t)), password, "certificate"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"run", wl, "--out", filepath.Join(t.TempDir(), "r"), "--progress", "none"}, c.args...)...)
+			cmd.Env = append(os.Environ(), "ESBENCH_CASSANDRA_PASSWORD="+c.env)
+			b, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("run succeeded:\n%s", b)
+			}
+			if !strings.Contains(string(b), c.want) || strings.Contains(string(b), c.env) {
+				t.Errorf("error output does not mention %q, or echoes the password:\n%s", c.want, b)
+			}
+			t.Logf("%s: %s", c.name, strings.TrimSpace(string(b)))
+		})
+	}
+}
+
+// writeOtherCA writes a self-signed certificate that did not sign the
+// node's.
+func writeOtherCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "not the node's CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "other-ca.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
