@@ -70,32 +70,6 @@ export ESBENCH_REQUIRE_CASSANDRA=1
 go test -race -count=1 -p 1 -timeout 30m "${integration[@]}"
 # The CLI's own Cassandra test (schema apply, --store cassandra); its unit
 # tests already ran above.
-go test -count=1 -p 1 -timeout 10m -run 'Cassandra' ./cmd/esbench/
+go test -count=1 -p 1 -timeout 20m -run 'Cassandra' ./cmd/esbench/
 # The documented commands marked `runnable cassandra` (docs/contributing.md).
 go test -count=1 -p 1 -timeout 10m -run 'TestRunnableCommandsCassandra' ./docs/
-
-# TLS and password authentication on a local node (docs/faults.md): the
-# same node restarted with ESBENCH_CASSANDRA_SECURE=1, its certificate made
-# with keytool.
-if [[ -n ${ESBENCH_FAULT_NODES_DIR:-} ]]; then
-	echo "== TLS and password authentication on a local node"
-	scripts/cassandra.sh down
-	ESBENCH_CASSANDRA_SECURE=1 scripts/cassandra.sh up
-	ESBENCH_SECURE_CASSANDRA=127.0.0.1:9042 ESBENCH_SECURE_CA="$ESBENCH_FAULT_NODES_DIR/tls/node.pem" ESBENCH_REQUIRE_SECURE=1 \
-		go test -count=1 -p 1 -timeout 10m -run 'TestSecureNode' ./refimpl/store/cassandra/
-	ESBENCH_SECURE_CASSANDRA=127.0.0.1:9042 ESBENCH_SECURE_CA="$ESBENCH_FAULT_NODES_DIR/tls/node.pem" \
-		go test -count=1 -p 1 -timeout 10m -run 'TestCassandraSecureRun' ./cmd/esbench/
-	scripts/cassandra.sh down
-fi
-
-# The fault tests on a local 3-node cluster (docs/cassandra.md): a node
-# killed and restarted mid-run, two nodes frozen, audits after each. Only
-# when this script started the single node above, which it stops first
-# (the cluster's node 1 takes its address).
-if [[ -n ${ESBENCH_FAULT_NODES_DIR:-} ]]; then
-	echo "== fault tests on a 3-node local cluster"
-	scripts/cassandra.sh down
-	ESBENCH_CASSANDRA_NODES=3 scripts/cassandra.sh up
-	ESBENCH_CLUSTER_NODES=3 go test -count=1 -p 1 -timeout 20m -run 'TestClusterFaults' ./cmd/esbench/
-	scripts/cassandra.sh down
-fi
