@@ -36,8 +36,21 @@ func newFailureLog(log *slog.Logger, run string, perSec int) *failureLog {
 	return &failureLog{log: log, run: run, perSec: int64(perSec)}
 }
 
+// levelOf is the level an outcome is logged at: store failures and
+// fallbacks are warnings; a request the domain rejected (a release of a
+// licence whose grant failed) or an unresolved conflict is the workload's
+// own business, logged at debug.
+func levelOf(out Outcome) slog.Level {
+	switch out {
+	case OutcomeInvalid, OutcomeConflict:
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
+
 func (f *failureLog) offer(ctx context.Context, op *workload.Op, out Outcome, err error) {
-	if f == nil || !f.log.Enabled(ctx, slog.LevelWarn) {
+	level := levelOf(out)
+	if f == nil || !f.log.Enabled(ctx, level) {
 		return
 	}
 	now := time.Now().Unix()
@@ -56,7 +69,7 @@ func (f *failureLog) offer(ctx context.Context, op *workload.Op, out Outcome, er
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	f.log.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+	f.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // finish reports how many messages the rate limit held back.

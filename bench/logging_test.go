@@ -47,6 +47,14 @@ func TestFailureLogIsRateBounded(t *testing.T) {
 	if first["op"] != "acquire" || first["outcome"] != "unavailable" || first["error"] != "store down" || first["level"] != "WARN" {
 		t.Errorf("first line %v", first)
 	}
+	// Domain rejections are debug: a warn logger skips them.
+	buf.Reset()
+	d := newFailureLog(slog.New(slog.NewJSONHandler(&buf, nil)), "r", 5)
+	d.offer(ctx, &op, OutcomeInvalid, errors.New("unknown license"))
+	d.finish(ctx)
+	if buf.Len() != 0 {
+		t.Errorf("warn logger wrote a domain rejection: %q", buf.String())
+	}
 	// A logger above warn logs nothing and counts nothing.
 	buf.Reset()
 	q := newFailureLog(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})), "r", 5)

@@ -25,7 +25,7 @@ type diagnostics struct {
 
 func (d *diagnostics) register(root *cobra.Command) {
 	fs := root.PersistentFlags()
-	fs.StringVar(&d.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error (store failures and fallbacks are warn, at most 10 a second)")
+	fs.StringVar(&d.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error (store failures and fallbacks are warn, domain rejections debug; at most 10 a second)")
 	fs.StringVar(&d.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&d.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to FILE (go tool pprof)")
 	fs.StringVar(&d.memProfile, "memprofile", "", "write a heap profile to FILE when the command ends (go tool pprof)")
