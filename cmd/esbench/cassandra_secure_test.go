@@ -2,13 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/esbench/esbench/internal/testcert"
 )
 
 // TestCassandraSecureRun runs esbench against the node that requires TLS
@@ -78,7 +73,7 @@ func TestCassandraSecureRun(t *testing.T) {
 		want string
 	}{
 		{"wrong password", conn, "Wrong-9d1e-guess", "password"},
-		{"untrusted certificate", append(append([]string{}, conn...), "--cassandra-tls-ca", writeOtherCA(t)), password, "certificate"},
+		{"untrusted certificate", append(append([]string{}, conn...), "--cassandra-tls-ca", testcert.ForeignCA(t)), password, "certificate"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(bin, append([]string{"run", wl, "--out", filepath.Join(t.TempDir(), "r"), "--progress", "none"}, c.args...)...)
@@ -93,26 +88,4 @@ func TestCassandraSecureRun(t *testing.T) {
 			t.Logf("%s: %s", c.name, strings.TrimSpace(string(b)))
 		})
 	}
-}
-
-// writeOtherCA writes a self-signed certificate that did not sign the
-// node's.
-func writeOtherCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "not the node's CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "other-ca.pem")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -2,21 +2,14 @@ package cassandra
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/internal/testcert"
 	"github.com/esbench/esbench/refimpl/store"
 )
 
@@ -55,27 +48,6 @@ func secureConfig(t *testing.T) Config {
 		TLS:      TLS{Enabled: true, CAFile: ca},
 		Username: "cassandra", Password: "cassandra",
 	}
-}
-
-// otherCA writes a self-signed certificate that did not sign the node's.
-func otherCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "not the node's CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "other-ca.pem")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestSecureNode connects to a node that requires TLS and a password:
@@ -136,7 +108,7 @@ func TestSecureNode(t *testing.T) {
 		want []string
 	}{
 		{"WrongPassword", func(c *Config) { c.Username, c.Password = secureRole, "Wrong-9d1e-guess" }, []string{"password"}},
-		{"UntrustedCertificate", func(c *Config) { c.TLS.CAFile = otherCA(t) }, []string{"certificate"}},
+		{"UntrustedCertificate", func(c *Config) { c.TLS.CAFile = testcert.ForeignCA(t) }, []string{"certificate"}},
 		{"PlainConnection", func(c *Config) { c.TLS = TLS{} }, []string{"127.0.0.1"}},
 	}
 	for _, f := range failures {
