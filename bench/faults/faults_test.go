@@ -116,3 +116,60 @@ func TestNodesRefuseForeignPids(t *testing.T) {
 		t.Fatal("a node fault without the cluster directory was accepted")
 	}
 }
+
+// TestNodesKillRestartStopCont runs the node actions on a stand-in process
+// whose command line names the node's run directory, as a Cassandra node
+// started by scripts/cassandra.sh does: SIGSTOP and SIGCONT change its
+// state, SIGKILL ends it, and the restart starts the same command line
+// again and records the new pid.
+func TestNodesKillRestartStopCont(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "node2", "run")
+	if err := os.MkdirAll(filepath.Join(run, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := exec.Command("sh", "-c", "while :; do sleep 1; done", "fake-node", "-Dcassandra.storagedir="+run)
+	if err := start.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pidfile := filepath.Join(dir, "node2", "cassandra.pid")
+	os.WriteFile(pidfile, []byte(strconv.Itoa(start.Process.Pid)+"\n"), 0o644)
+	n := &Nodes{Dir: dir}
+	state := func(pid int) string {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		f := strings.Fields(string(b))
+		if len(f) < 3 {
+			return "gone"
+		}
+		return f[2]
+	}
+	if err := n.Stop(2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if s := state(start.Process.Pid); s != "T" {
+		t.Fatalf("after SIGSTOP the node is in state %s, want T (stopped)", s)
+	}
+	if err := n.Cont(2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if s := state(start.Process.Pid); s == "T" {
+		t.Fatal("after SIGCONT the node is still stopped")
+	}
+	go start.Wait() // reap it once killed
+	if err := n.Kill(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Restart(2); err != nil {
+		t.Fatal(err)
+	}
+	pid, argv, err := n.Pid(2)
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	if pid == start.Process.Pid || argv[len(argv)-1] != "-Dcassandra.storagedir="+run {
+		t.Fatalf("restarted as pid %d with %q", pid, argv)
+	}
+}
