@@ -32,11 +32,13 @@ func handleSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc, exit f
 	if !ok {
 		return
 	}
-	fmt.Fprintf(stderr, "esbench: %s: stopping and writing partial results (again to exit at once)\n", s)
+	// Commands differ in what stopping means (a run writes partial results,
+	// serve drains its requests), so the message names none of it.
+	fmt.Fprintf(stderr, "esbench: %s: stopping cleanly (again to exit at once)\n", s)
 	cancel(fmt.Errorf("%s", s))
 	if _, ok := <-sigs; !ok {
 		return
 	}
-	fmt.Fprintln(stderr, "esbench: second signal: exiting without writing results")
+	fmt.Fprintln(stderr, "esbench: second signal: exiting at once")
 	exit(exitInterrupted)
 }
