@@ -18,7 +18,7 @@ import (
 
 // TestMemoryFootprint preloads the default population's histories into the
 // memory store and checks the live heap per event against the encoded
-// payload (docs/design.md, "Preload and datasets": at most 2× the payload).
+// payload (docs/design.md §16: at most 2× the payload).
 // ESBENCH_FOOTPRINT_CUSTOMERS sets the population (default 2,000).
 func TestMemoryFootprint(t *testing.T) {
 	customers := uint64(2000)

@@ -91,8 +91,7 @@ type StartAt struct {
 	ClockMaxErrorNs int64 `json:"clock_max_error_ns"`
 }
 
-// Preload is what the range preload did (docs/design.md, "Preload and
-// datasets").
+// Preload is what the range preload did (docs/design.md §16).
 type Preload struct {
 	// Method is "ranges" (loaded here at storage speed) or "dataset"
 	// (reused from an earlier esbench preload).

@@ -215,7 +215,7 @@ type StorageReporter interface {
 // bulk loader). The preload hands it the histories of one range of
 // customer numbers at a time; a committed range is durable and marked, so a
 // preload that died half-way resumes with the ranges not marked
-// (docs/design.md, "Preload and datasets").
+// (docs/design.md §16).
 type RangePreloader interface {
 	// CanPreloadRanges reports whether the system's store loads in bulk;
 	// when false the preload sends histories the other ways.

@@ -4,7 +4,7 @@
 // preloading again. The manifest beside the data says which workload the
 // histories belong to, whether the preload finished, and what it wrote; a
 // run checks it and refuses a dataset made for another workload
-// (docs/design.md, "Preload and datasets").
+// (docs/design.md §16).
 package dataset
 
 import (

@@ -6,8 +6,7 @@ import "context"
 // than Append does: no version checks, no conditional writes, data laid out
 // the way the backend ingests fastest (sorted tables on pebble, unlogged
 // single-partition batches on Cassandra). The preload uses it, for
-// histories the domain has already decided (docs/design.md, "Preload and
-// datasets").
+// histories the domain has already decided (docs/design.md §16).
 //
 // A load is split into ranges of customers; a range committed is durable and
 // marked done, so a preload that died half-way continues with the ranges not

@@ -34,7 +34,7 @@ var _ store.BulkLoader = (*Store)(nil)
 // snapshots), which do not overlap each other; Commit ingests them in one
 // step. Ranges of customers in key order make tables that do not overlap
 // other batches' either, so Pebble places them in the bottom level and
-// never compacts them again (docs/design.md, "Preload and datasets").
+// never compacts them again (docs/design.md §16).
 func (s *Store) NewBulkBatch(ctx context.Context) (store.BulkBatch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
