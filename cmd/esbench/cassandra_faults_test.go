@@ -191,14 +191,14 @@ func TestCassandraFaultTwoWriters(t *testing.T) {
 	}
 }
 
-// buildEsbench builds the esbench binary into a temporary directory.
+// buildEsbench returns the esbench binary TestMain built for subprocess
+// tests.
 func buildEsbench(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "esbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if esbenchBin == "" {
+		t.Fatal("no esbench binary: TestMain did not build it")
 	}
-	return bin
+	return esbenchBin
 }
 
 // TestClusterFaults runs on the local 3-node cluster (replication factor 3,
