@@ -390,7 +390,7 @@ func badInputCases() []badCase {
 	for _, part := range [][]badCase{rootCases(), schemaCases(), runFlagCases(), runWorkloadCases(), runStoreCases(), registryCases(),
 		codecsCases(), reportCases(), compareCases(), mergeCases(), planCases(), workloadCmdCases(), preloadCases(), apiCases(),
 		validateCases(), conformanceCases(), auditCases(), serveCases(), targetCases(), faultCases(), moreRunCases(),
-		moreSchemaCases(), workloadFieldCases()} {
+		moreSchemaCases(), workloadFieldCases(), diagnosticsCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -1034,5 +1034,22 @@ func checkDocumentedCount(t *testing.T, n int) {
 	}
 	if stated, _ := strconv.Atoi(string(m[1])); stated > n {
 		t.Errorf("docs/contributing.md states %d cases, the table holds %d", stated, n)
+	}
+}
+
+// diagnosticsCases cover the flags every command has (--log-level,
+// --log-format, --cpuprofile, --memprofile, --pprof-listen).
+func diagnosticsCases() []badCase {
+	return []badCase{
+		{name: "diag/log level", args: []string{"version", "--log-level", "loud"}, want: []string{`--log-level "loud"`, "debug, info, warn or error"}},
+		{name: "diag/log format", args: []string{"version", "--log-format", "xml"}, want: []string{`--log-format "xml"`, "text or json"}},
+		{name: "diag/pprof listen malformed", args: []string{"version", "--pprof-listen", "nonsense"}, want: []string{`--pprof-listen "nonsense"`, "HOST:PORT"}},
+		{name: "diag/cpuprofile in a missing directory", args: []string{"version", "--cpuprofile", "{sb}/no/cpu.prof"}, want: []string{"--cpuprofile", "{sb}/no/cpu.prof", "no such file"}},
+		{name: "diag/cpuprofile over a user file", args: []string{"version", "--cpuprofile", "{sb}/f"}, files: map[string]string{"f": "my data\n"}, want: []string{"--cpuprofile", "{sb}/f exists", "never overwrites"}},
+		{name: "diag/memprofile over a user file", args: []string{"version", "--memprofile", "{sb}/f"}, files: map[string]string{"f": "my data\n"}, want: []string{"--memprofile", "{sb}/f exists", "never overwrites"}},
+		{name: "diag/cpuprofile over a result", args: []string{"run", "--store", "memory", "--cpuprofile", "{run}/result.json"}, want: []string{"--cpuprofile", "result.json exists"}},
+		{name: "diag/log level on run", args: []string{"run", "--store", "memory", "--log-level", "verbose"}, want: []string{`--log-level "verbose"`, "debug, info, warn or error"}},
+		{name: "capacity/rate below its minimum", args: []string{"run", "capacity", "--store", "memory", "--rate", "5"}, want: []string{"capacity.min_rate", "must not be above the starting rate"}},
+		{name: "capacity/rate above the maximum", args: []string{"run", "capacity", "--store", "memory", "--rate", "2000000"}, want: []string{"--rate 2e+06", "(0, 1000000]"}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -95,7 +96,7 @@ func (d *diagnostics) start(cmd *cobra.Command) (stop func() error, err error) {
 		if d.memProfile == "" {
 			return fail(errors.New("--memprofile: empty file name"))
 		}
-		f, err := os.Create(d.memProfile)
+		f, err := createNew(d.memProfile)
 		if err != nil {
 			return fail(fmt.Errorf("--memprofile: %w", err))
 		}
@@ -115,7 +116,7 @@ func (d *diagnostics) start(cmd *cobra.Command) (stop func() error, err error) {
 		if d.cpuProfile == "" {
 			return fail(errors.New("--cpuprofile: empty file name"))
 		}
-		f, err := os.Create(d.cpuProfile)
+		f, err := createNew(d.cpuProfile)
 		if err != nil {
 			return fail(fmt.Errorf("--cpuprofile: %w", err))
 		}
@@ -166,4 +167,14 @@ func commandLogger(cmd *cobra.Command) (*slog.Logger, error) {
 		return nil, err
 	}
 	return d.logger(cmd.ErrOrStderr())
+}
+
+// createNew creates a profile file that must not exist yet: a path naming
+// an existing file is the user's, and esbench never overwrites it.
+func createNew(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%s exists: esbench writes a profile only to a new file and never overwrites one; give another path", path)
+	}
+	return f, err
 }
