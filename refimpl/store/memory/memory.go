@@ -340,13 +340,16 @@ func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record
 	}
 	n := min(uint64(pageSize), st.head()-next+1)
 	out := make([]store.Record, n)
+	pb := pageBuf{idEnd: make([]int, 0, n)}
+	pb.ids.Grow(36 * int(n))
 	for i := range out {
 		v := next + uint64(i)
-		if err := s.decodeRecord(p.arena[st.offs[v-1]:], &out[i]); err != nil {
+		if err := s.decodeRecord(p.arena[st.offs[v-1]:], &out[i], &pb); err != nil {
 			return nil, fmt.Errorf("memory store: %s version %d: %w", id, v, err)
 		}
 		out[i].Version = v
 	}
+	pb.finish(out)
 	return out, nil
 }
 

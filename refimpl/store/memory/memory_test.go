@@ -1,7 +1,13 @@
 package memory_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
@@ -25,3 +31,43 @@ func BenchmarkLoad(b *testing.B) { storetest.BenchLoad(b, open) }
 func BenchmarkLatestSnapshot(b *testing.B) { storetest.BenchLatestSnapshot(b, open) }
 
 func BenchmarkAppendParallel(b *testing.B) { storetest.BenchAppendParallel(b, open) }
+
+// TestLoadPageRecords: a page's records share one buffer for their ids and
+// payloads; each must still read back exactly (UUID ids in canonical form,
+// other ids as written) and be the caller's own, even when appended to.
+func TestLoadPageRecords(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	st := store.StreamID{Customer: "page", AggregateType: "DownloadAccount", AggregateID: "page"}
+	var want []store.Record
+	for i := range 600 { // more than two pages
+		id := uuid.NewString()
+		if i%7 == 3 {
+			id = fmt.Sprint("not-a-uuid-", i)
+		}
+		want = append(want, store.Record{Version: uint64(i + 1), EventID: id, Type: "DownloadGranted", SchemaVersion: 1,
+			Codec: "json", Payload: []byte(strings.Repeat(fmt.Sprint(i, ";"), 1+i%5)), RecordedAt: time.Unix(int64(i), 0).UTC()})
+	}
+	if err := s.Append(ctx, store.AppendRequest{Stream: st, Events: want}); err != nil {
+		t.Fatal(err)
+	}
+	var got []store.Record
+	for rec, err := range s.Load(ctx, st, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, rec)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("loaded %d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		_ = append(got[i].Payload, "overwrite?"...)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.EventID != w.EventID || string(g.Payload) != string(w.Payload) || g.Version != w.Version || !g.RecordedAt.Equal(w.RecordedAt) {
+			t.Fatalf("record %d = %q %q v%d, want %q %q v%d", i, g.EventID, g.Payload, g.Version, w.EventID, w.Payload, w.Version)
+		}
+	}
+}

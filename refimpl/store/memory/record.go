@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
@@ -172,35 +173,79 @@ func (r *reader) next(n uint64) []byte {
 
 func (r *reader) bytes() []byte { return r.next(r.uvarint()) }
 
-func (r *reader) eventID() string {
+// appendEventID appends the record's event id as text to dst: the
+// canonical UUID form for a stored UUID, else the stored bytes.
+func (r *reader) appendEventID(dst []byte) []byte {
 	flags := r.next(1)
 	if len(flags) == 0 {
-		return ""
+		return dst
 	}
 	if flags[0]&flagUUID != 0 {
 		u := r.next(16)
 		if r.bad {
-			return ""
+			return dst
 		}
-		return uuid.UUID(u).String()
+		// The layout uuid.UUID.String writes: 8-4-4-4-12 lower-case hex.
+		dst = hex.AppendEncode(dst, u[:4])
+		for _, part := range [][]byte{u[4:6], u[6:8], u[8:10], u[10:]} {
+			dst = hex.AppendEncode(append(dst, '-'), part)
+		}
+		return dst
 	}
-	return string(r.bytes())
+	return append(dst, r.bytes()...)
 }
+
+func (r *reader) eventID() string { return string(r.appendEventID(nil)) }
 
 func decodeEventID(b []byte) string {
 	r := reader{b: b}
 	return r.eventID()
 }
 
-// decodeRecord fills out from the record at the start of b; out's strings
-// and bytes are the caller's own (the interned names are immutable).
-func (s *Store) decodeRecord(b []byte, out *store.Record) error {
+// pageBuf gathers a page's event ids and payloads so a page costs three
+// allocations rather than two per record: records are cut from it with
+// their capacity capped, so a caller appending to one payload cannot
+// overwrite the next, and the bytes are the caller's own. A payload kept by
+// a caller keeps its page's block alive (a page is at most pageSize
+// records).
+type pageBuf struct {
+	ids          strings.Builder
+	idEnd        []int
+	payloadBytes int
+}
+
+// finish gives out's records their event ids, one string for the page, and
+// copies their payloads, which still alias the arena, into one block. It
+// runs under the partition's lock.
+func (pb *pageBuf) finish(out []store.Record) {
+	all := pb.ids.String()
+	start := 0
+	for i, end := range pb.idEnd {
+		out[i].EventID = all[start:end]
+		start = end
+	}
+	block := make([]byte, 0, pb.payloadBytes)
+	for i := range out {
+		if p := out[i].Payload; len(p) > 0 {
+			at := len(block)
+			block = append(block, p...)
+			out[i].Payload = block[at:len(block):len(block)]
+		}
+	}
+}
+
+// decodeRecord fills out from the record at the start of b, the event id
+// into pb; after pb.finish out's strings and bytes are the caller's own
+// (the interned names are immutable).
+func (s *Store) decodeRecord(b []byte, out *store.Record, pb *pageBuf) error {
 	r := reader{b: b}
 	if len(b) == 0 {
 		return errCorrupt
 	}
 	flags := b[0]
-	out.EventID = r.eventID()
+	var buf [36]byte
+	pb.ids.Write(r.appendEventID(buf[:0]))
+	pb.idEnd = append(pb.idEnd, pb.ids.Len())
 	var ok1, ok2 bool
 	out.Type, ok1 = s.names.name(r.uvarint())
 	out.SchemaVersion = uint16(r.uvarint())
@@ -224,7 +269,9 @@ func (s *Store) decodeRecord(b []byte, out *store.Record) error {
 		}
 	}
 	if p := r.bytes(); len(p) > 0 {
-		out.Payload = append([]byte(nil), p...)
+		// Still the arena's bytes: pb.finish copies them out.
+		out.Payload = p
+		pb.payloadBytes += len(p)
 	}
 	if r.bad || !ok1 || !ok2 {
 		return errCorrupt
