@@ -554,6 +554,12 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		if lat := mergedSeries(mst, name); lat != nil {
 			ps := percentile.Values(lat, 50, 99, 99.9)
 			cell.ReplayP50Ns, cell.ReplayP99Ns, cell.ReplayP999Ns = ps[0], ps[1], ps[2]
+			cell.Loads = lat.TotalCount()
+			lo, hi, ok := percentile.Interval(lat, 99, 1.96)
+			cell.ReplayP99LowNs = lo
+			if ok {
+				cell.ReplayP99HighNs = hi
+			}
 		}
 		if lat := mergedSeries(pst, name); lat != nil {
 			cell.AppendP99Ns = percentile.Value(lat, 99)

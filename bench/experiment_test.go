@@ -162,6 +162,12 @@ func TestReplayStudy(t *testing.T) {
 		if c.ReplayP50Ns <= 0 || c.ReplayP99Ns < c.ReplayP50Ns || c.AppendP99Ns <= 0 || c.BytesPerStrm <= 0 {
 			t.Errorf("cell %+v: missing figures", c)
 		}
+		// 30 loads per history: the p99's lower 95 % bound is the 28th
+		// load, and 30 loads are too few to bound it from above.
+		if c.Loads != 30 || c.ReplayP99LowNs <= 0 || c.ReplayP99LowNs > c.ReplayP99Ns || c.ReplayP99HighNs != 0 {
+			t.Errorf("cell %d/%d: %d loads, p99 %d, interval %d..%d; want 30 loads, a lower bound at most the p99 and no upper bound",
+				c.Interval, c.History, c.Loads, c.ReplayP99Ns, c.ReplayP99LowNs, c.ReplayP99HighNs)
+		}
 	}
 	if c := cells["0/120"]; c.WriteAmplification != 1 {
 		t.Errorf("no snapshots: write amplification %g, want 1", c.WriteAmplification)

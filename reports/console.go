@@ -63,10 +63,10 @@ func WriteConsole(w io.Writer, r *Result) error {
 		if s.Note != "" {
 			p("%s\n", s.Note)
 		}
-		p("history\tinterval\treplay p50\treplay p99\treplay p99.9\tappend p99\tbytes/stream\twrite amp\t\n")
+		p("history\tinterval\tloads\treplay p50\treplay p99\tp99 95%% CI\treplay p99.9\tappend p99\tbytes/stream\twrite amp\t\n")
 		for _, c := range SortedCells(s.Cells) {
-			p("%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.2f\t\n", c.History, IntervalName(c.Interval), FormatNs(c.ReplayP50Ns),
-				FormatNs(c.ReplayP99Ns), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns), c.BytesPerStrm, c.WriteAmplification)
+			p("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.2f\t\n", c.History, IntervalName(c.Interval), c.Loads, FormatNs(c.ReplayP50Ns),
+				FormatNs(c.ReplayP99Ns), p99Interval(c), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns), c.BytesPerStrm, c.WriteAmplification)
 		}
 		for _, rec := range s.Recommendations {
 			p("history %d: interval %s — %s\n", rec.History, IntervalName(rec.Interval), rec.Reason)
@@ -121,4 +121,16 @@ func WriteCapacity(w io.Writer, c *Capacity) error {
 	fmt.Fprintf(&b, "capacity: %s\n", c.Verdict())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// p99Interval formats a sweep cell's p99 confidence interval; an open upper
+// end means the cell had too few loads to bound its p99 from above.
+func p99Interval(c SweepCell) string {
+	switch {
+	case c.Loads == 0:
+		return "-"
+	case c.ReplayP99HighNs == 0:
+		return FormatNs(c.ReplayP99LowNs) + "..? (too few loads)"
+	}
+	return FormatNs(c.ReplayP99LowNs) + ".." + FormatNs(c.ReplayP99HighNs)
 }

@@ -345,7 +345,7 @@ func replayChart(run string, rp *ReplayReport) *chartSpec {
 		mean = append(mean, chartPoint{X: round4(x), Y: round4(b.Total.MeanNs / div)})
 	}
 	c.Datasets = []chartDataset{{Label: "mean", Points: mean}, {Label: "p50", Points: p50}, {Label: "p99", Points: p99}}
-	if f := rp.Fit; f.OK {
+	if f := rp.Fit; FitMeaningful(f) {
 		var fit []chartPoint
 		// Sampled evenly on the log axis, where a straight line bends.
 		const steps = 32

@@ -166,11 +166,11 @@ func writeSweepMarkdown(bw *bufio.Writer, experiment string, s *Sweep) {
 	if s.Note != "" {
 		p("%s.\n\n", s.Note)
 	}
-	p("| history | interval | replay p50 | replay p99 | replay p99.9 | append p99 | bytes/stream | write amp. |\n")
-	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| history | interval | loads | replay p50 | replay p99 | p99 95%% CI | replay p99.9 | append p99 | bytes/stream | write amp. |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range SortedCells(s.Cells) {
-		p("| %d | %s | %s | %s | %s | %s | %.0f | %.2f |\n", c.History, IntervalName(c.Interval),
-			FormatNs(c.ReplayP50Ns), FormatNs(c.ReplayP99Ns), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns),
+		p("| %d | %s | %d | %s | %s | %s | %s | %s | %.0f | %.2f |\n", c.History, IntervalName(c.Interval), c.Loads,
+			FormatNs(c.ReplayP50Ns), FormatNs(c.ReplayP99Ns), p99Interval(c), FormatNs(c.ReplayP999Ns), FormatNs(c.AppendP99Ns),
 			c.BytesPerStrm, c.WriteAmplification)
 	}
 	p("\n")
@@ -260,8 +260,22 @@ func fitLine(f LinearFit) string {
 		}
 		return "Fit: not determined (no loads)."
 	}
+	if !FitMeaningful(f) {
+		return fmt.Sprintf("Fit: no line: r² = %.3f over %d loads, load time barely follows events replayed here (mean %.0f events, mean load time %s).",
+			f.R2, f.N, f.MeanX, FormatNs(int64(f.MeanY)))
+	}
 	return fmt.Sprintf("Fit: load time ≈ %s + %.1f ns × events (r² = %.3f, %d loads).", FormatNs(int64(f.A)), f.B, f.R2, f.N)
 }
+
+// MinFitR2 is the coefficient of determination below which a replay fit is
+// reported as no line: with snapshots the events replayed are a short tail
+// and the load time is mostly the snapshot's, so a line through the noise
+// (often with a negative slope) would mislead.
+const MinFitR2 = 0.5
+
+// FitMeaningful reports whether f is a line worth drawing: determined, with
+// r² at least MinFitR2.
+func FitMeaningful(f LinearFit) bool { return f.OK && f.R2 >= MinFitR2 }
 
 func bucketRange(b BucketStats) string {
 	switch {

@@ -303,6 +303,14 @@ type SweepCell struct {
 	ReplayP50Ns  int64  `json:"replay_p50_ns"`
 	ReplayP99Ns  int64  `json:"replay_p99_ns"`
 	ReplayP999Ns int64  `json:"replay_p999_ns"`
+	// Loads is how many loads the cell's replay percentiles rest on.
+	Loads int64 `json:"loads,omitempty"`
+	// ReplayP99LowNs and ReplayP99HighNs bound the replay p99 with 95 %
+	// confidence (order statistics of the cell's histogram, see
+	// percentile.Interval). ReplayP99HighNs is 0 when the cell has too few
+	// loads to bound its p99 from above.
+	ReplayP99LowNs  int64 `json:"replay_p99_ci_low_ns,omitempty"`
+	ReplayP99HighNs int64 `json:"replay_p99_ci_high_ns,omitempty"`
 	// AppendP99Ns is the 99th percentile service time of the preload's
 	// appends to this history length's customers: each one atomic append of
 	// up to bench.PreloadBatch events of one customer's history, plus the

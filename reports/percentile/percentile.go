@@ -64,3 +64,27 @@ func Values(h *hdr.Histogram, ps ...float64) []int64 {
 	}
 	return h.ValueAtPercentilesSlice(qs)
 }
+
+// Interval returns a distribution-free confidence interval for percentile p
+// of h: the samples at the order-statistic ranks floor(nq − z·√(nq(1−q)))
+// and ceil(nq + z·√(nq(1−q))) with q = p/100 (the normal approximation to
+// the binomial count of samples below the true percentile; z = 1.96 for
+// 95 %). ok is false when the upper rank lies beyond the last sample: the
+// histogram holds too few samples to bound the percentile from above, and
+// hi is then its maximum. An empty or nil histogram gives zeros and false.
+func Interval(h *hdr.Histogram, p, z float64) (lo, hi int64, ok bool) {
+	if h == nil || h.TotalCount() == 0 {
+		return 0, 0, false
+	}
+	n := h.TotalCount()
+	q := min(max(p/100, 0), 1)
+	nq := float64(n) * q
+	d := z * math.Sqrt(nq*(1-q))
+	l := max(int64(math.Floor(nq-d)), 1)
+	u := int64(math.Ceil(nq + d))
+	ok = u <= n
+	u = min(max(u, 1), n)
+	lo = h.ValueAtPercentile(goPercentile(l, n))
+	hi = h.ValueAtPercentile(goPercentile(u, n))
+	return lo, hi, ok
+}

@@ -105,3 +105,41 @@ func TestValueEmpty(t *testing.T) {
 		t.Errorf("Values(nil) = %v", v)
 	}
 }
+
+func TestInterval(t *testing.T) {
+	ramp := func(n int64) *hdr.Histogram {
+		h := hdr.New(1, int64(time.Hour), 3)
+		for v := int64(1); v <= n; v++ {
+			if err := h.RecordValue(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return h
+	}
+	tests := []struct {
+		name   string
+		h      *hdr.Histogram
+		p      float64
+		lo, hi int64
+		ok     bool
+	}{
+		// nq = 990, 1.96·√9.9 = 6.17: ranks 983 and 997.
+		{"p99 of 1000", ramp(1000), 99, 983, 997, true},
+		// nq = 495, 1.96·√4.95 = 4.36: ranks 490 and 500, the maximum.
+		{"p99 of 500", ramp(500), 99, 490, 500, true},
+		// nq = 99, 1.96·√0.99 = 1.95: the upper rank 101 is past the end.
+		{"p99 of 100", ramp(100), 99, 97, 100, false},
+		// nq = 500, 1.96·√250 = 31.0: ranks 469 and 531.
+		{"p50 of 1000", ramp(1000), 50, 469, 531, true},
+		{"empty", hdr.New(1, 10, 3), 99, 0, 0, false},
+		{"nil", nil, 99, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lo, hi, ok := Interval(tt.h, tt.p, 1.96)
+			if lo != tt.lo || hi != tt.hi || ok != tt.ok {
+				t.Errorf("Interval(p%v) = %d, %d, %v; want %d, %d, %v", tt.p, lo, hi, ok, tt.lo, tt.hi, tt.ok)
+			}
+		})
+	}
+}

@@ -1,0 +1,42 @@
+package reports
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFitLine(t *testing.T) {
+	tests := []struct {
+		name string
+		fit  LinearFit
+		want string
+	}{
+		{"line", LinearFit{A: 2000, B: 40, R2: 0.9, N: 100, OK: true}, "load time ≈ 2.0µs + 40.0 ns × events (r² = 0.900, 100 loads)"},
+		{"low r²", LinearFit{A: 2000, B: -3, R2: 0.2, N: 100, OK: true, MeanX: 50, MeanY: 3000}, "no line: r² = 0.200 over 100 loads"},
+		{"at the threshold", LinearFit{A: 1, B: 1, R2: MinFitR2, N: 10, OK: true}, "load time ≈"},
+		{"undetermined", LinearFit{N: 5, MeanX: 7, MeanY: 1000}, "not determined: the 5 loads all replayed about 7 events"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fitLine(tt.fit); !strings.Contains(got, tt.want) {
+				t.Errorf("fitLine = %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestP99Interval(t *testing.T) {
+	tests := []struct {
+		cell SweepCell
+		want string
+	}{
+		{SweepCell{Loads: 1000, ReplayP99LowNs: 2_000_000, ReplayP99HighNs: 3_000_000}, "2.00ms..3.00ms"},
+		{SweepCell{Loads: 30, ReplayP99LowNs: 2_000_000}, "2.00ms..? (too few loads)"},
+		{SweepCell{}, "-"},
+	}
+	for _, tt := range tests {
+		if got := p99Interval(tt.cell); got != tt.want {
+			t.Errorf("p99Interval(%+v) = %q, want %q", tt.cell, got, tt.want)
+		}
+	}
+}
