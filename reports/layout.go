@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/esbench/esbench/internal/owned"
@@ -114,6 +115,37 @@ func OpenResult(path string) (Dir, error) {
 		return Dir{path: filepath.Dir(path), result: path}, nil
 	}
 	return OpenDir(path)
+}
+
+// FindResult resolves a result argument that may be an --out directory:
+// dir itself when it holds a result file, else its one subdirectory that
+// does (the result directory a single run created under --out), else dir
+// (for OpenResult to report).
+func FindResult(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, ResultFile)); err == nil {
+		return dir
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return dir
+	}
+	var found []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), ResultFile)); e.IsDir() && err == nil {
+			found = append(found, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return dir
+}
+
+// RunFile reports whether name is a file a run writes into its directory
+// while it runs (before the result): the resolved workload, interval logs
+// and ledgers. A run that stops before it has a result removes these.
+func RunFile(name string) bool {
+	return name == WorkloadFile || strings.HasSuffix(name, HlogExt) || strings.HasSuffix(name, LedgerExt)
 }
 
 // Path is the directory.

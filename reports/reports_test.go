@@ -390,3 +390,44 @@ func TestCPUModel(t *testing.T) {
 		t.Errorf("missing file gave %q", got)
 	}
 }
+
+func TestFindResult(t *testing.T) {
+	out := t.TempDir()
+	if got := FindResult(out); got != out {
+		t.Errorf("FindResult of an empty --out = %q, want it back", got)
+	}
+	d, err := CreateDir(out, "mixed", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Write(sampleResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := FindResult(out); got != d.Path() {
+		t.Errorf("FindResult of an --out holding one result = %q, want %q", got, d.Path())
+	}
+	if got := FindResult(d.Path()); got != d.Path() {
+		t.Errorf("FindResult of a result directory = %q, want it back", got)
+	}
+	d2, err := CreateDir(out, "mixed", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.Write(sampleResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := FindResult(out); got != out {
+		t.Errorf("FindResult of an --out holding two results = %q, want it back (ambiguous)", got)
+	}
+}
+
+func TestRunFile(t *testing.T) {
+	for name, want := range map[string]bool{
+		WorkloadFile: true, "mixed.corrected.hlog": true, "none.ledger": true,
+		ResultFile: false, HTMLFile: false, "notes.txt": false,
+	} {
+		if RunFile(name) != want {
+			t.Errorf("RunFile(%q) = %v, want %v", name, !want, want)
+		}
+	}
+}

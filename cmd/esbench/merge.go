@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +30,7 @@ shard window, since shards run concurrently.`,
 			var ins []merge.Input
 			var dirs []reports.Dir
 			for _, arg := range args {
-				d, err := reports.OpenResult(shardResult(arg))
+				d, err := reports.OpenResult(reports.FindResult(arg))
 				if err != nil {
 					return err
 				}
@@ -75,27 +73,4 @@ shard window, since shards run concurrently.`,
 	cmd.Flags().StringVar(&out, "out", "results", "directory under which the merged result directory is created")
 	cmd.Flags().BoolVar(&allowPartial, "allow-partial", false, "merge shard results marked partial, or fewer shards than their count n (the merged result is marked partial)")
 	return cmd
-}
-
-// shardResult returns the one result directory inside dir when dir is a
-// shard's --out directory (no result file of its own, one subdirectory
-// with one), else dir.
-func shardResult(dir string) string {
-	if _, err := os.Stat(filepath.Join(dir, reports.ResultFile)); err == nil {
-		return dir
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return dir
-	}
-	var found []string
-	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(dir, e.Name(), reports.ResultFile)); e.IsDir() && err == nil {
-			found = append(found, filepath.Join(dir, e.Name()))
-		}
-	}
-	if len(found) == 1 {
-		return found[0]
-	}
-	return dir
 }

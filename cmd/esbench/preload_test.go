@@ -134,7 +134,7 @@ func TestShardedRunWithStartAt(t *testing.T) {
 	}
 	var began []time.Time
 	for i := range 3 {
-		r, err := reports.ReadFile(filepath.Join(shardResult(filepath.Join(dir, fmt.Sprintf("shard-%d", i))), reports.ResultFile))
+		r, err := reports.ReadFile(filepath.Join(reports.FindResult(filepath.Join(dir, fmt.Sprintf("shard-%d", i))), reports.ResultFile))
 		if err != nil {
 			t.Fatal(err)
 		}

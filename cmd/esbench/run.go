@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -544,8 +543,8 @@ func removeRunDir(d reports.Dir) error {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if n == owned.MarkerFile || n == reports.WorkloadFile || strings.HasSuffix(n, reports.HlogExt) || strings.HasSuffix(n, reports.LedgerExt) {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil {
+		if n == owned.MarkerFile || reports.RunFile(n) {
+			if err := os.Remove(d.File(n)); err != nil {
 				return err
 			}
 		}
