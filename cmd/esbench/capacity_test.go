@@ -11,7 +11,12 @@ import (
 
 // capacityWorkload searches the memory store with an SLO whose breaking
 // point is known in advance: acquire is 30% of the mix, so "acquire
-// throughput below 100/s" holds up to a target rate of about 333/s.
+// throughput below 90/s" holds up to a target rate of about 300/s. The
+// margins are Poisson counts over a 1 s step: at 200/s acquire runs at
+// 60 ± 8/s and at 400/s at 120 ± 11/s, 2.7 standard deviations from the
+// limit either way, so the first three verdicts are all but certain; the
+// bisection's are whatever was measured, and the test checks each follows
+// its measured figure.
 const capacityWorkload = `name: cap
 experiment: capacity
 population:
@@ -29,7 +34,7 @@ capacity:
   resolution: 0.2
   min_operations: 50
   max_steps: 8
-  slos: ["acquire.throughput < 100", "acquire.unavailable.p99 < 1s"]
+  slos: ["acquire.throughput < 90", "acquire.unavailable.p99 < 1s"]
 `
 
 func TestCapacitySearch(t *testing.T) {
@@ -81,7 +86,7 @@ func TestCapacitySearch(t *testing.T) {
 			}
 		}
 		// The verdict follows the measured figure, whatever the noise.
-		if s.Passed != (acq < 100) {
+		if s.Passed != (acq < 90) {
 			t.Errorf("%s at %g/s: passed=%v with acquire throughput %.1f/s (failed: %v)", s.Run, s.TargetRate, s.Passed, acq, s.Failed)
 		}
 		if _, err := os.Stat(filepath.Join(dir, s.Run+".corrected.hlog")); err != nil {
@@ -96,7 +101,7 @@ func TestCapacitySearch(t *testing.T) {
 	if c.SustainableRate != maxPass || c.FirstFailingRate != minFail || !(maxPass < minFail) {
 		t.Errorf("sustainable %g, first failing %g; steps say %g and %g", c.SustainableRate, c.FirstFailingRate, maxPass, minFail)
 	}
-	if len(c.FailedSLOs) != 1 || !strings.HasPrefix(c.FailedSLOs[0], "acquire.throughput < 100") {
+	if len(c.FailedSLOs) != 1 || !strings.HasPrefix(c.FailedSLOs[0], "acquire.throughput < 90") {
 		t.Errorf("failed SLOs %v, want the throughput one (an outcome that never occurred is no breach)", c.FailedSLOs)
 	}
 	if c.Stopped != "resolution reached" && c.Stopped != "capacity.max_steps reached" {
@@ -121,11 +126,11 @@ func TestCapacityBadInput(t *testing.T) {
 		{"min_operations: 50", "min_operations: 0", "capacity.min_operations"},
 		{"max_steps: 8", "max_steps: 1", "capacity.max_steps"},
 		{"max_steps: 8", "max_steps: 51", "capacity.max_steps"},
-		{`slos: ["acquire.throughput < 100", "acquire.unavailable.p99 < 1s"]`, "slos: []", "capacity.slos"},
-		{`"acquire.throughput < 100"`, `"acquire.p99 < 20"`, "needs a unit"},
-		{`"acquire.throughput < 100"`, `"acquire.p99 regression < 10%"`, "absolute limit"},
-		{`"acquire.throughput < 100"`, `"acquire.p99 << 1ms"`, "capacity.slos[0]"},
-		{`"acquire.throughput < 100"`, `"nope.p99 < 1ms"`, "capacity.slos[0]"},
+		{`slos: ["acquire.throughput < 90", "acquire.unavailable.p99 < 1s"]`, "slos: []", "capacity.slos"},
+		{`"acquire.throughput < 90"`, `"acquire.p99 < 20"`, "needs a unit"},
+		{`"acquire.throughput < 90"`, `"acquire.p99 regression < 10%"`, "absolute limit"},
+		{`"acquire.throughput < 90"`, `"acquire.p99 << 1ms"`, "capacity.slos[0]"},
+		{`"acquire.throughput < 90"`, `"nope.p99 < 1ms"`, "capacity.slos[0]"},
 		{"mode: open", "mode: closed", "arrival.mode"},
 		{"duration: 1s", "duration: 0s", "duration"},
 		{"max_steps: 8", "max_steps: eight", "capacity.max_steps"},
