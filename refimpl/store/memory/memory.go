@@ -2,8 +2,8 @@
 // and it is what tests and quick runs use when the storage engine is not
 // under study.
 //
-// Records are kept compact, close to their encoded payload (docs/design.md §16): each customer's events live in one append-only
-// byte arena, a stream is a list of offsets into it, and the strings that
+// Records are kept compact, close to their encoded payload (docs/design.md
+// §16): each customer's events live in one append-only byte arena, a stream is a list of offsets into it, and the strings that
 // repeat (event types, codecs, metadata keys, aggregate types) are interned
 // once per store. No record holds a map or a string header of its own; Load
 // builds them when it hands a record out.
