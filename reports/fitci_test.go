@@ -40,3 +40,35 @@ func TestP99Interval(t *testing.T) {
 		}
 	}
 }
+
+func TestRecommendUncertain(t *testing.T) {
+	const target = 5_000_000
+	tests := []struct {
+		name      string
+		cell      SweepCell
+		met       bool
+		uncertain bool
+		why       string
+	}{
+		{"met, interval below the target", SweepCell{ReplayP99Ns: 2e6, Loads: 1000, ReplayP99LowNs: 1e6, ReplayP99HighNs: 3e6}, true, false, ""},
+		{"met, interval spans the target", SweepCell{ReplayP99Ns: 2e6, Loads: 1000, ReplayP99LowNs: 1e6, ReplayP99HighNs: 9e6}, true, true, "interval 1.00ms..9.00ms includes the target"},
+		{"met, no upper bound", SweepCell{ReplayP99Ns: 2e6, Loads: 100, ReplayP99LowNs: 1e6}, true, true, "100 loads are too few"},
+		{"missed, interval spans the target", SweepCell{ReplayP99Ns: 8e6, Loads: 1000, ReplayP99LowNs: 4e6, ReplayP99HighNs: 9e6}, false, true, "includes the target"},
+		{"missed, interval above the target", SweepCell{ReplayP99Ns: 8e6, Loads: 1000, ReplayP99LowNs: 6e6, ReplayP99HighNs: 9e6}, false, false, ""},
+		{"no interval known", SweepCell{ReplayP99Ns: 8e6}, false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cell.History, tt.cell.Interval = 100, 10
+			recs := Recommend([]SweepCell{tt.cell}, target)
+			if len(recs) != 1 {
+				t.Fatalf("%d recommendations, want 1", len(recs))
+			}
+			r := recs[0]
+			if r.Met != tt.met || r.Uncertain != tt.uncertain || (tt.why != "" && !strings.Contains(r.Reason, tt.why)) ||
+				(tt.why == "" && strings.Contains(r.Reason, "uncertain")) {
+				t.Errorf("recommendation %+v, want met %v, uncertain %v, reason with %q", r, tt.met, tt.uncertain, tt.why)
+			}
+		})
+	}
+}

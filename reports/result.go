@@ -329,6 +329,10 @@ type Recommendation struct {
 	History  int  `json:"history"`
 	Interval int  `json:"interval"`
 	Met      bool `json:"met"`
+	// Uncertain is set when the chosen cell's p99 confidence interval
+	// includes the target (or has no upper bound): another run may well
+	// choose differently.
+	Uncertain bool `json:"uncertain,omitempty"`
 	// Reason explains the choice, including when no interval met the target.
 	Reason string `json:"reason"`
 }
@@ -361,18 +365,41 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 				best = c
 			}
 		}
+		var rec Recommendation
 		switch {
 		case best != nil:
-			out = append(out, Recommendation{History: h, Interval: best.Interval, Met: true,
+			rec = Recommendation{History: h, Interval: best.Interval, Met: true,
 				Reason: fmt.Sprintf("replay p99 %s ≤ target %s at %.0f bytes/stream",
-					FormatNs(best.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm)})
+					FormatNs(best.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm)}
 		case fastest != nil:
-			out = append(out, Recommendation{History: h, Interval: fastest.Interval, Met: false,
+			best = fastest
+			rec = Recommendation{History: h, Interval: fastest.Interval, Met: false,
 				Reason: fmt.Sprintf("no interval meets target %s; fastest replay p99 is %s",
-					FormatNs(targetP99Ns), FormatNs(fastest.ReplayP99Ns))})
+					FormatNs(targetP99Ns), FormatNs(fastest.ReplayP99Ns))}
+		default:
+			continue
 		}
+		if why := uncertainty(best, targetP99Ns); why != "" {
+			rec.Uncertain = true
+			rec.Reason += " (uncertain: " + why + ")"
+		}
+		out = append(out, rec)
 	}
 	return out
+}
+
+// uncertainty says why c's p99 cannot be placed on one side of the target
+// with 95 % confidence, or "" when it can (or the cell has no interval).
+func uncertainty(c *SweepCell, targetP99Ns int64) string {
+	switch {
+	case c.Loads == 0:
+		return ""
+	case c.ReplayP99HighNs == 0 && c.ReplayP99LowNs <= targetP99Ns:
+		return fmt.Sprintf("%d loads are too few to bound the p99 from above", c.Loads)
+	case c.ReplayP99HighNs > 0 && c.ReplayP99LowNs <= targetP99Ns && targetP99Ns <= c.ReplayP99HighNs:
+		return fmt.Sprintf("the p99's 95%% interval %s..%s includes the target", FormatNs(c.ReplayP99LowNs), FormatNs(c.ReplayP99HighNs))
+	}
+	return ""
 }
 
 // intervalRank orders intervals by how rarely they snapshot: "none" (0)
