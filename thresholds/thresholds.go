@@ -137,6 +137,9 @@ func Parse(text string) (Threshold, error) {
 	if err != nil {
 		return Threshold{}, fmt.Errorf("%w %q: limit %q: %v", ErrMalformed, text, m[4], err)
 	}
+	if v < 0 {
+		return Threshold{}, fmt.Errorf("%w %q: limit %q: must not be negative (latencies, rates, counts and changes are limited from 0 up)", ErrMalformed, text, m[4])
+	}
 	t.Limit = v
 	return t, nil
 }
@@ -262,8 +265,8 @@ func Evaluate(ts []Threshold, base, cur map[string]Metric, opts Options) ([]Chec
 			errs = append(errs, &unknownMetricError{msg: msg})
 			continue
 		}
-		if t.isDuration() && n.Unit != UnitNs {
-			errs = append(errs, fmt.Errorf("%w %q: %s is not a latency, the limit %s must be a number", ErrMalformed, t.Text, t.Metric, t.LimitText))
+		if err := t.CheckUnit(n.Unit); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		ch := Check{Threshold: t, New: &n, Delta: math.NaN()}

@@ -66,6 +66,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if fx.dir != "" {
+		os.RemoveAll(fx.dir)
+	}
 	os.Exit(code)
 }
 
@@ -1049,6 +1052,12 @@ func diagnosticsCases() []badCase {
 		{name: "diag/memprofile over a user file", args: []string{"version", "--memprofile", "{sb}/f"}, files: map[string]string{"f": "my data\n"}, want: []string{"--memprofile", "{sb}/f exists", "never overwrites"}},
 		{name: "diag/cpuprofile over a result", args: []string{"run", "--store", "memory", "--cpuprofile", "{run}/result.json"}, want: []string{"--cpuprofile", "result.json exists"}},
 		{name: "diag/log level on run", args: []string{"run", "--store", "memory", "--log-level", "verbose"}, want: []string{`--log-level "verbose"`, "debug, info, warn or error"}},
+		{name: "compare/latency limit without unit", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.p99 < 5"}, want: []string{"acquire.p99 is a latency", "needs a unit, like 20ms"}},
+		{name: "compare/negative latency limit", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.p99 < -5ms"}, want: []string{`limit "-5ms"`, "must not be negative"}},
+		{name: "compare/percentage on a latency", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.p99 < 10%"}, want: []string{"acquire.p99 is a latency", "needs a unit"}},
+		{name: "compare/negative regression", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.p99 regression < -10%"}, want: []string{`limit "-10%"`, "must not be negative"}},
+		{name: "compare/negative error rate", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.error_rate < -1%"}, want: []string{`limit "-1%"`, "must not be negative"}},
+		{name: "compare/duration on a rate", args: []string{"compare", "{run}", "{run}", "--threshold", "acquire.throughput > 5ms"}, want: []string{"acquire.throughput is not a latency", "number or a percentage"}},
 		{name: "capacity/rate below its minimum", args: []string{"run", "capacity", "--store", "memory", "--rate", "5"}, want: []string{"capacity.min_rate", "must not be above the starting rate"}},
 		{name: "capacity/rate above the maximum", args: []string{"run", "capacity", "--store", "memory", "--rate", "2000000"}, want: []string{"--rate 2e+06", "(0, 1000000]"}},
 	}
