@@ -81,33 +81,11 @@ with the same arguments. Exit codes: 0 the dataset is complete; 1 an error;
 	return cmd
 }
 
-// overrides applies the workload flags given, like run's.
+// overrides applies the workload flags given, through run's: the flags
+// preload lacks are never reported as given.
 func (o *preloadOptions) overrides(cmd *cobra.Command, spec *workload.Spec) []string {
-	var given []string
-	ch := func(name, field string) bool {
-		if cmd.Flags().Changed(name) {
-			given = append(given, "--"+name)
-			spec.SetByFlag(field, "--"+name)
-			return true
-		}
-		return false
-	}
-	if ch("seed", "seed") {
-		spec.Seed = o.seed
-	}
-	if ch("shard", "shard") {
-		spec.Shard = o.shard
-	}
-	if ch("codec", "service.codec") {
-		spec.Service.Codec = o.codec
-	}
-	if ch("snapshot", "service.snapshot") {
-		spec.Service.Snapshot = o.snapshot
-	}
-	if ch("customers", "population.customers") {
-		spec.Population.Customers = o.customers
-	}
-	return given
+	ro := runOptions{seed: o.seed, shard: o.shard, codec: o.codec, snapshot: o.snapshot, customers: o.customers}
+	return ro.applyOverrides(cmd, spec)
 }
 
 // validate checks preload's own flags and where the dataset goes before
