@@ -3,9 +3,7 @@ package bench
 import (
 	"container/heap"
 	"context"
-	"runtime"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,10 +27,6 @@ const maxFineSleep = 500 * time.Microsecond
 type waker struct {
 	base time.Time
 	in   chan wakeRequest
-	// raw makes the kernel sleep without telling the Go scheduler (the P
-	// stays with the waker for at most maxFineSleep): with one P that would
-	// stall every worker, so it is only used when there are several.
-	raw bool
 }
 
 // wakeRequest asks the waker to signal ch at run offset off.
@@ -42,7 +36,7 @@ type wakeRequest struct {
 }
 
 func newWaker(base time.Time, workers int) *waker {
-	return &waker{base: base, in: make(chan wakeRequest, workers), raw: runtime.GOMAXPROCS(0) > 1}
+	return &waker{base: base, in: make(chan wakeRequest, workers)}
 }
 
 // run serves requests until ctx ends.
@@ -96,14 +90,13 @@ func (w *waker) run(ctx context.Context) {
 	}
 }
 
-// sleep blocks the calling thread in the kernel for d.
+// sleep blocks the calling thread in the kernel for d. It goes through the
+// runtime's syscall path, so the scheduler can hand the waker's P to a
+// worker or the system under test meanwhile: a raw syscall that kept the P
+// measured more late starts with an in-process service (docs/benchmarks.md).
 func (w *waker) sleep(d time.Duration) {
 	ts := unix.NsecToTimespec(int64(d))
-	if w.raw {
-		_, _, _ = unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
-		return
-	}
-	_ = unix.Nanosleep(&ts, nil)
+	_ = unix.Nanosleep(&ts, nil) // EINTR only shortens the sleep: run rechecks
 }
 
 // wakeHeap orders pending requests by offset.
