@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
@@ -49,7 +48,7 @@ type System struct {
 	st    *countingStore
 	repo  *repository.Repository
 	opts  Options
-	first atomic.Int64 // wall time (UnixNano) of the first op without At
+	clock target.SimClock // the time of operations without At
 }
 
 var (
@@ -87,7 +86,7 @@ func newSystem(st store.Store, opts Options) (*System, error) {
 	if opts.Start.IsZero() {
 		opts.Start = time.Now()
 	}
-	return &System{st: cs, repo: repo, opts: opts}, nil
+	return &System{st: cs, repo: repo, opts: opts, clock: target.SimClock{Start: opts.Start}}, nil
 }
 
 // Target returns worker i's target.
@@ -112,16 +111,6 @@ func (s *System) Classify(err error) target.Outcome { return Classify(err) }
 
 // Repository exposes the repository's counters.
 func (s *System) Repository() *repository.Repository { return s.repo }
-
-func (s *System) simNow() time.Time {
-	now := time.Now().UnixNano()
-	first := s.first.Load()
-	if first == 0 {
-		s.first.CompareAndSwap(0, now)
-		first = s.first.Load()
-	}
-	return s.opts.Start.Add(time.Duration(now - first))
-}
 
 // Storage measures what the account streams of customers hold: their event
 // records and retained snapshots, and the snapshot bytes ever written.
@@ -200,7 +189,7 @@ func (t *serviceTarget) now() time.Time { return t.at }
 // Do executes op as the matching service command.
 func (t *serviceTarget) Do(ctx context.Context, op *workload.Op, resp *target.Response) error {
 	if op.At.IsZero() {
-		t.at = t.sys.simNow()
+		t.at = t.sys.clock.Now()
 	} else {
 		t.at = op.At
 	}

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,7 +77,7 @@ type System struct {
 	opts      Options
 	client    licensingv1connect.LicensingServiceClient
 	transport *http.Transport
-	first     atomic.Int64 // wall time (UnixNano) of the first op without At
+	clock     target.SimClock // the time of operations without At
 }
 
 var (
@@ -143,7 +142,7 @@ func newSystem(opts Options) (*System, error) {
 	if opts.Start.IsZero() {
 		opts.Start = time.Now()
 	}
-	return &System{opts: opts, client: client, transport: tr}, nil
+	return &System{opts: opts, clock: target.SimClock{Start: opts.Start}, client: client, transport: tr}, nil
 }
 
 // NewClient returns an API client for opts' URL, Protocol, Pool, Token,
@@ -268,16 +267,6 @@ func (s *System) Close() error {
 // Classify maps an error of a call to an outcome.
 func (s *System) Classify(err error) target.Outcome { return Classify(err) }
 
-func (s *System) simNow() time.Time {
-	now := time.Now().UnixNano()
-	first := s.first.Load()
-	if first == 0 {
-		s.first.CompareAndSwap(0, now)
-		first = s.first.Load()
-	}
-	return s.opts.Start.Add(time.Duration(now - first))
-}
-
 // worker sends one worker's operations.
 type worker struct {
 	sys *System
@@ -287,7 +276,7 @@ type worker struct {
 func (w *worker) Do(ctx context.Context, op *workload.Op, resp *target.Response) error {
 	at := op.At
 	if at.IsZero() {
-		at = w.sys.simNow()
+		at = w.sys.clock.Now()
 	}
 	ts := timestamppb.New(at)
 	c := w.sys.client
