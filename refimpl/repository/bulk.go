@@ -140,8 +140,8 @@ func (b *Bulk) Aggregate(stream store.StreamID) (domain.Aggregate, error) {
 // Commit does what Update does for one command, in memory: decide runs on
 // the in-memory aggregates of targets (in order), and the changes it returns
 // become records exactly as Update would append them (the same versions,
-// event ids and metadata) and are applied, decoded, to the in-memory
-// aggregates. Snapshots the policy calls for after this command (for the
+// event ids and metadata) and are applied to the in-memory aggregates as
+// a replay of those records would apply them (see applyDecided). Snapshots the policy calls for after this command (for the
 // targets, as Update does) are taken now and saved by the next Flush. A
 // decision error is returned as is and leaves the Bulk unchanged.
 func (b *Bulk) Commit(requestID string, targets []store.StreamID, decide DecideFunc) (UpdateResult, error) {
@@ -201,12 +201,23 @@ func (b *Bulk) Commit(requestID string, targets []store.StreamID, decide DecideF
 		}
 		streams[i] = s
 	}
+	// The decision's events, request by request (appendRequests skips
+	// changes without events).
+	evs := make([][]domain.Event, 0, len(reqs))
+	for _, ch := range changes {
+		if len(ch.Events) > 0 {
+			evs = append(evs, ch.Events)
+		}
+	}
+	if len(evs) != len(reqs) {
+		return res, fmt.Errorf("%w: %d changes with events for %d append requests", store.ErrInvalid, len(evs), len(reqs))
+	}
 	b.requests[requestID] = struct{}{}
 	b.r.c.updates.Add(1)
 	for i, req := range reqs {
 		s := streams[i]
 		from := req.ExpectedVersion
-		if err := b.r.applyRecords(req.Stream, s.agg, req.Events); err != nil {
+		if err := b.r.applyDecided(req.Stream, s.agg, req.Events, evs[i]); err != nil {
 			b.broken = fmt.Errorf("repository: bulk write of %s broken by request %s: %w", b.customer, requestID, err)
 			return res, b.broken
 		}

@@ -131,6 +131,9 @@ type Repository struct {
 	untimed bool
 	c       counters
 	async   *snapshotWorker
+	// trips records which event types the codec gives back exactly, for
+	// Bulk (roundtrip.go).
+	trips roundTrips
 }
 
 // New returns a repository on st that encodes and decodes with reg.

@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -75,18 +76,28 @@ type UpdateResult struct {
 // EventID is the deterministic id of the index-th event a request appends to
 // stream: a name-based (SHA-1) UUID, so a retried request yields the same ids.
 func EventID(requestID string, stream store.StreamID, index int) string {
-	name := make([]byte, 0, len(requestID)+len(stream.Customer)+len(stream.AggregateType)+len(stream.AggregateID)+8)
+	// The hash input is the namespace then the name, as uuid.NewSHA1 hashes
+	// it, built on the stack: ids are made for every event a preload writes.
+	// TestEventIDIsUUIDv5 holds this to uuid.NewSHA1.
+	var buf [256]byte
+	ns := eventNamespace()
+	in := append(buf[:0], ns[:]...)
 	// NUL separators keep ("a/b", "c") and ("a", "b/c") apart.
-	name = append(name, requestID...)
-	name = append(name, 0)
-	name = append(name, stream.Customer...)
-	name = append(name, 0)
-	name = append(name, stream.AggregateType...)
-	name = append(name, 0)
-	name = append(name, stream.AggregateID...)
-	name = append(name, 0)
-	name = strconv.AppendInt(name, int64(index), 10)
-	return uuid.NewSHA1(eventNamespace(), name).String()
+	in = append(in, requestID...)
+	in = append(in, 0)
+	in = append(in, stream.Customer...)
+	in = append(in, 0)
+	in = append(in, stream.AggregateType...)
+	in = append(in, 0)
+	in = append(in, stream.AggregateID...)
+	in = append(in, 0)
+	in = strconv.AppendInt(in, int64(index), 10)
+	sum := sha1.Sum(in)
+	var u uuid.UUID
+	copy(u[:], sum[:])
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return u.String()
 }
 
 // eventNamespace is the UUID namespace of event ids (itself the SHA-1 UUID of

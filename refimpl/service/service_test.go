@@ -61,7 +61,7 @@ func backends() []backend {
 
 func newService(t *testing.T, st store.Store, ropts repository.Options, sopts Options) (*Service, *clock) {
 	t.Helper()
-	repo, err := repository.New(st, domain.NewRegistry(), ropts)
+	repo, err := repository.New(st, testRegistry(), ropts)
 	if err != nil {
 		t.Fatal(err)
 	}

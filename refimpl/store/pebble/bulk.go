@@ -81,9 +81,35 @@ var bulkSeq atomic.Uint64
 
 type kv struct{ key, value []byte }
 
+// arenaChunk is the size of the blocks a bulk batch carves its keys and
+// values from: one allocation per megabyte instead of two per record.
+const arenaChunk = 1 << 20
+
+// arena hands out byte slices carved from large blocks; the blocks are
+// dropped with the batch.
+type arena struct{ buf []byte }
+
+// room returns an empty slice with capacity at least n inside the current
+// block; the caller appends at most n bytes to it and passes it to keep.
+func (a *arena) room(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(arenaChunk, n))
+	}
+	return a.buf[len(a.buf):len(a.buf)]
+}
+
+// keep claims b, which room returned and the caller filled.
+func (a *arena) keep(b []byte) []byte {
+	a.buf = a.buf[:len(a.buf)+len(b)]
+	return b[:len(b):len(b)]
+}
+
 type bulkBatch struct {
-	s   *Store
-	kvs []kv
+	s *Store
+	// The batch's keys by kind: events, stream metas and snapshots, each
+	// becoming one table.
+	events, metas, snaps []kv
+	mem                  arena
 }
 
 func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps []store.Snapshot) error {
@@ -97,20 +123,35 @@ func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps [
 		if r.ExpectedVersion != 0 {
 			return fmt.Errorf("%w: bulk batch: %s starts at version %d, not 1", store.ErrInvalid, r.Stream, r.ExpectedVersion+1)
 		}
-		prefix := streamPrefix(kindEvent, r.Stream)
-		for i, e := range r.Events {
-			b.kvs = append(b.kvs, kv{eventKey(prefix, uint64(i+1)), encodeRecord(e)})
-		}
-		b.kvs = append(b.kvs, kv{streamPrefix(kindMeta, r.Stream), meta{head: uint64(len(r.Events))}.encode()})
 	}
 	for _, sn := range snaps {
 		if err := store.CheckSnapshot(sn); err != nil {
 			return err
 		}
-		b.kvs = append(b.kvs, kv{snapshotKey(streamPrefix(kindSnapshot, sn.Stream), sn.Version), encodeSnapshot(sn)})
+	}
+	e0, m0, s0 := len(b.events), len(b.metas), len(b.snaps)
+	for _, r := range reqs {
+		prefix := streamPrefix(kindEvent, r.Stream)
+		for i, e := range r.Events {
+			k := b.mem.keep(binary.BigEndian.AppendUint64(append(b.mem.room(len(prefix)+8), prefix...), uint64(i+1)))
+			v := b.mem.keep(appendRecord(b.mem.room(recordSize(e)), e))
+			b.events = append(b.events, kv{k, v})
+		}
+		prefix[0] = kindMeta
+		b.metas = append(b.metas, kv{prefix, meta{head: uint64(len(r.Events))}.encode()})
+	}
+	for _, sn := range snaps {
+		b.snaps = append(b.snaps, kv{snapshotKey(streamPrefix(kindSnapshot, sn.Stream), sn.Version), encodeSnapshot(sn)})
+	}
+	// One customer's streams in key order: a range's customers come in key
+	// order, so Commit finds each table's keys sorted already.
+	for _, kvs := range [][]kv{b.events[e0:], b.metas[m0:], b.snaps[s0:]} {
+		slices.SortFunc(kvs, compareKV)
 	}
 	return nil
 }
+
+func compareKV(x, y kv) int { return bytes.Compare(x.key, y.key) }
 
 func (b *bulkBatch) Commit(ctx context.Context, mark store.BulkMark) error {
 	if err := ctx.Err(); err != nil {
@@ -120,33 +161,33 @@ func (b *bulkBatch) Commit(ctx context.Context, mark store.BulkMark) error {
 		return err
 	}
 	defer b.s.leave()
-	slices.SortFunc(b.kvs, func(x, y kv) int { return bytes.Compare(x.key, y.key) })
 	var paths []string
 	defer func() {
 		for _, p := range paths {
 			_ = os.Remove(p)
 		}
 	}()
-	for start := 0; start < len(b.kvs); {
-		end := start
-		for end < len(b.kvs) && b.kvs[end].key[0] == b.kvs[start].key[0] {
-			end++
+	for _, kvs := range [][]kv{b.events, b.metas, b.snaps} {
+		if len(kvs) == 0 {
+			continue
 		}
-		p, err := b.writeTable(b.kvs[start:end])
+		if !slices.IsSortedFunc(kvs, compareKV) {
+			slices.SortFunc(kvs, compareKV)
+		}
+		p, err := b.writeTable(kvs)
 		if p != "" {
 			paths = append(paths, p)
 		}
 		if err != nil {
 			return err
 		}
-		start = end
 	}
 	if len(paths) > 0 {
 		if err := b.s.hot.Ingest(ctx, paths); err != nil {
 			return fmt.Errorf("%w: pebble store: ingest %d tables: %v", store.ErrUnavailable, len(paths), err)
 		}
 	}
-	b.kvs = nil
+	b.Abort()
 	// Ingested tables are durable when Ingest returns; the mark follows
 	// them, so a mark never names data that is not there.
 	key := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32([]byte{kindMark}, mark.Part), mark.From)
@@ -181,7 +222,7 @@ func (b *bulkBatch) writeTable(kvs []kv) (string, error) {
 	return path, nil
 }
 
-func (b *bulkBatch) Abort() { b.kvs = nil }
+func (b *bulkBatch) Abort() { b.events, b.metas, b.snaps, b.mem = nil, nil, nil, arena{} }
 
 // Checkpoint writes a copy of the store's data to dir, which must not
 // exist: both tiers, their tables hard-linked where the file system allows,

@@ -101,11 +101,20 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // encodeRecord lays out a record's value; the version lives in the key.
 func encodeRecord(r store.Record) []byte {
+	return appendRecord(make([]byte, 0, recordSize(r)), r)
+}
+
+// recordSize is an upper bound of the length of r's value.
+func recordSize(r store.Record) int {
 	n := 1 + 4*binary.MaxVarintLen64 + len(r.EventID) + len(r.Type) + len(r.Codec) + len(r.Payload) + 2 + 1 + 2*binary.MaxVarintLen64
 	for k, v := range r.Metadata {
 		n += 2*binary.MaxVarintLen64 + len(k) + len(v)
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// appendRecord appends r's value to b.
+func appendRecord(b []byte, r store.Record) []byte {
 	b = append(b, valueFormat)
 	b = appendString(b, r.EventID)
 	b = appendString(b, r.Type)
@@ -113,11 +122,19 @@ func encodeRecord(r store.Record) []byte {
 	b = appendString(b, r.Codec)
 	b = appendTime(b, r.RecordedAt)
 	b = binary.AppendUvarint(b, uint64(len(r.Metadata)))
-	for _, k := range slices.Sorted(maps.Keys(r.Metadata)) {
-		b = appendString(b, k)
-		b = appendString(b, r.Metadata[k])
+	if len(r.Metadata) == 1 {
+		// The common case (a request id): no sorting, no key slice.
+		for k, v := range r.Metadata {
+			b = appendString(appendString(b, k), v)
+		}
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(r.Metadata)) {
+			b = appendString(b, k)
+			b = appendString(b, r.Metadata[k])
+		}
 	}
-	return appendString(b, string(r.Payload))
+	b = binary.AppendUvarint(b, uint64(len(r.Payload)))
+	return append(b, r.Payload...)
 }
 
 func encodeSnapshot(s store.Snapshot) []byte {
