@@ -70,6 +70,13 @@ func TestMeasureAndWriteDir(t *testing.T) {
 		if tot.Encode.Ns <= 0 || tot.Decode.Ns <= 0 || tot.Replay.Ns <= 0 || tot.BytesPerEvent < 10 {
 			t.Errorf("implausible total %+v", tot)
 		}
+		// Both decode without copying a handed-over payload: the binary
+		// codec saves its one string copy per event, FlatBuffers one per
+		// string field; what is left is the value itself.
+		if tot.DecodeOwned.Ns <= 0 || tot.DecodeOwned.Allocs >= tot.Decode.Allocs || tot.DecodeOwned.Allocs > 1.05 {
+			t.Errorf("%s: owned decode %.2f allocs/event, copying decode %.2f; want fewer, at most one (the value)",
+				tot.Codec, tot.DecodeOwned.Allocs, tot.Decode.Allocs)
+		}
 	}
 	// Bytes per event is the corpus mean: recompute it from the payloads.
 	var sum int

@@ -19,6 +19,16 @@ type Codec interface {
 	Unmarshal(data []byte, v any) error
 }
 
+// AliasUnmarshaler is implemented by codecs that can decode without
+// copying out of the payload: the strings of the decoded value may share
+// data's memory. The caller hands data over: it must never modify data
+// afterwards, and the decoded value keeps all of data reachable.
+// Registry.DecodeOwned uses it; Unmarshal must stay safe for a caller that
+// reuses its buffer.
+type AliasUnmarshaler interface {
+	UnmarshalAlias(data []byte, v any) error
+}
+
 // Envelope is the codec-independent frame around an encoded event or
 // snapshot.
 type Envelope struct {

@@ -127,8 +127,16 @@ func (r *Registry) Encode(codecID string, value any) (Envelope, error) {
 
 // Decode reads env with the codec it names and upcasts the value to the
 // current schema version. Errors are *DecodeError; Stream and Version are left
-// for the caller to fill.
-func (r *Registry) Decode(env Envelope) (any, error) {
+// for the caller to fill. The value shares no memory with env.Payload.
+func (r *Registry) Decode(env Envelope) (any, error) { return r.decode(env, false) }
+
+// DecodeOwned is Decode for a caller that gives env.Payload away: it never
+// modifies the payload afterwards (a store record's payload is the
+// caller's own), so a codec that implements AliasUnmarshaler decodes
+// without copying and the value's strings may point into the payload.
+func (r *Registry) DecodeOwned(env Envelope) (any, error) { return r.decode(env, true) }
+
+func (r *Registry) decode(env Envelope, owned bool) (any, error) {
 	fail := func(err error) (any, error) {
 		return nil, &DecodeError{Type: env.Type, SchemaVersion: env.SchemaVersion, Codec: env.Codec, Err: err}
 	}
@@ -145,7 +153,13 @@ func (r *Registry) Decode(env Envelope) (any, error) {
 		return fail(fmt.Errorf("%w %q", ErrUnknownCodec, env.Codec))
 	}
 	v := ver.newValue()
-	if err := c.Unmarshal(env.Payload, v); err != nil {
+	var err error
+	if a, ok := c.(AliasUnmarshaler); ok && owned {
+		err = a.UnmarshalAlias(env.Payload, v)
+	} else {
+		err = c.Unmarshal(env.Payload, v)
+	}
+	if err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrCorrupt, err))
 	}
 	for s := env.SchemaVersion; s < e.current; s++ {

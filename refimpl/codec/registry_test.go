@@ -114,3 +114,55 @@ func TestRegistryEncodeUnregistered(t *testing.T) {
 		t.Fatalf("encoding with an unknown codec: %v, want ErrUnknownCodec", err)
 	}
 }
+
+// spy is a JSON codec that records which decode method it was asked for.
+type spy struct {
+	codec.JSON
+	alias, copies int
+}
+
+func (s *spy) ID() string { return "spy" }
+
+func (s *spy) Unmarshal(data []byte, v any) error {
+	s.copies++
+	return s.JSON.Unmarshal(data, v)
+}
+
+func (s *spy) UnmarshalAlias(data []byte, v any) error {
+	s.alias++
+	return s.JSON.Unmarshal(data, v)
+}
+
+func TestDecodeOwnedUsesAliasOnlyWhenOwned(t *testing.T) {
+	s := &spy{}
+	r := newRegistry()
+	r.AddCodec(s)
+	env, err := r.Encode("spy", &v3{First: "a", Last: "b", Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Decode(env); err != nil {
+		t.Fatal(err)
+	}
+	if s.copies != 1 || s.alias != 0 {
+		t.Fatalf("Decode: %d Unmarshal, %d UnmarshalAlias calls; want 1, 0", s.copies, s.alias)
+	}
+	v, err := r.DecodeOwned(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.copies != 1 || s.alias != 1 {
+		t.Fatalf("DecodeOwned: %d Unmarshal, %d UnmarshalAlias calls; want 1, 1", s.copies, s.alias)
+	}
+	if got := *v.(*v3); got != (v3{First: "a", Last: "b", Count: 2}) {
+		t.Fatalf("DecodeOwned = %+v", got)
+	}
+	// A codec without UnmarshalAlias decodes an owned payload as usual.
+	env, err = r.Encode("json", &v3{First: "c", Last: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = r.DecodeOwned(env); err != nil || v.(*v3).First != "c" {
+		t.Fatalf("DecodeOwned(json) = %+v, %v", v, err)
+	}
+}

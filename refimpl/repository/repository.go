@@ -288,7 +288,9 @@ func (r *Repository) restore(ctx context.Context, stream store.StreamID, s domai
 			return nil
 		}
 		ls.Bytes += len(snap.Payload)
-		v, err := r.reg.Decode(codec.Envelope{Type: snap.Type, SchemaVersion: snap.SchemaVersion, Codec: snap.Codec, Payload: snap.Payload})
+		// The payload is ours (store.SnapshotStore.LatestSnapshot) and
+		// never touched again: decode without copying out of it.
+		v, err := r.reg.DecodeOwned(codec.Envelope{Type: snap.Type, SchemaVersion: snap.SchemaVersion, Codec: snap.Codec, Payload: snap.Payload})
 		t2 := clock()
 		ls.Decode += t2 - t1
 		if err != nil {
@@ -404,7 +406,9 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 			if dupID != "" && rec.EventID == dupID {
 				dup = true
 			}
-			v, err := r.reg.Decode(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
+			// The record's payload is ours (store.EventStore.Load) and never
+			// touched again: decode without copying out of it.
+			v, err := r.reg.DecodeOwned(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
 			if err != nil {
 				return decodeError(stream, rec, err)
 			}

@@ -162,7 +162,10 @@ type EventStore interface {
 	Append(ctx context.Context, reqs ...AppendRequest) error
 	// Load yields the hot events of stream with Version > after, in version
 	// order, reading page by page. If events after `after` were archived it
-	// yields ErrArchived. A missing stream yields nothing.
+	// yields ErrArchived. A missing stream yields nothing. The records are
+	// the caller's own (the CopiesData conformance area): the store keeps no
+	// reference to a yielded payload and never writes to it, so a decoder
+	// may leave the decoded value pointing into it.
 	Load(ctx context.Context, stream StreamID, after uint64) iter.Seq2[Record, error]
 }
 
@@ -171,7 +174,8 @@ type SnapshotStore interface {
 	// SaveSnapshot stores s, replacing a snapshot at the same version.
 	SaveSnapshot(ctx context.Context, s Snapshot) error
 	// LatestSnapshot returns the newest snapshot with Version <= atOrBelow.
-	// ok is false when there is none.
+	// ok is false when there is none. The payload is the caller's own, as
+	// Load's are.
 	LatestSnapshot(ctx context.Context, stream StreamID, atOrBelow uint64) (s Snapshot, ok bool, err error)
 	// TrimSnapshots keeps the newest keep snapshots of stream and deletes the
 	// rest.
@@ -186,7 +190,7 @@ type Archiver interface {
 	// nothing.
 	Archive(ctx context.Context, stream StreamID) (moved int, err error)
 	// LoadAudit yields every event of stream from version 1: cold tier first,
-	// then hot.
+	// then hot. The records are the caller's own, as Load's are.
 	LoadAudit(ctx context.Context, stream StreamID) iter.Seq2[Record, error]
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/esbench/esbench/refimpl/codec/internal/wire"
 )
@@ -40,9 +41,22 @@ func (Codec) Marshal(v any) ([]byte, error) {
 }
 
 // Unmarshal decodes data into v. Short input, trailing bytes, a bad bool or
-// invalid UTF-8 are errors.
+// invalid UTF-8 are errors. The decoded strings share one copy of data, so
+// the caller may reuse data afterwards.
 func (Codec) Unmarshal(data []byte, v any) error {
-	r := reader{b: data, s: string(data)}
+	return unmarshal(data, string(data), v)
+}
+
+// UnmarshalAlias is Unmarshal without the copy: the decoded strings point
+// into data, which the caller must never modify afterwards
+// (codec.AliasUnmarshaler).
+func (Codec) UnmarshalAlias(data []byte, v any) error {
+	return unmarshal(data, unsafe.String(unsafe.SliceData(data), len(data)), v)
+}
+
+// unmarshal decodes data, whose bytes s holds as a string.
+func unmarshal(data []byte, s string, v any) error {
+	r := reader{b: data, s: s}
 	if err := decode(&r, v); err != nil {
 		return fmt.Errorf("%s: %w", ID, err)
 	}
@@ -90,9 +104,10 @@ func (w *writer) time(field string, t time.Time) {
 var errShort = errors.New("truncated")
 
 // reader consumes fields; after the first error every read returns zero and
-// the error sticks, so decoders need not check after each field. s is one
-// string copy of the whole payload: every decoded string is a substring of
-// it, so a decode allocates once for all its strings.
+// the error sticks, so decoders need not check after each field. s holds
+// the whole payload as a string (one copy, or data itself for
+// UnmarshalAlias): every decoded string is a substring of it, so a decode
+// allocates at most once for all its strings.
 type reader struct {
 	b   []byte
 	s   string

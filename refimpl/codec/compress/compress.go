@@ -247,6 +247,25 @@ func (c *Codec) Unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// UnmarshalAlias decompresses, then decodes with the inner codec's
+// UnmarshalAlias when it has one (codec.AliasUnmarshaler): the value may
+// point into the decompressed bytes, or into data itself with the "none"
+// compressor, which the caller has given away.
+func (c *Codec) UnmarshalAlias(data []byte, v any) error {
+	a, ok := c.inner.(codec.AliasUnmarshaler)
+	if !ok {
+		return c.Unmarshal(data, v)
+	}
+	b, err := c.z.Decompress(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.id, err)
+	}
+	if err := a.UnmarshalAlias(b, v); err != nil {
+		return fmt.Errorf("%s: %w", c.id, err)
+	}
+	return nil
+}
+
 // EncodeBatch frames payloads (uvarint count, then a uvarint length before
 // each payload) and compresses the frame as one block, which is how a batch
 // of small events gains from compression at all.

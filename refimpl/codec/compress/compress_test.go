@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/codec/binary"
 	"github.com/esbench/esbench/refimpl/codec/internal/codectest"
 	"github.com/esbench/esbench/refimpl/codec/msgp"
 )
@@ -79,13 +81,17 @@ func TestDecompressRejectsCorruptAndOversize(t *testing.T) {
 	}
 }
 
+// Both through Unmarshal and UnmarshalAlias; binary has an UnmarshalAlias
+// of its own, msgp does not.
 func TestWrapRoundTripsTheSamples(t *testing.T) {
-	for _, z := range compressors(t) {
-		c := Wrap(msgp.Codec{}, z)
-		if c.ID() != "msgp+"+z.ID() {
-			t.Fatalf("ID = %q", c.ID())
+	for _, inner := range []codec.Codec{msgp.Codec{}, binary.Codec{}} {
+		for _, z := range compressors(t) {
+			c := Wrap(inner, z)
+			if c.ID() != inner.ID()+"+"+z.ID() {
+				t.Fatalf("ID = %q", c.ID())
+			}
+			codectest.RoundTrip(t, c)
 		}
-		codectest.RoundTrip(t, c)
 	}
 }
 

@@ -124,52 +124,53 @@ func build(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) {
 	return root, nil
 }
 
-// read decodes the table at root of data into v.
-func read(data []byte, root flatbuffers.UOffsetT, v any) error {
+// read decodes the table at root of data into v; str turns each string
+// field's bytes into a string (a copy, or an alias of data).
+func read(data []byte, root flatbuffers.UOffsetT, v any, str func([]byte) string) error {
 	var c wire.Conv
 	switch d := v.(type) {
 	case *domain.AccountOpened:
 		var s fb.AccountOpened
 		s.Init(data, root)
-		*d = domain.AccountOpened{CustomerID: string(s.CustomerId()), Plan: string(s.Plan()), At: wire.Time(s.At())}
+		*d = domain.AccountOpened{CustomerID: str(s.CustomerId()), Plan: str(s.Plan()), At: wire.Time(s.At())}
 	case *domain.DeviceRegistered:
 		var s fb.DeviceRegistered
 		s.Init(data, root)
-		*d = domain.DeviceRegistered{DeviceID: string(s.DeviceId()), At: wire.Time(s.At())}
+		*d = domain.DeviceRegistered{DeviceID: str(s.DeviceId()), At: wire.Time(s.At())}
 	case *domain.DeviceRemoved:
 		var s fb.DeviceRemoved
 		s.Init(data, root)
-		*d = domain.DeviceRemoved{DeviceID: string(s.DeviceId()), At: wire.Time(s.At())}
+		*d = domain.DeviceRemoved{DeviceID: str(s.DeviceId()), At: wire.Time(s.At())}
 	case *domain.DownloadGranted:
 		var s fb.DownloadGranted
 		s.Init(data, root)
-		*d = domain.DownloadGranted{RequestID: string(s.RequestId()), LicenseID: string(s.LicenseId()), DeviceID: string(s.DeviceId()),
-			TitleID: string(s.TitleId()), StudioID: string(s.StudioId()), Restricted: s.Restricted(), Year: c.Int("Year", s.Year()),
+		*d = domain.DownloadGranted{RequestID: str(s.RequestId()), LicenseID: str(s.LicenseId()), DeviceID: str(s.DeviceId()),
+			TitleID: str(s.TitleId()), StudioID: str(s.StudioId()), Restricted: s.Restricted(), Year: c.Int("Year", s.Year()),
 			ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
 	case *domain.DownloadRenewed:
 		var s fb.DownloadRenewed
 		s.Init(data, root)
-		*d = domain.DownloadRenewed{LicenseID: string(s.LicenseId()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
+		*d = domain.DownloadRenewed{LicenseID: str(s.LicenseId()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
 	case *domain.DownloadReleased:
 		var s fb.DownloadReleased
 		s.Init(data, root)
-		*d = domain.DownloadReleased{LicenseID: string(s.LicenseId()), DeviceID: string(s.DeviceId()), At: wire.Time(s.At())}
+		*d = domain.DownloadReleased{LicenseID: str(s.LicenseId()), DeviceID: str(s.DeviceId()), At: wire.Time(s.At())}
 	case *domain.DownloadDenied:
 		var s fb.DownloadDenied
 		s.Init(data, root)
-		*d = domain.DownloadDenied{RequestID: string(s.RequestId()), DeviceID: string(s.DeviceId()), TitleID: string(s.TitleId()),
-			Reason: string(s.Reason()), Detail: string(s.Detail()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
+		*d = domain.DownloadDenied{RequestID: str(s.RequestId()), DeviceID: str(s.DeviceId()), TitleID: str(s.TitleId()),
+			Reason: str(s.Reason()), Detail: str(s.Detail()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
 			At: wire.Time(s.At())}
 	case *domain.LicenseIssued:
 		var s fb.LicenseIssued
 		s.Init(data, root)
-		*d = domain.LicenseIssued{LicenseID: string(s.LicenseId()), CustomerID: string(s.CustomerId()), DeviceID: string(s.DeviceId()),
-			TitleID: string(s.TitleId()), StudioID: string(s.StudioId()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
+		*d = domain.LicenseIssued{LicenseID: str(s.LicenseId()), CustomerID: str(s.CustomerId()), DeviceID: str(s.DeviceId()),
+			TitleID: str(s.TitleId()), StudioID: str(s.StudioId()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
 			IssuedAt: wire.Time(s.IssuedAt()), ExpiresAt: wire.Time(s.ExpiresAt())}
 	case *domain.LicenseRenewed:
 		var s fb.LicenseRenewed
 		s.Init(data, root)
-		*d = domain.LicenseRenewed{RequestID: string(s.RequestId()), Renewal: c.Int("Renewal", s.Renewal()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
+		*d = domain.LicenseRenewed{RequestID: str(s.RequestId()), Renewal: c.Int("Renewal", s.Renewal()), ExpiresAt: wire.Time(s.ExpiresAt()), At: wire.Time(s.At())}
 	case *domain.PlaybackStarted:
 		var s fb.PlaybackStarted
 		s.Init(data, root)
@@ -177,13 +178,13 @@ func read(data []byte, root flatbuffers.UOffsetT, v any) error {
 	case *domain.LicenseReleased:
 		var s fb.LicenseReleased
 		s.Init(data, root)
-		*d = domain.LicenseReleased{Reason: string(s.Reason()), At: wire.Time(s.At())}
+		*d = domain.LicenseReleased{Reason: str(s.Reason()), At: wire.Time(s.At())}
 	case *domain.LicenseActionDenied:
 		var s fb.LicenseActionDenied
 		s.Init(data, root)
-		*d = domain.LicenseActionDenied{RequestID: string(s.RequestId()), Action: string(s.Action()), Reason: string(s.Reason()), At: wire.Time(s.At())}
+		*d = domain.LicenseActionDenied{RequestID: str(s.RequestId()), Action: str(s.Action()), Reason: str(s.Reason()), At: wire.Time(s.At())}
 	default:
-		return readSnapshot(data, root, v)
+		return readSnapshot(data, root, v, str)
 	}
 	if c.Err != nil {
 		return fmt.Errorf("%T: %w", v, c.Err)

@@ -13,6 +13,7 @@ package flatbuf
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
@@ -52,8 +53,23 @@ func (c *Codec) Marshal(v any) ([]byte, error) {
 	return append([]byte(nil), b.FinishedBytes()...), nil
 }
 
-// Unmarshal decodes every field of data into v.
-func (c *Codec) Unmarshal(data []byte, v any) (err error) {
+// Unmarshal decodes every field of data into v, copying the strings out.
+func (c *Codec) Unmarshal(data []byte, v any) error {
+	return unmarshal(data, v, copyString)
+}
+
+// UnmarshalAlias decodes every field of data into v with strings that
+// point into data, as FlatBuffers' own accessors do: the caller must never
+// modify data afterwards (codec.AliasUnmarshaler).
+func (c *Codec) UnmarshalAlias(data []byte, v any) error {
+	return unmarshal(data, v, aliasString)
+}
+
+func copyString(b []byte) string { return string(b) }
+
+func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func unmarshal(data []byte, v any, str func([]byte) string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %T: corrupt buffer: %v", ID, v, p)
@@ -72,7 +88,7 @@ func (c *Codec) Unmarshal(data []byte, v any) (err error) {
 	if err := checkTable(&t); err != nil {
 		return fmt.Errorf("%s: %T: %w", ID, v, err)
 	}
-	if err := read(data, root, v); err != nil {
+	if err := read(data, root, v, str); err != nil {
 		return fmt.Errorf("%s: %w", ID, err)
 	}
 	return nil

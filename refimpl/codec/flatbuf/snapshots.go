@@ -140,13 +140,13 @@ func vectorLen(field string, n, bufLen int) (int, error) {
 	return n, nil
 }
 
-func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any) error {
+func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any, str func([]byte) string) error {
 	var c wire.Conv
 	switch d := v.(type) {
 	case *domain.AccountSnapshot:
 		var s fb.AccountSnapshot
 		s.Init(data, root)
-		*d = domain.AccountSnapshot{CustomerID: string(s.CustomerId()), Plan: string(s.Plan()), OpenedAt: wire.Time(s.OpenedAt()),
+		*d = domain.AccountSnapshot{CustomerID: str(s.CustomerId()), Plan: str(s.Plan()), OpenedAt: wire.Time(s.OpenedAt()),
 			LatestYear: c.Int("LatestYear", s.LatestYear()), PruneAt: c.Int("PruneAt", s.PruneAt())}
 		var k fb.AccountCounters
 		if s.Counters(&k) != nil {
@@ -161,7 +161,7 @@ func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any) error {
 			var e fb.DeviceEntry
 			for i := range n {
 				s.Devices(&e, i)
-				d.Devices[i] = domain.DeviceEntry{DeviceID: string(e.DeviceId()), RegisteredAt: wire.Time(e.RegisteredAt())}
+				d.Devices[i] = domain.DeviceEntry{DeviceID: str(e.DeviceId()), RegisteredAt: wire.Time(e.RegisteredAt())}
 			}
 		}
 		if n, err = vectorLen("Downloads", s.DownloadsLength(), len(data)); err != nil {
@@ -172,8 +172,8 @@ func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any) error {
 			var e fb.DownloadEntry
 			for i := range n {
 				s.Downloads(&e, i)
-				d.Downloads[i] = domain.DownloadEntry{LicenseID: string(e.LicenseId()), DeviceID: string(e.DeviceId()),
-					TitleID: string(e.TitleId()), ExpiresAt: wire.Time(e.ExpiresAt())}
+				d.Downloads[i] = domain.DownloadEntry{LicenseID: str(e.LicenseId()), DeviceID: str(e.DeviceId()),
+					TitleID: str(e.TitleId()), ExpiresAt: wire.Time(e.ExpiresAt())}
 			}
 		}
 		if n, err = vectorLen("TitleYears", s.TitleYearsLength(), len(data)); err != nil {
@@ -184,7 +184,7 @@ func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any) error {
 			var e fb.TitleYearCount
 			for i := range n {
 				s.TitleYears(&e, i)
-				d.TitleYears[i] = domain.TitleYearCount{TitleID: string(e.TitleId()), Year: c.Int("TitleYears.Year", e.Year()),
+				d.TitleYears[i] = domain.TitleYearCount{TitleID: str(e.TitleId()), Year: c.Int("TitleYears.Year", e.Year()),
 					Count: c.Int("TitleYears.Count", e.Count())}
 			}
 		}
@@ -196,18 +196,18 @@ func readSnapshot(data []byte, root flatbuffers.UOffsetT, v any) error {
 			var e fb.Denial
 			for i := range n {
 				s.Denials(&e, i)
-				d.Denials[i] = domain.Denial{RequestID: string(e.RequestId()), DeviceID: string(e.DeviceId()), TitleID: string(e.TitleId()),
-					Reason: domain.Reason(e.Reason()), Detail: string(e.Detail()), At: wire.Time(e.At())}
+				d.Denials[i] = domain.Denial{RequestID: str(e.RequestId()), DeviceID: str(e.DeviceId()), TitleID: str(e.TitleId()),
+					Reason: domain.Reason(str(e.Reason())), Detail: str(e.Detail()), At: wire.Time(e.At())}
 			}
 		}
 	case *domain.LicenseSnapshot:
 		var s fb.LicenseSnapshot
 		s.Init(data, root)
-		*d = domain.LicenseSnapshot{LicenseID: string(s.LicenseId()), CustomerID: string(s.CustomerId()), DeviceID: string(s.DeviceId()),
-			TitleID: string(s.TitleId()), StudioID: string(s.StudioId()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
+		*d = domain.LicenseSnapshot{LicenseID: str(s.LicenseId()), CustomerID: str(s.CustomerId()), DeviceID: str(s.DeviceId()),
+			TitleID: str(s.TitleId()), StudioID: str(s.StudioId()), PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion()),
 			IssuedAt: wire.Time(s.IssuedAt()), ExpiresAt: wire.Time(s.ExpiresAt()), Renewals: c.Int("Renewals", s.Renewals()),
-			LastRenewal: string(s.LastRenewal()), FirstPlayAt: wire.Time(s.FirstPlayAt()), PlaybackEndsAt: wire.Time(s.PlaybackEndsAt()),
-			Released: s.Released(), ReleasedAt: wire.Time(s.ReleasedAt()), ReleaseReason: string(s.ReleaseReason()),
+			LastRenewal: str(s.LastRenewal()), FirstPlayAt: wire.Time(s.FirstPlayAt()), PlaybackEndsAt: wire.Time(s.PlaybackEndsAt()),
+			Released: s.Released(), ReleasedAt: wire.Time(s.ReleasedAt()), ReleaseReason: str(s.ReleaseReason()),
 			Denials: c.Int("Denials", s.Denials())}
 	default:
 		return &wire.UnsupportedError{Value: v}

@@ -51,33 +51,34 @@ func toPB(v any) (message, error) {
 	return m, nil
 }
 
-// newPB returns an empty generated message for v's type.
+// newPB returns an empty generated message for v's type from its pool;
+// the caller returns it with ReturnToVTPool once fromPB has copied it out.
 func newPB(v any) (message, error) {
 	switch v.(type) {
 	case *domain.AccountOpened:
-		return &pb.AccountOpened{}, nil
+		return pb.AccountOpenedFromVTPool(), nil
 	case *domain.DeviceRegistered:
-		return &pb.DeviceRegistered{}, nil
+		return pb.DeviceRegisteredFromVTPool(), nil
 	case *domain.DeviceRemoved:
-		return &pb.DeviceRemoved{}, nil
+		return pb.DeviceRemovedFromVTPool(), nil
 	case *domain.DownloadGranted:
-		return &pb.DownloadGranted{}, nil
+		return pb.DownloadGrantedFromVTPool(), nil
 	case *domain.DownloadRenewed:
-		return &pb.DownloadRenewed{}, nil
+		return pb.DownloadRenewedFromVTPool(), nil
 	case *domain.DownloadReleased:
-		return &pb.DownloadReleased{}, nil
+		return pb.DownloadReleasedFromVTPool(), nil
 	case *domain.DownloadDenied:
-		return &pb.DownloadDenied{}, nil
+		return pb.DownloadDeniedFromVTPool(), nil
 	case *domain.LicenseIssued:
-		return &pb.LicenseIssued{}, nil
+		return pb.LicenseIssuedFromVTPool(), nil
 	case *domain.LicenseRenewed:
-		return &pb.LicenseRenewed{}, nil
+		return pb.LicenseRenewedFromVTPool(), nil
 	case *domain.PlaybackStarted:
-		return &pb.PlaybackStarted{}, nil
+		return pb.PlaybackStartedFromVTPool(), nil
 	case *domain.LicenseReleased:
-		return &pb.LicenseReleased{}, nil
+		return pb.LicenseReleasedFromVTPool(), nil
 	case *domain.LicenseActionDenied:
-		return &pb.LicenseActionDenied{}, nil
+		return pb.LicenseActionDeniedFromVTPool(), nil
 	}
 	return newSnapshotPB(v)
 }

@@ -24,6 +24,8 @@ type message interface {
 	proto.Message
 	MarshalVT() ([]byte, error)
 	UnmarshalVT([]byte) error
+	UnmarshalVTUnsafe([]byte) error
+	ReturnToVTPool()
 }
 
 // Codec encodes with proto.Marshal. The zero value is ready to use.
@@ -45,22 +47,33 @@ func (Codec) Marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// Unmarshal decodes data into v.
+// Unmarshal decodes data into v, through a pooled message.
 func (Codec) Unmarshal(data []byte, v any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", ID, v, p)
 		}
 	}()
+	return decode(ID, data, v, protoUnmarshal)
+}
+
+func protoUnmarshal(m message, data []byte) error { return proto.Unmarshal(data, m) }
+
+// decode unmarshals data into a pooled message with unmarshal, copies it
+// into v and returns the message to its pool. fromPB copies every value
+// out (no slice or sub-message of the message stays in v), so reusing the
+// message cannot change v. Errors start with id.
+func decode(id string, data []byte, v any, unmarshal func(message, []byte) error) error {
 	m, err := newPB(v)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ID, err)
+		return fmt.Errorf("%s: %w", id, err)
 	}
-	if err := proto.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("%s: %T: %w", ID, v, err)
+	defer m.ReturnToVTPool()
+	if err := unmarshal(m, data); err != nil {
+		return fmt.Errorf("%s: %T: %w", id, v, err)
 	}
 	if err := fromPB(m, v); err != nil {
-		return fmt.Errorf("%s: %w", ID, err)
+		return fmt.Errorf("%s: %w", id, err)
 	}
 	return nil
 }
@@ -85,24 +98,26 @@ func (VT) Marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// Unmarshal decodes data into v.
+// Unmarshal decodes data into v, through a pooled message.
 func (VT) Unmarshal(data []byte, v any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", VTID, v, p)
 		}
 	}()
-	m, err := newPB(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", VTID, err)
-	}
-	if err := m.UnmarshalVT(data); err != nil {
-		return fmt.Errorf("%s: %T: %w", VTID, v, err)
-	}
-	if err := fromPB(m, v); err != nil {
-		return fmt.Errorf("%s: %w", VTID, err)
-	}
-	return nil
+	return decode(VTID, data, v, message.UnmarshalVT)
+}
+
+// UnmarshalAlias decodes data into v with the generated UnmarshalVTUnsafe:
+// the strings of v point into data, which the caller must never modify
+// afterwards (codec.AliasUnmarshaler).
+func (VT) UnmarshalAlias(data []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %T: decoder panic: %v", VTID, v, p)
+		}
+	}()
+	return decode(VTID, data, v, message.UnmarshalVTUnsafe)
 }
 
 // Ensure the generated package is the one the schema names.

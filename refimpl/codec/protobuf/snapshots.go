@@ -63,9 +63,9 @@ func snapshotToPB(v any) (message, error) {
 func newSnapshotPB(v any) (message, error) {
 	switch v.(type) {
 	case *domain.AccountSnapshot:
-		return &pb.AccountSnapshot{}, nil
+		return pb.AccountSnapshotFromVTPool(), nil
 	case *domain.LicenseSnapshot:
-		return &pb.LicenseSnapshot{}, nil
+		return pb.LicenseSnapshotFromVTPool(), nil
 	}
 	return nil, &wire.UnsupportedError{Value: v}
 }

@@ -300,12 +300,16 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 			return
 		}
 		next := after + 1
+		// One page of Record headers serves every page: records are
+		// yielded by value, and their strings and payloads are each page's
+		// own, so refilling it changes nothing a caller holds.
+		var buf []store.Record
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(store.Record{}, err)
 				return
 			}
-			page, err := s.page(id, next, audit)
+			page, err := s.page(id, next, audit, buf)
 			if err != nil {
 				yield(store.Record{}, err)
 				return
@@ -313,6 +317,7 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 			if len(page) == 0 {
 				return
 			}
+			buf = page
 			for _, r := range page {
 				if !yield(r, nil) {
 					return
@@ -323,8 +328,9 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 	}
 }
 
-// page decodes up to pageSize records from version next on.
-func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record, error) {
+// page decodes up to pageSize records from version next on, into buf when
+// it is large enough.
+func (s *Store) page(id store.StreamID, next uint64, audit bool, buf []store.Record) ([]store.Record, error) {
 	p, err := s.partition(id.Customer, false)
 	if err != nil || p == nil {
 		return nil, err
@@ -339,7 +345,13 @@ func (s *Store) page(id store.StreamID, next uint64, audit bool) ([]store.Record
 		return nil, fmt.Errorf("%w: %s versions up to %d are archived, asked from %d", store.ErrArchived, id, st.watermark, next)
 	}
 	n := min(uint64(pageSize), st.head()-next+1)
-	out := make([]store.Record, n)
+	out := buf[:0]
+	if uint64(cap(out)) < n {
+		out = make([]store.Record, n)
+	} else {
+		out = out[:n]
+		clear(out)
+	}
 	pb := pageBuf{idEnd: make([]int, 0, n)}
 	pb.ids.Grow(36 * int(n))
 	for i := range out {

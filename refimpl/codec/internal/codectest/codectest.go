@@ -61,7 +61,10 @@ func Samples() []Sample {
 func Fresh(sample any) any { return reflect.New(reflect.TypeOf(sample).Elem()).Interface() }
 
 // RoundTrip checks that every sample survives Marshal then Unmarshal with
-// equal values.
+// equal values, and that the value Unmarshal returns shares no memory with
+// the payload: overwriting the payload afterwards must not change it. A
+// codec that implements codec.AliasUnmarshaler must round-trip through
+// UnmarshalAlias too.
 func RoundTrip(t *testing.T, c codec.Codec) {
 	t.Helper()
 	for _, s := range Samples() {
@@ -74,8 +77,25 @@ func RoundTrip(t *testing.T, c codec.Codec) {
 			if err := c.Unmarshal(b, got); err != nil {
 				t.Fatalf("Unmarshal: %v", err)
 			}
+			for i := range b {
+				b[i] = 0xA5
+			}
 			if !reflect.DeepEqual(got, s.Value) {
-				t.Fatalf("round trip changed the value:\n got %+v\nwant %+v", got, s.Value)
+				t.Fatalf("round trip changed the value (or the value shares the payload's memory):\n got %+v\nwant %+v", got, s.Value)
+			}
+			a, ok := c.(codec.AliasUnmarshaler)
+			if !ok {
+				return
+			}
+			if b, err = c.Marshal(s.Value); err != nil {
+				t.Fatalf("Marshal: %v", err)
+			}
+			got = Fresh(s.Value)
+			if err := a.UnmarshalAlias(b, got); err != nil {
+				t.Fatalf("UnmarshalAlias: %v", err)
+			}
+			if !reflect.DeepEqual(got, s.Value) {
+				t.Fatalf("round trip through UnmarshalAlias changed the value:\n got %+v\nwant %+v", got, s.Value)
 			}
 		})
 	}
@@ -124,6 +144,13 @@ func Rejects(t *testing.T, c codec.Codec, truncAll, schema bool) {
 		}
 		if schema && !strings.HasPrefix(err.Error(), c.ID()+":") {
 			t.Errorf("error %q does not start with the codec id %q", err, c.ID())
+		}
+		if a, ok := c.(codec.AliasUnmarshaler); ok {
+			if err := a.UnmarshalAlias(cut, Fresh(s.Value)); err == nil {
+				t.Errorf("UnmarshalAlias of the first %d of %d bytes succeeded; want an error", n, len(b))
+			} else if schema && !strings.HasPrefix(err.Error(), c.ID()+":") {
+				t.Errorf("error %q does not start with the codec id %q", err, c.ID())
+			}
 		}
 	}
 }
@@ -223,7 +250,18 @@ func FuzzDecode(t *testing.T, r *codec.Registry, c codec.Codec, data []byte) {
 		t.Fatal(err)
 	}
 	env := codec.Envelope{Type: typ, SchemaVersion: ver, Codec: c.ID(), Payload: data[1:]}
+	// The owned path (no copy out of the payload) must be as safe on bad
+	// input as the copying one, and agree with it.
+	owned := env
+	owned.Payload = append([]byte(nil), env.Payload...)
+	ov, oerr := r.DecodeOwned(owned)
 	v, err := r.Decode(env)
+	if (err == nil) != (oerr == nil) {
+		t.Fatalf("Decode error %v but DecodeOwned error %v", err, oerr)
+	}
+	if err == nil && !reflect.DeepEqual(v, ov) {
+		t.Fatalf("Decode %+v but DecodeOwned %+v", v, ov)
+	}
 	if err == nil {
 		if v == nil {
 			t.Fatalf("Decode returned neither a value nor an error")
