@@ -76,6 +76,62 @@ func CreateDir(base, experiment string, start time.Time) (Dir, error) {
 	return Dir{}, fmt.Errorf("reports: no free result directory name under %s for %s", base, name)
 }
 
+// CreateRunSet creates a fresh directory under base for the result
+// directories of n repetitions of one workload (esbench run --count),
+// named after the workload, start time and n; FindResults lists its runs.
+func CreateRunSet(base, name string, start time.Time, n int) (string, error) {
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", fmt.Errorf("reports: creating %s: %w", base, err)
+	}
+	stem := fmt.Sprintf("%s-%s-x%d", SafeName(name), start.UTC().Format("20060102-150405"), n)
+	for i := 0; i < 1000; i++ {
+		dir := filepath.Join(base, stem)
+		if i > 0 {
+			dir = fmt.Sprintf("%s-%d", dir, i)
+		}
+		err := owned.Create(dir, owned.KindRunSet)
+		if err == nil {
+			return dir, nil
+		}
+		if !os.IsExist(err) {
+			return "", fmt.Errorf("reports: creating %s: %w", dir, err)
+		}
+	}
+	return "", fmt.Errorf("reports: no free directory name under %s for %s", base, stem)
+}
+
+// FindResults resolves a result argument that may stand for several runs:
+// a result directory or result file is one run; a directory holding result
+// directories (a run set of esbench run --count, or an --out directory) is
+// each of them, sorted by name. Anything else is an error wrapping
+// ErrNotResultDir.
+func FindResults(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("result: %w", err)
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	if _, err := os.Stat(filepath.Join(path, ResultFile)); err == nil {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("result: %w", err)
+	}
+	var found []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(path, e.Name(), ResultFile)); e.IsDir() && err == nil {
+			found = append(found, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%s holds no %s and no result directory (one holding a %s), so it is %w", path, ResultFile, ResultFile, ErrNotResultDir)
+	}
+	return found, nil
+}
+
 // DirAt names an existing directory to write results files into, without
 // checking it holds a result (the codec matrix's directory has none).
 func DirAt(path string) Dir {

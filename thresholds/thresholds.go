@@ -48,7 +48,24 @@ type Metric struct {
 	Noise float64
 	// Samples is the number of intervals Noise was estimated from.
 	Samples int
+	// Runs holds the metric's value in each run when it summarises a set
+	// of repeated runs (Value is then their median); nil for one run.
+	Runs []float64
 }
+
+// Rank is the outcome of a rank test across runs: whether the runs of
+// the base and the new set come from one distribution.
+type Rank struct {
+	// P is the test's p-value.
+	P float64
+	// N1 and N2 are the numbers of base and new runs.
+	N1, N2 int
+	// Alpha is the level below which P counts as a significant change.
+	Alpha float64
+}
+
+// Significant reports whether the test rejected "no change" at Alpha.
+func (r Rank) Significant() bool { return r.P < r.Alpha }
 
 // NoiseBand is the relative change within which two metrics are taken to
 // differ by noise alone: twice the standard error of the difference of the
@@ -225,8 +242,15 @@ type Check struct {
 	Failed bool
 	// Noise is set when a relative check exceeded its limit but the change
 	// is within the noise band, so it was not counted as a failure.
-	Noise   bool
-	Verdict string
+	Noise bool
+	// Rank is the rank test across runs when both sides are sets of runs
+	// (Options.RankTest); nil otherwise.
+	Rank *Rank
+	// NotSignificant is set when a relative check exceeded its limit but
+	// the rank test found no significant change, so it was not counted as
+	// a failure.
+	NotSignificant bool
+	Verdict        string
 }
 
 // Options tune Evaluate.
@@ -234,7 +258,16 @@ type Options struct {
 	// FailWithinNoise counts a relative regression as a failure even when
 	// the change is within the noise band.
 	FailWithinNoise bool
+	// RankTest, when set, tests the runs of a base and a new metric that
+	// are both sets of runs (Metric.Runs); a relative regression the test
+	// does not find significant passes, marked not significant, unless
+	// FailWithinNoise is set.
+	RankTest func(base, cur []float64) Rank
 }
+
+// VerdictNotSignificant marks a relative check that exceeded its limit by
+// a change the rank test across runs did not find significant.
+const VerdictNotSignificant = "not significant"
 
 // Evaluate checks every threshold against the metrics of the new run cur
 // and, for relative thresholds, of the base run (base may be nil when
@@ -274,6 +307,10 @@ func Evaluate(ts []Threshold, base, cur map[string]Metric, opts Options) ([]Chec
 			ch.Base = &b
 			ch.Delta = Change(b.Value, n.Value)
 			ch.Band = NoiseBand(b, n)
+			if opts.RankTest != nil && len(b.Runs) > 0 && len(n.Runs) > 0 {
+				r := opts.RankTest(b.Runs, n.Runs)
+				ch.Rank = &r
+			}
 		}
 		if t.Relative {
 			ch.Value = ch.Delta
@@ -287,6 +324,9 @@ func Evaluate(ts []Threshold, base, cur map[string]Metric, opts Options) ([]Chec
 			if ch.Failed && ch.Band > 0 && math.Abs(ch.Delta) <= ch.Band && !opts.FailWithinNoise {
 				ch.Failed, ch.Noise = false, true
 			}
+			if ch.Failed && ch.Rank != nil && !ch.Rank.Significant() && !opts.FailWithinNoise {
+				ch.Failed, ch.NotSignificant = false, true
+			}
 		} else {
 			ch.Value = n.Value
 			ch.Failed = !t.Holds(n.Value)
@@ -296,6 +336,8 @@ func Evaluate(ts []Threshold, base, cur map[string]Metric, opts Options) ([]Chec
 			ch.Verdict = VerdictRegression
 		case ch.Noise:
 			ch.Verdict = VerdictPass + " (" + VerdictWithinNoise + ")"
+		case ch.NotSignificant:
+			ch.Verdict = VerdictPass + " (" + VerdictNotSignificant + ")"
 		default:
 			ch.Verdict = VerdictPass
 		}

@@ -435,6 +435,9 @@ func runFlagCases() []badCase {
 		{name: "run/two workloads", args: r("default", "sweep"), want: []string{"accepts at most 1 arg"}},
 		{name: "run/rate 1e12", args: r("--rate", "1e12", "--duration", "2s"), want: []string{"--rate 1e+12", "(0, 1000000]"}},
 		{name: "run/rate 1e9", args: r("--rate", "1e9"), want: []string{"--rate", "(0, 1000000]"}},
+		{name: "run/count 0", args: r("--count", "0"), want: []string{"--count 0", "[1, 1000]"}},
+		{name: "run/count too many", args: r("--count", "1001"), want: []string{"--count 1001", "[1, 1000]"}},
+		{name: "run/count not a number", args: r("--count", "few"), want: []string{"--count", `"few"`}},
 		{name: "run/rate zero", args: r("--rate", "0"), want: []string{"--rate 0", "(0, 1000000]"}},
 		{name: "run/rate negative", args: r("--rate", "-5"), want: []string{"--rate -5", "(0, 1000000]"}},
 		{name: "run/rate NaN", args: r("--rate", "NaN"), want: []string{"--rate NaN", "(0, 1000000]"}},
@@ -591,7 +594,14 @@ func reportCases() []badCase {
 
 func compareCases() []badCase {
 	return []badCase{
-		{name: "compare/one argument", args: []string{"compare", "{run}"}, want: []string{"accepts 2 arg(s), received 1"}},
+		{name: "compare/one argument", args: []string{"compare", "{run}"}, want: []string{"compare takes BASE NEW (2 arguments)", "got 1"}},
+		{name: "compare/nothing after --", args: []string{"compare", "{run}", "{run}", "--"}, want: []string{"BASE... -- NEW...", "2 base and 0 new", "at least one on each side"}},
+		{name: "compare/too few runs", args: []string{"compare", "{run}", "{run}", "--", "{run}"}, want: []string{"too few runs for the rank test", "2 base and 1 new", "at least 4 runs on each side", "--count 4"}},
+		{name: "compare/too few runs at alpha", args: []string{"compare", "--alpha", "0.01", "{run}", "{run}", "{run}", "{run}", "--", "{run}", "{run}", "{run}", "{run}"}, want: []string{"too few runs", "alpha 0.01", "at least 5 runs"}},
+		{name: "compare/mixed workloads", args: []string{"compare", "{run}", "{shard0}", "{shard1}", "{run}", "--", "{run}", "{run}", "{run}", "{run}"}, want: []string{"base:", "ran different workloads", "/s0/", "field shard"}},
+		{name: "compare/no results in directory", args: []string{"compare", "{sb}/empty", "{run}"}, dirs: []string{"empty"}, want: []string{"base:", "{sb}/empty holds no result.json and no result directory"}},
+		{name: "compare/alpha 0", args: []string{"compare", "{run}", "{run}", "--alpha", "0"}, want: []string{"--alpha 0", "(0, 0.5]"}},
+		{name: "compare/alpha above half", args: []string{"compare", "{run}", "{run}", "--alpha", "0.7"}, want: []string{"--alpha 0.7", "(0, 0.5]"}},
 		{name: "compare/missing new", args: []string{"compare", "{run}", "{sb}/nope"}, want: []string{"new:", "{sb}/nope"}},
 		{name: "compare/missing base", args: []string{"compare", "{sb}/nope", "{run}"}, want: []string{"base:", "{sb}/nope"}},
 		{name: "compare/threshold garbage", args: []string{"compare", "{run}", "{run}", "--threshold", "fast please"}, want: []string{`"fast please"`, "METRIC < VALUE"}},

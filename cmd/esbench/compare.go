@@ -33,13 +33,14 @@ type compareOptions struct {
 	workloadFile    string
 	out             string
 	failWithinNoise bool
+	alpha           float64
 }
 
 func newCompareCmd() *cobra.Command {
 	var o compareOptions
 	cmd := &cobra.Command{
-		Use:   "compare BASE NEW",
-		Short: "Compare a run with a baseline; exit 3 on a threshold regression",
+		Use:   "compare BASE NEW | compare BASE... -- NEW...",
+		Short: "Compare a run (or a set of runs) with a baseline; exit 3 on a threshold regression",
 		Long: fmt.Sprintf(`compare reads two results (result directories or result.json files) and
 prints, as Markdown for a CI comment, the metrics side by side with their
 change and whether it lies within run-to-run noise (estimated from the .hlog
@@ -59,25 +60,73 @@ A relative threshold exceeded by a change within the noise band passes, marked
 "within noise" (--fail-within-noise fails it); the report's footnote states the
 rule. A threshold naming a metric the runs lack is an error, not a pass.
 
+Several runs on a side make a comparison across runs: give the directory
+esbench run --count N wrote (or any directory of result directories) as
+BASE or NEW, or list several of each around "--" (compare B1 B2 B3 B4 --
+N1 N2 N3 N4). Each metric is then the median over its side's runs, and each
+row carries a Mann-Whitney U rank test of the runs (golang.org/x/perf
+benchmath: p-value and runs per side) beside the within-run noise band; a
+change counts when p < --alpha, and a relative threshold exceeded by a
+change that is not significant passes, marked "not significant". The runs
+of one side must repeat one workload, and there must be enough of them for
+the test to reach --alpha (4 on each side at 0.05).
+
 Exit codes: %d every threshold held; %d a threshold failed (regression);
 %d usage error, unreadable result, malformed threshold or unknown metric.`,
 			exitComparePass, exitCompareRegression, exitCompareFailure),
-		Args: cobra.ExactArgs(2),
+		Args: compareArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, args[0], args[1])
+			base, cur := args[:1], args[1:]
+			if at := cmd.ArgsLenAtDash(); at >= 0 {
+				base, cur = args[:at], args[at:]
+			}
+			return o.run(cmd, base, cur)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a check such as 'replay.p99 < 5ms' or 'acquire.p99 regression < 10%' (repeatable)")
 	fs.StringVar(&o.workloadFile, "workload", "", "also check the thresholds list of this workload file or preset")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file (new, or an earlier compare report: another file is never overwritten)")
-	fs.BoolVar(&o.failWithinNoise, "fail-within-noise", false, "fail a relative threshold even when the change is within the noise band")
+	fs.BoolVar(&o.failWithinNoise, "fail-within-noise", false, "fail a relative threshold even when the change is within the noise band (or, across runs, not significant)")
+	fs.Float64Var(&o.alpha, "alpha", compare.DefaultAlpha, "significance level of the rank test across runs, in (0, 0.5]")
 	return cmd
 }
 
-func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error {
+// compareArgs takes BASE NEW, or BASE... -- NEW... with at least one
+// path on each side.
+func compareArgs(cmd *cobra.Command, args []string) error {
+	at := cmd.ArgsLenAtDash()
+	if at < 0 {
+		if len(args) != 2 {
+			return fmt.Errorf("compare takes BASE NEW (2 arguments), or several of each as BASE... -- NEW...; got %d arguments", len(args))
+		}
+		return nil
+	}
+	if at == 0 || at == len(args) {
+		return fmt.Errorf("compare BASE... -- NEW...: got %d base and %d new paths; give at least one on each side of --", at, len(args)-at)
+	}
+	return nil
+}
+
+// loadSide reads every run the paths of one side stand for.
+func loadSide(side string, paths []string) ([]*compare.Loaded, error) {
+	var out []*compare.Loaded
+	for _, p := range paths {
+		ls, err := compare.LoadResults(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", side, err)
+		}
+		out = append(out, ls...)
+	}
+	return out, nil
+}
+
+func (o *compareOptions) run(cmd *cobra.Command, basePaths, newPaths []string) error {
 	if err := checkReportFile(o.out); err != nil {
 		return err
+	}
+	if !(o.alpha > 0 && o.alpha <= 0.5) {
+		return &flagError{flag: "alpha", value: fmt.Sprint(o.alpha), want: "must lie in (0, 0.5]: the rank test's significance level, 0.05 by default"}
 	}
 	texts := append([]string(nil), o.thresholds...)
 	if o.workloadFile != "" {
@@ -91,15 +140,15 @@ func (o *compareOptions) run(cmd *cobra.Command, basePath, newPath string) error
 	if err != nil {
 		return err
 	}
-	base, err := compare.LoadResult(basePath)
+	base, err := loadSide("base", basePaths)
 	if err != nil {
-		return fmt.Errorf("base: %w", err)
+		return err
 	}
-	cur, err := compare.LoadResult(newPath)
+	cur, err := loadSide("new", newPaths)
 	if err != nil {
-		return fmt.Errorf("new: %w", err)
+		return err
 	}
-	c, err := compare.Compare(base, cur, ths, thresholds.Options{FailWithinNoise: o.failWithinNoise})
+	c, err := compare.CompareSets(base, cur, ths, thresholds.Options{FailWithinNoise: o.failWithinNoise}, o.alpha)
 	if err != nil {
 		return err
 	}

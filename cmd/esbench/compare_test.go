@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/reports"
 )
 
@@ -75,7 +76,7 @@ func TestCompareCommand(t *testing.T) {
 			wantCode: exitCompareFailure, want: []string{"malformed threshold", `"acquire.p99 is fast"`}},
 		{name: "missing result", args: []string{base, filepath.Join(t.TempDir(), "nope"), "--threshold", "acquire.p99 < 5ms"},
 			wantCode: exitCompareFailure, want: []string{"new:", "nope"}},
-		{name: "one argument", args: []string{base}, wantCode: exitCompareFailure, want: []string{"accepts 2 arg(s)"}},
+		{name: "one argument", args: []string{base}, wantCode: exitCompareFailure, want: []string{"compare takes BASE NEW (2 arguments)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,5 +117,47 @@ func TestCompareCommittedBaseline(t *testing.T) {
 	}
 	if !strings.Contains(out, "**pass**") || !strings.Contains(out, "`acquire.service.p99 regression < 100%`") {
 		t.Errorf("report lacks the verdict or the workload's thresholds:\n%s", out)
+	}
+}
+
+// TestRunCountAndCompareSets repeats the tiny workload with --count on two
+// sides and compares the sets: the runs land in one directory per side,
+// each a result directory, and compare reads them as sets with a rank test.
+func TestRunCountAndCompareSets(t *testing.T) {
+	tiny := writeTiny(t)
+	var sets [2]string
+	for i := range sets {
+		out := filepath.Join(t.TempDir(), "results")
+		stdout, err := runCLI(t, "run", tiny, "--store", "memory", "--out", out, "--progress", "none", "--count", "4")
+		if err != nil {
+			t.Fatalf("run --count 4: %v\n%s", err, stdout)
+		}
+		sets[i] = resultDir(t, out)
+		if !strings.Contains(stdout, "4 runs: "+sets[i]) {
+			t.Errorf("run --count 4 does not name its set %s:\n%s", sets[i], stdout)
+		}
+		runs, err := reports.FindResults(sets[i])
+		if err != nil || len(runs) != 4 {
+			t.Fatalf("set %s: %v runs (%v), want 4", sets[i], runs, err)
+		}
+		if !owned.Owns(sets[i], owned.KindRunSet) {
+			t.Errorf("%s is not marked as esbench's run set", sets[i])
+		}
+	}
+	stdout, err := runCLI(t, "compare", sets[0], sets[1], "--threshold", "acquire.count > 0")
+	if err != nil {
+		t.Fatalf("compare: %v\n%s", err, stdout)
+	}
+	for _, want := range []string{"Base: 4 runs in `" + sets[0] + "`", "new: 4 runs in `" + sets[1] + "`", "n=4+4", "| rank test |", "Mann-Whitney U"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("compare output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The same runs listed one by one around --: the same comparison.
+	runs0, _ := reports.FindResults(sets[0])
+	runs1, _ := reports.FindResults(sets[1])
+	args := append(append(append([]string{"compare"}, runs0...), "--"), runs1...)
+	if stdout, err := runCLI(t, args...); err != nil || !strings.Contains(stdout, "n=4+4") {
+		t.Errorf("compare B... -- N...: %v\n%s", err, stdout)
 	}
 }

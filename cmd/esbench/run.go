@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,12 @@ type runOptions struct {
 	ledger        bool
 	faults        []string
 	nodesDir      string
+	count         int
 }
+
+// maxCount bounds --count: more repetitions than this is a typo, not a
+// campaign (a rank test needs 4 to 20).
+const maxCount = 1000
 
 func newRunCmd() *cobra.Command {
 	var o runOptions
@@ -115,6 +121,7 @@ threshold failed; 130 interrupted (partial results written).` + targetsHelp() + 
 	fs.BoolVar(&o.ledger, "ledger", true, "record every acknowledged append (and every append of unknown outcome) in <run>"+reports.LedgerExt+" in the results directory, for esbench audit; only on stores that outlive the run (cassandra, pebble with --data-dir)")
 	fs.StringArrayVar(&o.faults, "fault", nil, "add a fault window, KIND,at=D,for=D[,latency=D][,distribution=fixed|uniform|exponential][,rate=X][,timeout=D][,node=N] with KIND one of "+strings.Join(workload.FaultKinds, ", ")+" (repeatable; added to the workload's faults:)")
 	fs.StringVar(&o.nodesDir, "nodes-dir", nodesDirDefault(), "directory of the local Cassandra cluster whose nodes node faults act on (scripts/cassandra.sh's ESBENCH_CASSANDRA_DIR)")
+	fs.IntVar(&o.count, "count", 1, fmt.Sprintf("repeat the run this many times (1..%d); with more than one, the result directories go into one new directory under --out for esbench compare's rank test across runs", maxCount))
 	fs.Float64Var(&o.alertShare, "alert-share", reports.DefaultAlertShare, "share of measured operations (0..1) ending in errors or fallbacks above which the summary says so at its top")
 	return cmd
 }
@@ -231,6 +238,7 @@ func (o *runOptions) validate(cmd *cobra.Command) error {
 			c.add("start-at", fmt.Sprintf("%q", o.startAt), "%v", err)
 		}
 	}
+	c.intRange("count", int64(o.count), 1, maxCount)
 	if !(o.alertShare >= 0 && o.alertShare <= 1) {
 		c.add("alert-share", fmt.Sprint(o.alertShare), "must be a share between 0 and 1 (0.01 is 1%%)")
 	}
@@ -293,19 +301,12 @@ func checkNodesDir(cmd *cobra.Command, spec *workload.Spec) error {
 }
 
 func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stderr := cmd.ErrOrStderr()
 	if err := resolveTarget(cmd, name); err != nil {
 		return err
 	}
 	if err := errors.Join(o.validate(cmd), o.target.Check()); err != nil {
 		return err
-	}
-	about := o.target.About()
-	wopts := inproc.WorkloadOptions("")
-	if about.Persistent {
-		// A persistent store may hold an earlier run's requests: salt the ids
-		// so this run's operations are new requests, not idempotent retries.
-		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
 	for _, f := range o.faults {
 		if _, err := workload.ParseFault(f); err != nil {
@@ -319,7 +320,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 			return err
 		}
 	}
-	spec, w, _, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
+	spec, _, err := o.resolve(cmd, name)
 	if err != nil {
 		return err
 	}
@@ -328,20 +329,6 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	}
 	for _, w := range o.warnings(cmd, spec) {
 		fmt.Fprintln(stderr, "esbench: warning:", w)
-	}
-	inj, windows, err := o.injector(spec, isInprocTarget(o.target))
-	if err != nil {
-		return err
-	}
-	ds, dropCheckpoint, err := useDataset(cmd, o.target, spec, stderr)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dropCheckpoint() }()
-	if ds != "" && o.ledger {
-		// The checkpoint is removed after the run: nothing could audit it.
-		o.ledger = false
-		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger on a dataset's checkpoint (it is removed after the run)")
 	}
 
 	var live *livemetrics.Exporter
@@ -356,13 +343,117 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		defer serveHTTP(ln, mux, stderr)()
 		fmt.Fprintf(stderr, "esbench: live metrics on http://%s/metrics\n", ln.Addr())
 	}
+	if o.count == 1 {
+		_, err := o.runOnce(ctx, cmd, name, o.out, live)
+		return err
+	}
+	return o.runRepeated(ctx, cmd, name, spec, live)
+}
 
-	start := time.Now()
+// resolve loads the workload with the command line's overrides; each call
+// salts the request ids anew on a persistent store, so a repeated run's
+// operations are new requests, not idempotent retries of the last run's.
+func (o *runOptions) resolve(cmd *cobra.Command, name string) (*workload.Spec, *workload.Workload, error) {
+	wopts := inproc.WorkloadOptions("")
+	if o.target.About().Persistent {
+		wopts.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	spec, w, _, err := resolveWorkload(name, func(spec *workload.Spec) []string { return o.applyOverrides(cmd, spec) }, wopts)
+	return spec, w, err
+}
+
+// runRepeated runs the workload o.count times, each run a result directory
+// of its own inside one new directory under --out, which esbench compare
+// reads as a set of runs. It stops at the first error or interrupt; a
+// threshold failed in any run makes the exit code exitThresholds.
+func (o *runOptions) runRepeated(ctx context.Context, cmd *cobra.Command, name string, spec *workload.Spec, live *livemetrics.Exporter) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	_, statErr := os.Stat(o.out)
 	outCreated := errors.Is(statErr, fs.ErrNotExist)
-	dir, err := reports.CreateDir(o.out, spec.Name, start)
+	set, err := reports.CreateRunSet(o.out, spec.Name, time.Now(), o.count)
 	if err != nil {
 		return err
+	}
+	var failed []string
+	done := 0
+	for i := 1; i <= o.count; i++ {
+		fmt.Fprintf(stderr, "esbench: run %d of %d\n", i, o.count)
+		rf, err := o.runOnce(ctx, cmd, name, set, live)
+		var ee *exitError
+		switch {
+		case errors.As(err, &ee) && ee.code == exitThresholds:
+			failed = append(failed, fmt.Sprintf("run %d: %s", i, strings.Join(rf, "; ")))
+		case err != nil:
+			if done == 0 && removeEmptyOwned(set) == nil && outCreated {
+				_ = os.Remove(o.out) // only if empty: --out was made by this run
+			}
+			return fmt.Errorf("run %d of %d: %w (the earlier runs' results are in %s)", i, o.count, err, set)
+		}
+		done++
+	}
+	fmt.Fprintf(stdout, "\n%d runs: %s (compare them with another set: esbench compare %s OTHER)\n", done, set, set)
+	if len(failed) > 0 {
+		return &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed in %d of %d runs: %s (results in %s)", len(failed), o.count, strings.Join(failed, " | "), set)}
+	}
+	return nil
+}
+
+// removeEmptyOwned removes a directory esbench created that holds nothing
+// but its marker.
+func removeEmptyOwned(dir string) error {
+	if !owned.Owns(dir, owned.KindRunSet) {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) != 1 {
+		return fmt.Errorf("%s is not empty", dir)
+	}
+	if err := os.Remove(filepath.Join(dir, owned.MarkerFile)); err != nil {
+		return err
+	}
+	return os.Remove(dir)
+}
+
+// runOnce runs the workload once into a new result directory under out and
+// returns the thresholds that failed (the error is then an exitError with
+// exitThresholds).
+func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out string, live *livemetrics.Exporter) ([]string, error) {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	about := o.target.About()
+	spec, w, err := o.resolve(cmd, name)
+	if err != nil {
+		return nil, err
+	}
+	inj, windows, err := o.injector(spec, isInprocTarget(o.target))
+	if err != nil {
+		return nil, err
+	}
+	ds, dropCheckpoint, err := useDataset(cmd, o.target, spec, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = dropCheckpoint() }()
+	if ds != "" {
+		// useDataset pointed --data-dir at this run's checkpoint; the next
+		// run of a --count takes a checkpoint of its own from the dataset.
+		defer func() { _ = cmd.Flags().Set("data-dir", ds) }()
+	}
+	useLedger := o.ledger
+	if ds != "" && useLedger {
+		// The checkpoint is removed after the run: nothing could audit it.
+		useLedger = false
+		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger on a dataset's checkpoint (it is removed after the run)")
+	}
+
+	start := time.Now()
+	_, statErr := os.Stat(out)
+	outCreated := errors.Is(statErr, fs.ErrNotExist)
+	dir, err := reports.CreateDir(out, spec.Name, start)
+	if err != nil {
+		return nil, err
 	}
 	res := reports.New(spec.Experiment)
 	res.Started = start
@@ -373,13 +464,13 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	res.Environment.Started = start
 	wyaml, err := workload.Marshal(spec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if wjson, err := yaml.YAMLToJSON(wyaml); err == nil {
 		res.Workload = json.RawMessage(wjson)
 	}
 	if err := dir.WriteWorkload(wyaml); err != nil {
-		return fmt.Errorf("writing the resolved workload: %w", err)
+		return nil, fmt.Errorf("writing the resolved workload: %w", err)
 	}
 
 	is, isInproc := o.target.Settings().(*inproc.Settings)
@@ -388,7 +479,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 			if inj != nil && inj.HasStoreFaults() {
 				st = inj.Wrap(st)
 			}
-			if !o.ledger {
+			if !useLedger {
 				return st, nil
 			}
 			return withLedger(st, is.Stores(), dir, cfg)
@@ -422,7 +513,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		exp.Live = live
 	}
 	if exp.Log, err = commandLogger(cmd); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(stderr, "esbench: %s (%s) on %s, results in %s\n", spec.Name, spec.Experiment, about.Description, dir)
 	if inj != nil {
@@ -444,9 +535,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 		}
 		err := removeRunDir(dir)
 		if err == nil && outCreated {
-			_ = os.Remove(o.out) // only if empty: --out was made by this run
+			_ = os.Remove(out) // only if empty: --out was made by this run
 		}
-		return errors.Join(runErr, err)
+		return nil, errors.Join(runErr, err)
 	}
 
 	res.Finished = time.Now()
@@ -464,34 +555,34 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, name string) e
 	ths, _ := thresholds.ParseAll(spec.Thresholds) // checked by resolveWorkload
 	failed, thErr := evaluateThresholds(res, ths)
 	if err := dir.Write(res); err != nil {
-		return errors.Join(runErr, err)
+		return nil, errors.Join(runErr, err)
 	}
 	if err := reports.WriteConsole(stdout, res); err != nil {
-		return err
+		return nil, err
 	}
 	if err := reports.WriteCapacity(stdout, res.Capacity); err != nil {
-		return err
+		return nil, err
 	}
 	if err := reports.WriteThresholds(stdout, res.Thresholds); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
 	if err := errors.Join(closeErrs...); err != nil {
-		return errors.Join(runErr, err)
+		return nil, errors.Join(runErr, err)
 	}
 	if runErr != nil {
-		return runErr
+		return nil, runErr
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: partial results written to %s", dir)}
+		return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: partial results written to %s", dir)}
 	}
 	if thErr != nil {
-		return thErr
+		return nil, thErr
 	}
 	if len(failed) > 0 {
-		return &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed: %s (results in %s)", strings.Join(failed, "; "), dir)}
+		return failed, &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed: %s (results in %s)", strings.Join(failed, "; "), dir)}
 	}
-	return nil
+	return nil, nil
 }
 
 func (o *runOptions) newProgress(ctx context.Context, w io.Writer) *bench.Progress {

@@ -30,6 +30,9 @@ const (
 	KindPebble = "pebble-data"
 	// KindResults is one result directory (result.json, report.html, ...).
 	KindResults = "results"
+	// KindRunSet holds the result directories of one `esbench run
+	// --count N`, one per run.
+	KindRunSet = "run-set"
 	// KindCodecs is the result directory of `esbench codecs`.
 	KindCodecs = "codecs-results"
 )

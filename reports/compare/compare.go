@@ -254,6 +254,8 @@ const (
 	VerdictSame   = "same"
 	VerdictNew    = "new"
 	VerdictGone   = "gone"
+	// VerdictNotSignificant: across runs, the rank test found no change.
+	VerdictNotSignificant = "no significant change"
 )
 
 // Row is one metric side by side.
@@ -264,7 +266,10 @@ type Row struct {
 	// missing.
 	Delta float64
 	// Band is the noise band (thresholds.NoiseBand); 0 when unknown.
-	Band    float64
+	Band float64
+	// Rank is the rank test across runs when both sides are sets of runs
+	// (CompareSets); nil for a single-run comparison.
+	Rank    *thresholds.Rank
 	Verdict string
 }
 
@@ -278,6 +283,13 @@ type Comparison struct {
 	// Regressed is set when any check failed.
 	Regressed bool
 	Options   thresholds.Options
+	// BaseRuns and NewRuns are the numbers of runs on each side; more than
+	// one on a side makes a comparison across runs (CompareSets), whose
+	// rows carry a rank test at Alpha.
+	BaseRuns, NewRuns int
+	Alpha             float64
+	// Partial is set when any compared run is partial.
+	Partial bool
 }
 
 // Section is a titled group of rows.
@@ -295,7 +307,7 @@ func Compare(base, cur *Loaded, ths []thresholds.Threshold, opts thresholds.Opti
 	if err != nil {
 		return nil, err
 	}
-	c := &Comparison{BasePath: base.Path, NewPath: cur.Path, Base: base.Result, New: cur.Result, Options: opts, Checks: checks}
+	c := &Comparison{BasePath: base.Path, NewPath: cur.Path, Base: base.Result, New: cur.Result, Options: opts, Checks: checks, BaseRuns: 1, NewRuns: 1}
 	c.Regressed = len(thresholds.Failed(checks)) > 0
 	c.Sections = sections(base.Result, cur.Result, bm, nm)
 	return c, nil
@@ -433,34 +445,53 @@ func WriteMarkdown(w io.Writer, c *Comparison) error {
 		verdict = "**REGRESSION**"
 	}
 	p("# esbench compare: %s\n\n", verdict)
-	p("Base `%s` (%s, %s), new `%s` (%s, %s).\n\n", c.BasePath, c.Base.Experiment, describeEnv(c.Base),
-		c.NewPath, c.New.Experiment, describeEnv(c.New))
+	runs := c.BaseRuns > 1 || c.NewRuns > 1
+	if runs {
+		p("Base: %d runs in `%s` (%s, %s), new: %d runs in `%s` (%s, %s). Values are medians over each side's runs.\n\n",
+			c.BaseRuns, c.BasePath, c.Base.Experiment, describeEnv(c.Base), c.NewRuns, c.NewPath, c.New.Experiment, describeEnv(c.New))
+	} else {
+		p("Base `%s` (%s, %s), new `%s` (%s, %s).\n\n", c.BasePath, c.Base.Experiment, describeEnv(c.Base),
+			c.NewPath, c.New.Experiment, describeEnv(c.New))
+	}
+	if c.Partial {
+		p("> **Warning**: a compared result is partial.\n\n")
+	}
 	for _, r := range []*reports.Result{c.Base, c.New} {
-		if r.Partial {
+		if r.Partial && !c.Partial {
 			p("> **Warning**: a compared result is partial (%s).\n\n", r.PartialReason)
 		}
 	}
 	if c.Base.Environment.CPUModel != c.New.Environment.CPUModel || c.Base.Environment.Cores != c.New.Environment.Cores {
 		p("> **Note**: the runs are from different machines; absolute differences include the hardware.\n\n")
 	}
+	head := "| %s | base | new | Δ | noise band | verdict |\n|---|---:|---:|---:|---:|---|\n"
+	if runs {
+		head = "| %s | base | new | Δ | rank test | noise band | verdict |\n|---|---:|---:|---:|---:|---:|---|\n"
+	}
+	rankCell := func(r *thresholds.Rank) string {
+		if !runs {
+			return ""
+		}
+		return " " + formatRank(r) + " |"
+	}
 	if len(c.Checks) > 0 {
-		p("## Thresholds\n\n| threshold | base | new | Δ | noise band | verdict |\n|---|---:|---:|---:|---:|---|\n")
+		p("## Thresholds\n\n"+head, "threshold")
 		for _, ch := range c.Checks {
 			v := ch.Verdict
 			if ch.Failed {
 				v = "**" + v + "**"
 			}
-			p("| `%s` | %s | %s | %s | %s | %s |\n", ch.Threshold.Text, cellValue(ch.Base), cellValue(ch.New),
-				formatDelta(ch.Delta), formatBand(ch.Band), v)
+			p("| `%s` | %s | %s | %s |%s %s | %s |\n", ch.Threshold.Text, cellValue(ch.Base), cellValue(ch.New),
+				formatDelta(ch.Delta), rankCell(ch.Rank), formatBand(ch.Band), v)
 		}
 		p("\n")
 	} else {
 		p("No thresholds given: nothing can fail.\n\n")
 	}
 	for _, s := range c.Sections {
-		p("## %s\n\n| metric | base | new | Δ | noise band | verdict |\n|---|---:|---:|---:|---:|---|\n", s.Title)
+		p("## %s\n\n"+head, s.Title, "metric")
 		for _, r := range s.Rows {
-			p("| %s | %s | %s | %s | %s | %s |\n", r.Name, cellValue(r.Base), cellValue(r.New), formatDelta(r.Delta), formatBand(r.Band), r.Verdict)
+			p("| %s | %s | %s | %s |%s %s | %s |\n", r.Name, cellValue(r.Base), cellValue(r.New), formatDelta(r.Delta), rankCell(r.Rank), formatBand(r.Band), r.Verdict)
 		}
 		p("\n")
 	}
@@ -472,6 +503,18 @@ func WriteMarkdown(w io.Writer, c *Comparison) error {
 		p("; a change beyond its limit but within the noise band passes, marked *within noise*. Absolute thresholds are never relaxed. ")
 	}
 	p("%s\n", thresholds.NoiseRule)
+	if runs {
+		p("\nAcross runs: each metric is the median of its value in each run; the rank test is the two-sided Mann-Whitney U test "+
+			"(golang.org/x/perf/benchmath) of the base runs' values against the new runs', p its p-value and n the runs on each side. "+
+			"A change counts only when p < %g; the noise band (that of the median run) is the second signal, "+
+			"and a significant change within it is marked *within noise*. ", c.Alpha)
+		if c.Options.FailWithinNoise {
+			p("A relative threshold fails on its limit alone (--fail-within-noise). ")
+		} else {
+			p("A relative threshold exceeded by a change that is not significant passes, marked *not significant*. ")
+		}
+		p("Absolute thresholds check the median.\n")
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("reports: writing comparison: %w", err)
 	}
