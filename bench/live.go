@@ -40,9 +40,11 @@ type LiveInterval struct {
 	OpenLoop   bool
 	TargetRate float64
 	Start, End time.Time
-	// Measuring is set once the warmup is over.
-	Measuring bool
-	Series    []LiveSeries
+	// Measuring is set once the warmup is over; MeasureStart is when it
+	// ended (the first measured interval may begin before it).
+	Measuring    bool
+	MeasureStart time.Time
+	Series       []LiveSeries
 	// Lag is the start-lag histogram (nil in a closed loop).
 	Lag    *hdr.PackedHistogram
 	Phases []LivePhase

@@ -321,6 +321,7 @@ func (c *collector) observe(start, end time.Time) {
 	iv := &l.iv
 	iv.Start, iv.End = start, end
 	iv.Measuring = !end.Before(l.measureAt)
+	iv.MeasureStart = l.measureAt
 	iv.Series = iv.Series[:0]
 	for _, key := range c.keys {
 		p := c.interval[key]

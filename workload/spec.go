@@ -94,6 +94,10 @@ type Spec struct {
 	// Thresholds are regression checks for compare, kept as written (for
 	// example "p99(acquire) < 20ms").
 	Thresholds []string `yaml:"thresholds"`
+	// AbortOnFail are thresholds that, besides being checked at the end
+	// like Thresholds, stop the run as soon as they fail while it runs
+	// (k6's abortOnFail); see AbortSpec.
+	AbortOnFail []AbortSpec `yaml:"abort_on_fail,omitempty"`
 	// Target is the system under test as run's --target takes it: a target
 	// name (inproc, remote) or a service URL (http://host:port, meaning the
 	// remote target at that URL). Empty: the command line's choice. Which
@@ -104,6 +108,19 @@ type Spec struct {
 	Faults []FaultSpec `yaml:"faults,omitempty"`
 
 	src *source
+}
+
+// AbortSpec is a threshold checked while a mixed run goes, on everything
+// measured so far, once DelayAbortEval of the measured period has passed
+// (k6's delayAbortEval: the first seconds of a run say little); the run
+// stops when it fails, writes its results marked partial and exits with
+// the threshold code.
+type AbortSpec struct {
+	// Threshold is an absolute threshold ("acquire.p99 < 500ms").
+	Threshold string `yaml:"threshold"`
+	// DelayAbortEval is the grace period: the measured time before the
+	// threshold is first evaluated.
+	DelayAbortEval time.Duration `yaml:"delay_abort_eval"`
 }
 
 // PopulationSpec describes the customers.

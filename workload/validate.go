@@ -363,6 +363,29 @@ func (s *Spec) Validate() error {
 			v.add(field, err.Error())
 		}
 	}
+	for i, a := range s.AbortOnFail {
+		field := fmt.Sprintf("abort_on_fail[%d]", i)
+		if s.Experiment != ExperimentMixed {
+			v.addf(field, "abort_on_fail applies to the mixed experiment only, not to %s", s.Experiment)
+			break
+		}
+		t, err := thresholds.Parse(a.Threshold)
+		switch {
+		case strings.TrimSpace(a.Threshold) == "":
+			v.add(field+".threshold", "must not be empty: an absolute threshold such as \"acquire.p99 < 500ms\"")
+		case err != nil:
+			v.add(field+".threshold", err.Error())
+		case t.Relative:
+			v.addf(field+".threshold", "%q compares with a base run, which a running run has not: give an absolute threshold such as \"acquire.p99 < 500ms\"", a.Threshold)
+		}
+		if a.DelayAbortEval < 0 || (s.Duration > 0 && a.DelayAbortEval >= s.Duration) || a.DelayAbortEval > MaxDuration {
+			limit := s.Duration
+			if limit == 0 {
+				limit = MaxDuration
+			}
+			v.addf(field+".delay_abort_eval", "%s: must be in [0s, %s), within the measured duration", a.DelayAbortEval, limit)
+		}
+	}
 	return v.err()
 }
 

@@ -28,7 +28,6 @@ import (
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
-	"github.com/esbench/esbench/thresholds"
 	"github.com/esbench/esbench/workload"
 )
 
@@ -509,8 +508,24 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 	if o.noSpin {
 		exp.SpinSlack = -1
 	}
+	var observers bench.Observers
 	if live != nil {
-		exp.Live = live
+		observers = append(observers, live)
+	}
+	runCtx := ctx
+	var aborter *bench.Aborter
+	if rules := abortRules(spec); len(rules) > 0 {
+		var cancel context.CancelCauseFunc
+		runCtx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		aborter = bench.NewAborter(rules, func(a *bench.Abort) {
+			fmt.Fprintf(stderr, "esbench: aborting the run: %v\n", a)
+			cancel(a)
+		})
+		observers = append(observers, aborter)
+	}
+	if len(observers) > 0 {
+		exp.Live = observers
 	}
 	if exp.Log, err = commandLogger(cmd); err != nil {
 		return nil, err
@@ -519,8 +534,19 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 	if inj != nil {
 		exp.OnStart = func(t time.Time) { inj.Arm(ctx, t) }
 	}
-	runErr := exp.Run(ctx, res)
+	runErr := exp.Run(runCtx, res)
 	prog.Wait()
+	var aborted *bench.Abort
+	if aborter != nil {
+		aborted = aborter.Fired()
+	}
+	if aborted != nil {
+		// The run stopped because the abort cancelled it, not on an error.
+		if errors.Is(runErr, context.Canceled) {
+			runErr = nil
+		}
+		res.Partial, res.PartialReason = true, "aborted: "+aborted.Error()
+	}
 	if inj != nil {
 		for _, e := range inj.Wait() {
 			res.FaultEvents = append(res.FaultEvents, reports.FaultEvent{AtNs: int64(e.At), Action: e.Action, Error: e.Err})
@@ -552,8 +578,7 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 	for _, h := range hlogs {
 		closeErrs = append(closeErrs, h.Close())
 	}
-	ths, _ := thresholds.ParseAll(spec.Thresholds) // checked by resolveWorkload
-	failed, thErr := evaluateThresholds(res, ths)
+	failed, thErr := evaluateThresholds(res, endThresholds(spec))
 	if err := dir.Write(res); err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -578,6 +603,9 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 	}
 	if thErr != nil {
 		return nil, thErr
+	}
+	if aborted != nil {
+		return []string{aborted.Rule.Threshold.Text}, &exitError{code: exitThresholds, err: fmt.Errorf("run aborted: %v; partial results written to %s", aborted, dir)}
 	}
 	if len(failed) > 0 {
 		return failed, &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed: %s (results in %s)", strings.Join(failed, "; "), dir)}

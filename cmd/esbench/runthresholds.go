@@ -53,6 +53,19 @@ func checkThresholds(name string, spec *workload.Spec) ([]thresholds.Threshold, 
 	if err := check("thresholds", ths); err != nil {
 		return nil, err
 	}
+	for i, a := range spec.AbortOnFail {
+		t, err := thresholds.Parse(a.Threshold) // its syntax checked by the workload
+		if err != nil {
+			return nil, fmt.Errorf("%s: abort_on_fail[%d].threshold: %w", name, i, err)
+		}
+		u, err := compare.MetricUnit(t.Metric, voc)
+		if err == nil {
+			err = t.CheckUnit(u)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: abort_on_fail[%d].threshold: %w", name, i, err)
+		}
+	}
 	if spec.Experiment == workload.ExperimentCapacity {
 		slos, err := thresholds.ParseAll(spec.Capacity.SLOs)
 		if err != nil {
@@ -63,6 +76,28 @@ func checkThresholds(name string, spec *workload.Spec) ([]thresholds.Threshold, 
 		}
 	}
 	return ths, nil
+}
+
+// abortRules are the workload's abort_on_fail thresholds (checked by
+// checkThresholds when the workload was loaded).
+func abortRules(spec *workload.Spec) []bench.AbortRule {
+	var rules []bench.AbortRule
+	for _, a := range spec.AbortOnFail {
+		if t, err := thresholds.Parse(a.Threshold); err == nil {
+			rules = append(rules, bench.AbortRule{Threshold: t, Delay: a.DelayAbortEval})
+		}
+	}
+	return rules
+}
+
+// endThresholds are the thresholds a run evaluates at its end: the
+// workload's thresholds and its abort_on_fail ones.
+func endThresholds(spec *workload.Spec) []thresholds.Threshold {
+	ths, _ := thresholds.ParseAll(spec.Thresholds) // checked by resolveWorkload
+	for _, r := range abortRules(spec) {
+		ths = append(ths, r.Threshold)
+	}
+	return ths
 }
 
 // evaluateThresholds checks ths against the run's own result and records

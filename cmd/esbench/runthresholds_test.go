@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esbench/esbench/reports"
 )
@@ -101,5 +102,72 @@ func TestRunRejectsBadThresholds(t *testing.T) {
 		if _, serr := os.Stat(out); !os.IsNotExist(serr) {
 			t.Errorf("%q: %s was created before the workload was rejected", tt.threshold, out)
 		}
+	}
+}
+
+// An abort_on_fail threshold stops the run once it fails after its grace
+// period: the run writes its results marked partial, says which threshold
+// stopped it and when, and exits with the threshold code; one that holds
+// lets the run finish.
+func TestRunAbortOnFail(t *testing.T) {
+	// Five seconds measured, 100 ms intervals: an abort after a 500 ms
+	// grace period ends the run well before its duration.
+	workload := strings.Replace(tinyWorkload, "duration: 700ms", "duration: 5s", 1)
+	tests := []struct {
+		name    string
+		abort   string
+		aborted bool
+	}{
+		{"fails", `abort_on_fail: [{threshold: "acquire.p50 < 1ns", delay_abort_eval: 500ms}]`, true},
+		{"holds", `abort_on_fail: [{threshold: "acquire.p99 < 1h", delay_abort_eval: 100ms}]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "abort.yaml")
+			if err := os.WriteFile(p, []byte(workload+tt.abort+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "results")
+			stdout, stderr, err := runCLIErr(t, "run", p, "--store", "memory", "--out", out, "--progress", "none", "--interval", "100ms")
+			res, rerr := reports.ReadFile(filepath.Join(resultDir(t, out), reports.ResultFile))
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			measured := time.Duration(res.Runs[len(res.Runs)-1].MeasuredNs)
+			if !tt.aborted {
+				if err != nil || res.Partial || measured < 4900*time.Millisecond {
+					t.Fatalf("run: %v, partial %v (%s), measured %s: want a whole run\n%s%s", err, res.Partial, res.PartialReason, measured, stdout, stderr)
+				}
+				return
+			}
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != exitThresholds {
+				t.Fatalf("want exit %d, got %v\n%s%s", exitThresholds, err, stdout, stderr)
+			}
+			for _, want := range []string{"run aborted", `threshold "acquire.p50 < 1ns" (abort_on_fail) failed`, "into the measured period", "partial results written"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			if !strings.Contains(stderr, "aborting the run") {
+				t.Errorf("stderr does not announce the abort:\n%s", stderr)
+			}
+			if !res.Partial || !strings.HasPrefix(res.PartialReason, "aborted: ") {
+				t.Errorf("result partial %v reason %q: want partial, aborted", res.Partial, res.PartialReason)
+			}
+			// Aborted after the 500 ms grace period, long before 5 s.
+			if measured < 500*time.Millisecond || measured > 3*time.Second {
+				t.Errorf("measured %s: want the run stopped soon after the 500ms grace period", measured)
+			}
+			var verdict string
+			for _, r := range res.Thresholds {
+				if r.Threshold == "acquire.p50 < 1ns" {
+					verdict = r.Verdict
+				}
+			}
+			if verdict != reports.ThresholdFail {
+				t.Errorf("the abort threshold's end verdict is %q, want %q", verdict, reports.ThresholdFail)
+			}
+		})
 	}
 }

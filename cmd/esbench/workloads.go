@@ -195,6 +195,9 @@ func summarise(out io.Writer, name string, s *workload.Spec, w *workload.Workloa
 	if len(s.Thresholds) > 0 {
 		line("thresholds", "%s", strings.Join(s.Thresholds, "; "))
 	}
+	for _, a := range s.AbortOnFail {
+		line("abort on fail", "%s (checked from %s of measured time)", a.Threshold, a.DelayAbortEval)
+	}
 	_, err := io.WriteString(out, b.String())
 	return err
 }
