@@ -467,7 +467,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		if out.IsError() {
 			rec.errs.Add(1)
 		}
-		r.windows.record(intended, end-intended, out, cmp.Or(err, resp.Cause))
+		r.windows.record(start, end-intended, out, cmp.Or(err, resp.Cause))
 		if out != OutcomeOK && out != OutcomeDenied {
 			r.fails.offer(ctx, &op, out, cmp.Or(err, resp.Cause))
 		}

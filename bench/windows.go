@@ -21,11 +21,11 @@ type Window struct {
 // buckets for this long to find when the run recovered.
 const (
 	recoveryBucket  = time.Second
-	recoveryBuckets = 120
+	recoveryBuckets = int(reports.RecoveryHorizon / recoveryBucket)
 )
 
-// windowAcc accumulates the operations of one window (by intended start)
-// and of the seconds after it.
+// windowAcc accumulates the operations of one window and of the seconds
+// after it, by the time each operation was issued (see record).
 type windowAcc struct {
 	mu        sync.Mutex
 	counts    [numOutcomes]int64
@@ -33,7 +33,7 @@ type windowAcc struct {
 	samples   map[Outcome][]string
 	afterOps  [recoveryBuckets]int64
 	afterBad  [recoveryBuckets]int64
-	lastAfter time.Duration // latest intended start seen after the window
+	lastAfter time.Duration // latest issue time seen after the window
 }
 
 // windowSet is the per-window accumulation of a run. Operations are few
@@ -55,14 +55,22 @@ func newWindowSet(ws []Window) *windowSet {
 	return s
 }
 
-func (s *windowSet) record(intended, corrected time.Duration, out Outcome, cause error) {
+// record counts one operation issued at start (from the run's start) with
+// its corrected latency. Operations belong to the window in which they
+// were issued, not to the one of their intended start: an open loop that
+// fell behind issues, while a node is frozen, operations scheduled seconds
+// earlier, and those are the ones that meet the fault; counted by intended
+// start, a window's failures would land before it and the operations it
+// scheduled would be counted only once the fault was over. Their latency
+// stays the corrected one.
+func (s *windowSet) record(start, corrected time.Duration, out Outcome, cause error) {
 	if s == nil {
 		return
 	}
 	for i, w := range s.windows {
 		a := s.accs[i]
 		switch {
-		case intended >= w.Start && intended < w.End:
+		case start >= w.Start && start < w.End:
 			a.mu.Lock()
 			a.counts[out]++
 			if out == OutcomeFallback {
@@ -77,8 +85,8 @@ func (s *windowSet) record(intended, corrected time.Duration, out Outcome, cause
 				}
 			}
 			a.mu.Unlock()
-		case intended >= w.End && intended < w.End+recoveryBuckets*recoveryBucket:
-			b := int((intended - w.End) / recoveryBucket)
+		case start >= w.End && start < w.End+reports.RecoveryHorizon:
+			b := int((start - w.End) / recoveryBucket)
 			a.mu.Lock()
 			a.afterOps[b]++
 			// The store's failures: a window's after-effects on the domain
@@ -87,7 +95,7 @@ func (s *windowSet) record(intended, corrected time.Duration, out Outcome, cause
 			if out == OutcomeUnavailable || out == OutcomeFallback {
 				a.afterBad[b]++
 			}
-			a.lastAfter = max(a.lastAfter, intended-w.End)
+			a.lastAfter = max(a.lastAfter, start-w.End)
 			a.mu.Unlock()
 		}
 	}
@@ -104,7 +112,8 @@ func (s *windowSet) reports(share float64) ([]reports.FaultWindow, error) {
 	for i, w := range s.windows {
 		a := s.accs[i]
 		a.mu.Lock()
-		fw := reports.FaultWindow{Name: w.Name, Kind: w.Kind, StartNs: int64(w.Start), EndNs: int64(w.End), RecoveryNs: -1}
+		fw := reports.FaultWindow{Name: w.Name, Kind: w.Kind, StartNs: int64(w.Start), EndNs: int64(w.End), RecoveryNs: -1,
+			ObservedAfterNs: int64(a.lastAfter)}
 		for o, n := range a.counts {
 			if n == 0 {
 				continue

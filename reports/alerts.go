@@ -97,6 +97,28 @@ func MergeErrorSamples(dst, src map[string][]string) map[string][]string {
 // FaultWindowHeader names the columns of FaultWindowRows.
 var FaultWindowHeader = []string{"window", "ops", "errors", "fallbacks", "fallback share", "fallback p99", "recovered after", "outcomes"}
 
+// RecoveryHorizon is how long after a fault window esbench looks for the
+// run's recovery.
+const RecoveryHorizon = 2 * time.Minute
+
+// FormatRecovery says when the run recovered after window w, or why no
+// recovery was seen: the run ended first, or the store stayed unavailable
+// for the whole horizon.
+func FormatRecovery(w FaultWindow) string {
+	switch {
+	case w.RecoveryNs == 0:
+		return "at once"
+	case w.RecoveryNs > 0:
+		return time.Duration(w.RecoveryNs).String()
+	case w.ObservedAfterNs <= 0:
+		return "not seen: no operation was issued after the window"
+	case w.ObservedAfterNs < int64(RecoveryHorizon-time.Second):
+		return fmt.Sprintf("did not recover before the run ended (%s after the window)", time.Duration(w.ObservedAfterNs).Round(time.Second))
+	default:
+		return fmt.Sprintf("did not recover within %s", RecoveryHorizon)
+	}
+}
+
 // FaultWindowRows formats a run's fault windows, one row each, for the
 // console, summary.md and report.html.
 func FaultWindowRows(run *Run) [][]string {
@@ -106,15 +128,8 @@ func FaultWindowRows(run *Run) [][]string {
 		if w.FallbackLatency != nil {
 			p99 = FormatNs(w.FallbackLatency.P99Ns)
 		}
-		rec := "not within the run"
-		if w.RecoveryNs >= 0 {
-			rec = time.Duration(w.RecoveryNs).String()
-			if w.RecoveryNs == 0 {
-				rec = "at once"
-			}
-		}
 		rows = append(rows, []string{w.Name, fmt.Sprint(w.Ops), fmt.Sprint(w.Errors), fmt.Sprint(w.Fallbacks),
-			fmt.Sprintf("%.1f%%", 100*w.FallbackShare), p99, rec, classCounts(w.Outcomes)})
+			fmt.Sprintf("%.1f%%", 100*w.FallbackShare), p99, FormatRecovery(w), classCounts(w.Outcomes)})
 	}
 	return rows
 }

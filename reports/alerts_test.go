@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // alertRun is a run of n measured operations with the given outcome counts
@@ -96,5 +97,28 @@ func TestAlertsAtTheTop(t *testing.T) {
 		if !strings.Contains(text, "cassandra: append: no hosts available") {
 			t.Errorf("%s lacks the error sample", name)
 		}
+	}
+}
+
+// TestFormatRecovery: a window the run never recovered from says why
+// (the run ended first, or the horizon passed), never a negative duration.
+func TestFormatRecovery(t *testing.T) {
+	tests := []struct {
+		name string
+		w    FaultWindow
+		want string
+	}{
+		{"at once", FaultWindow{RecoveryNs: 0, ObservedAfterNs: 5e9}, "at once"},
+		{"after 3s", FaultWindow{RecoveryNs: 3e9, ObservedAfterNs: 5e9}, "3s"},
+		{"run ended", FaultWindow{RecoveryNs: -1, ObservedAfterNs: 4.6e9}, "did not recover before the run ended (5s after the window)"},
+		{"horizon", FaultWindow{RecoveryNs: -1, ObservedAfterNs: int64(RecoveryHorizon - 500*time.Millisecond)}, "did not recover within 2m0s"},
+		{"nothing after", FaultWindow{RecoveryNs: -1}, "not seen: no operation was issued after the window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FormatRecovery(tt.w); got != tt.want {
+				t.Errorf("FormatRecovery(%+v) = %q, want %q", tt.w, got, tt.want)
+			}
+		})
 	}
 }

@@ -550,6 +550,11 @@ type FaultWindow struct {
 	// window (a release of a licence whose grant failed is invalid) are the
 	// domain's after-effects, not the store's recovery.
 	RecoveryNs int64 `json:"recovery_ns"`
+	// ObservedAfterNs is how long after the window operations were still
+	// issued (the latest one, within the two-minute horizon): with
+	// RecoveryNs -1 it tells a run that ended too soon to see a recovery
+	// from one that did not recover in that time.
+	ObservedAfterNs int64 `json:"observed_after_ns"`
 }
 
 // FaultEvent is one node action of a fault window (SIGSTOP, SIGCONT,
