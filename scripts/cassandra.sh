@@ -421,7 +421,7 @@ cmd_up() {
 		fi
 	done
 	if ((nodes > 1)); then
-		say "cluster of $nodes nodes up: CQL on 127.0.0.1..127.0.0.$nodes port $cql_port (use --cassandra-hosts 127.0.0.1,127.0.0.2,... and --cassandra-replication-factor $((nodes < 3 ? nodes : 3)))"
+		say "cluster of $nodes nodes up: CQL on 127.0.0.1..127.0.0.$nodes port $cql_port (use --cassandra-hosts $(seq -s, -f '127.0.0.%g' 1 "$nodes"); a keyspace esbench creates on it gets replication factor $((nodes < 3 ? nodes : 3)))"
 	fi
 }
 

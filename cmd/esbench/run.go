@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -496,7 +497,7 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 			hlogs = append(hlogs, h)
 			return h
 		},
-		Factory: o.target.Open,
+		Factory: o.openAndSay(stderr),
 		Windows: windows,
 		// A window's recovery is judged by the alert share.
 		RecoveryShare: max(o.alertShare, 1e-9),
@@ -568,6 +569,8 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 
 	res.Finished = time.Now()
 	res.Environment.Finished = res.Finished
+	// What opening the store found out (a keyspace's replication).
+	res.Environment.BackendOptions = o.target.About().Options
 	res.Process = reports.CollectProcess()
 	if runErr != nil && !res.Partial {
 		res.Partial, res.PartialReason = true, "error: "+runErr.Error()
@@ -733,4 +736,20 @@ func parseStartAt(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("is %s from now; it must lie within %s of now", d.Round(time.Second), maxStartAhead)
 	}
 	return t, nil
+}
+
+// openAndSay opens the target like o.target.Open and then prints the
+// store's replication once, when opening chose or found it (a Cassandra
+// keyspace's replication follows the cluster unless a flag sets it).
+func (o *runOptions) openAndSay(w io.Writer) bench.Factory {
+	var said sync.Once
+	return func(ctx context.Context, cfg target.Config) (target.System, error) {
+		sys, err := o.target.Open(ctx, cfg)
+		if err == nil {
+			if r := o.target.About().Options["replication"]; strings.HasPrefix(r, "keyspace ") {
+				said.Do(func() { fmt.Fprintln(w, "esbench:", r) })
+			}
+		}
+		return sys, err
+	}
 }

@@ -36,12 +36,22 @@ changed).`,
 			for _, f := range printIgnores(cmd) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "esbench: warning: --%s has no effect on schema print, which connects to no node\n", f)
 			}
+			out := cmd.OutOrStdout()
+			auto := cfg.Replication.Factor == 0 && len(cfg.Replication.DataCenters) == 0
+			if auto {
+				// Auto needs a cluster to count; print the factor a cluster
+				// of three nodes or more gets, and say so.
+				cfg.Replication.Factor = cassandra.AutoReplicationMax
+			}
 			stmts, err := cassandra.SchemaCQL(cfg)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "-- esbench Cassandra schema, keyspace %s (tables of both concurrency modes)\n", cfg.Keyspace)
+			if auto {
+				fmt.Fprintf(out, "-- replication factor auto: when esbench creates the keyspace it chooses the cluster's node count, at most %d.\n-- Printed here for %d nodes or more. Give --cassandra-replication-factor N for another.\n",
+					cassandra.AutoReplicationMax, cassandra.AutoReplicationMax)
+			}
 			_, err = fmt.Fprintln(out, strings.Join(stmts, ";\n\n")+";")
 			return err
 		},
@@ -55,10 +65,11 @@ changed).`,
 			if err != nil {
 				return err
 			}
-			if err := cassandra.ApplySchema(cmd.Context(), cfg); err != nil {
+			repl, err := opts.ApplySchema(cmd.Context())
+			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "schema of keyspace %s is in place on %s\n", cfg.Keyspace, strings.Join(cfg.Hosts, ","))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "schema of keyspace %s is in place on %s\n%s\n", cfg.Keyspace, strings.Join(cfg.Hosts, ","), repl)
 			return err
 		},
 	})

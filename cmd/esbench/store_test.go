@@ -33,7 +33,8 @@ func TestSchemaPrint(t *testing.T) {
 		want []string
 	}{
 		{"Defaults", nil, []string{
-			"CREATE KEYSPACE IF NOT EXISTS esbench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};",
+			"-- replication factor auto: when esbench creates the keyspace it chooses the cluster's node count, at most 3.",
+			"CREATE KEYSPACE IF NOT EXISTS esbench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3};",
 			"CREATE TABLE IF NOT EXISTS esbench.events (",
 			"CREATE TABLE IF NOT EXISTS esbench.snapshots (",
 			"CREATE TABLE IF NOT EXISTS esbench.events_archive (",
@@ -42,6 +43,9 @@ func TestSchemaPrint(t *testing.T) {
 		{"Topology", []string{"--cassandra-keyspace", "prod_es", "--cassandra-replication", "NetworkTopologyStrategy", "--cassandra-replication-dcs", "eu=3, us=2"}, []string{
 			"CREATE KEYSPACE IF NOT EXISTS prod_es WITH replication = {'class': 'NetworkTopologyStrategy', 'eu': 3, 'us': 2};",
 			"CREATE TABLE IF NOT EXISTS prod_es.events (",
+		}},
+		{"Factor", []string{"--cassandra-replication-factor", "1"}, []string{
+			"CREATE KEYSPACE IF NOT EXISTS esbench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};",
 		}},
 		{"LocalDCFactor", []string{"--cassandra-replication", "NetworkTopologyStrategy", "--cassandra-local-dc", "dc1", "--cassandra-replication-factor", "3"}, []string{
 			"{'class': 'NetworkTopologyStrategy', 'dc1': 3}",
@@ -216,6 +220,17 @@ func TestCassandraSchemaApply(t *testing.T) {
 		if !strings.Contains(out, "schema of keyspace "+ks+" is in place") {
 			t.Fatalf("schema apply #%d printed %q", i+1, out)
 		}
+		// The replication is stated: chosen from the node count when the
+		// keyspace is made, the existing one's afterwards.
+		if want := []string{"(auto: ", "(the existing keyspace's)"}[i]; !strings.Contains(out, "keyspace "+ks+": SimpleStrategy, replication factor ") || !strings.Contains(out, want) {
+			t.Fatalf("schema apply #%d printed %q, want the replication (%s)", i+1, out, want)
+		}
+	}
+	// More replicas than the node(s) there are: refused before any keyspace
+	// is made, naming the flag.
+	out, err := runCLI(t, append([]string{"schema", "apply", "--cassandra-replication-factor", "9", "--cassandra-keyspace", ks + "_rf9"}, args[:2]...)...)
+	if err == nil || !strings.Contains(out+err.Error(), "--cassandra-replication-factor 9") || !strings.Contains(out+err.Error(), "more replicas than the cluster has nodes") {
+		t.Fatalf("schema apply with factor 9: %v\n%s", err, out)
 	}
 	o := parseStoreFlags(t, append([]string{"--store", "cassandra", "--cassandra-create-schema=false"}, args...)...)
 	s, err := o.Open(context.Background(), store.OpenOptions{})

@@ -60,6 +60,9 @@ type Replication struct {
 	Class string
 	// Factor is the replication factor of SimpleStrategy, and of the local
 	// data centre under NetworkTopologyStrategy when DataCenters is empty.
+	// Zero is auto: when the keyspace is created, the number of nodes the
+	// cluster has (in the local data centre under NetworkTopologyStrategy),
+	// at most AutoReplicationMax; an existing keyspace keeps its own.
 	Factor int
 	// DataCenters maps data centre names to replication factors for
 	// NetworkTopologyStrategy.
@@ -142,9 +145,6 @@ func (c Config) withDefaults() Config {
 	if c.Replication.Class == "" {
 		c.Replication.Class = "SimpleStrategy"
 	}
-	if c.Replication.Factor == 0 && len(c.Replication.DataCenters) == 0 {
-		c.Replication.Factor = 1
-	}
 	if c.ReadConsistency == "" {
 		c.ReadConsistency = "LOCAL_QUORUM"
 	}
@@ -208,15 +208,15 @@ func (c Config) Validate() error {
 		if len(c.Replication.DataCenters) > 0 {
 			return bad("replication data centres", c.Replication.DataCenters, "apply to NetworkTopologyStrategy only")
 		}
-		if c.Replication.Factor < 1 {
-			return bad("replication factor", c.Replication.Factor, "must be at least 1")
+		if c.Replication.Factor < 0 {
+			return bad("replication factor", c.Replication.Factor, "must be at least 1 (or 0 for auto)")
 		}
 	case "NetworkTopologyStrategy":
 		if len(c.Replication.DataCenters) == 0 && c.LocalDC == "" {
 			return bad("replication", c.Replication.Class, "needs data centres (dc:factor) or a local data centre")
 		}
-		if len(c.Replication.DataCenters) == 0 && c.Replication.Factor < 1 {
-			return bad("replication factor", c.Replication.Factor, "must be at least 1")
+		if len(c.Replication.DataCenters) == 0 && c.Replication.Factor < 0 {
+			return bad("replication factor", c.Replication.Factor, "must be at least 1 (or 0 for auto)")
 		}
 		for dc, rf := range c.Replication.DataCenters {
 			if !dcName.MatchString(dc) {

@@ -97,9 +97,13 @@ func TestSchemaCQL(t *testing.T) {
 	if _, err := SchemaCQL(Config{}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("SchemaCQL of an invalid config: %v, want ErrConfig", err)
 	}
-	simple, err := SchemaCQL(Config{Hosts: []string{"h"}})
+	simple, err := SchemaCQL(Config{Hosts: []string{"h"}, Replication: Replication{Factor: 1}})
 	if err != nil || !strings.Contains(simple[0], "CREATE KEYSPACE IF NOT EXISTS esbench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}") {
-		t.Fatalf("default keyspace statement %q (err %v)", simple[0], err)
+		t.Fatalf("default keyspace statement %q (err %v)", simple, err)
+	}
+	// Auto (0) is chosen against a cluster: without one there is no CQL.
+	if _, err := SchemaCQL(Config{Hosts: []string{"h"}}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "auto") {
+		t.Fatalf("SchemaCQL with an auto factor: %v, want ErrConfig naming auto", err)
 	}
 }
 

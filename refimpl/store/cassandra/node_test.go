@@ -68,7 +68,7 @@ func newKeyspace(tb testing.TB, cfg Config) Config {
 	}
 	cfg.Keyspace = "esbench_test_" + hex.EncodeToString(b[:])
 	ctx := context.Background()
-	if err := ApplySchema(ctx, cfg); err != nil {
+	if _, err := ApplySchema(ctx, cfg); err != nil {
 		tb.Fatalf("creating keyspace %s on %s: %v", cfg.Keyspace, os.Getenv(nodeEnv), err)
 	}
 	tb.Cleanup(func() { dropKeyspace(tb, cfg) })

@@ -108,6 +108,9 @@ func SchemaCQL(cfg Config) ([]string, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if wantedFactors(cfg) == nil {
+		return nil, fmt.Errorf("%w: replication factor auto (0) is chosen against the cluster when the keyspace is created; give a factor to print the CQL", ErrConfig)
+	}
 	out := []string{fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", cfg.Keyspace, replicationMap(cfg))}
 	for _, t := range tables {
 		out = append(out, createTable(cfg.Keyspace, t))
@@ -154,18 +157,25 @@ func createTable(ks string, t table) string {
 // checks that every table has the expected shape (CREATE ... IF NOT EXISTS
 // keeps an existing table of another shape; that is reported as ErrSchema,
 // never overwritten).
-func ApplySchema(ctx context.Context, cfg Config) error {
-	stmts, err := SchemaCQL(cfg)
-	if err != nil {
-		return err
+func ApplySchema(ctx context.Context, cfg Config) (ReplicationInfo, error) {
+	if err := cfg.Validate(); err != nil {
+		return ReplicationInfo{}, err
 	}
 	cfg = cfg.withDefaults()
 	sess, err := connect(ctx, cfg)
 	if err != nil {
-		return err
+		return ReplicationInfo{}, err
 	}
 	defer sess.Close()
-	return applySchema(ctx, sess, cfg, stmts)
+	cfg, info, err := resolveReplication(ctx, sess, cfg)
+	if err != nil {
+		return info, err
+	}
+	stmts, err := SchemaCQL(cfg)
+	if err != nil {
+		return info, err
+	}
+	return info, applySchema(ctx, sess, cfg, stmts)
 }
 
 func applySchema(ctx context.Context, sess *gocql.Session, cfg Config, stmts []string) error {

@@ -2,10 +2,12 @@ package cassandra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -33,7 +35,7 @@ type Settings struct {
 	keyspace          string
 	localDC           string
 	replicationClass  string
-	replicationFactor int
+	replicationFactor factorFlag
 	replicationDCs    string
 	readCL, writeCL   string
 	serialCL          string
@@ -50,7 +52,42 @@ type Settings struct {
 	tlsServerName     string
 	tlsInsecure       bool
 	createSchema      bool
+
+	// resolved is the replication the last Open found or chose, for About
+	// (results record it); Open may run on several goroutines.
+	mu       sync.Mutex
+	resolved string
 }
+
+// factorFlag is --cassandra-replication-factor: "auto" (n 0) or a number;
+// raw keeps what was given, for the error Config reports.
+type factorFlag struct {
+	n   int
+	raw string
+}
+
+func (f *factorFlag) String() string {
+	if f.raw != "" {
+		return f.raw
+	}
+	return "auto"
+}
+
+func (f *factorFlag) Set(s string) error {
+	f.raw = strings.TrimSpace(s)
+	if strings.EqualFold(f.raw, "auto") {
+		f.n = 0
+		return nil
+	}
+	n, err := strconv.Atoi(f.raw)
+	if err != nil {
+		return fmt.Errorf("want auto or a whole number in [1, 100]")
+	}
+	f.n = n
+	return nil
+}
+
+func (f *factorFlag) Type() string { return "auto|int" }
 
 // NewSettings returns the defaults.
 func NewSettings() *Settings {
@@ -65,7 +102,7 @@ func (o *Settings) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.keyspace, "cassandra-keyspace", DefaultKeyspace, "keyspace holding the event, snapshot and archive tables")
 	fs.StringVar(&o.localDC, "cassandra-local-dc", "", "local data centre: route requests there first (DC-aware); empty: all hosts")
 	fs.StringVar(&o.replicationClass, "cassandra-replication", "SimpleStrategy", "replication strategy when the keyspace is created: SimpleStrategy or NetworkTopologyStrategy")
-	fs.IntVar(&o.replicationFactor, "cassandra-replication-factor", 1, "replication factor (SimpleStrategy, or the local DC under NetworkTopologyStrategy)")
+	fs.Var(&o.replicationFactor, "cassandra-replication-factor", "replication factor of a keyspace esbench creates (SimpleStrategy, or the local DC under NetworkTopologyStrategy): auto = the cluster's node count, at most 3, or 1..100 (at most the nodes there are)")
 	fs.StringVar(&o.replicationDCs, "cassandra-replication-dcs", "", "NetworkTopologyStrategy factors per data centre, e.g. dc1=3,dc2=3")
 	fs.StringVar(&o.readCL, "cassandra-read-consistency", "LOCAL_QUORUM", "consistency level of reads")
 	fs.StringVar(&o.writeCL, "cassandra-write-consistency", "LOCAL_QUORUM", "consistency level of writes")
@@ -101,7 +138,7 @@ func (o *Settings) Config() (Config, error) {
 		Port:              o.port,
 		Keyspace:          o.keyspace,
 		LocalDC:           o.localDC,
-		Replication:       Replication{Class: o.replicationClass, Factor: o.replicationFactor, DataCenters: dcs},
+		Replication:       Replication{Class: o.replicationClass, Factor: o.replicationFactor.n, DataCenters: dcs},
 		ReadConsistency:   strings.ToUpper(o.readCL),
 		WriteConsistency:  strings.ToUpper(o.writeCL),
 		SerialConsistency: strings.ToUpper(o.serialCL),
@@ -139,8 +176,8 @@ func (o *Settings) Config() (Config, error) {
 	if o.port < 1 || o.port > 65535 {
 		return Config{}, fmt.Errorf("--cassandra-port %d: must be in [1, 65535]", o.port)
 	}
-	if o.replicationFactor < 1 || o.replicationFactor > 100 {
-		return Config{}, fmt.Errorf("--cassandra-replication-factor %d: must be in [1, 100]", o.replicationFactor)
+	if f := o.replicationFactor; (f.n == 0 && f.raw != "" && !strings.EqualFold(f.raw, "auto")) || f.n < 0 || f.n > 100 {
+		return Config{}, fmt.Errorf("--cassandra-replication-factor %s: must be auto or in [1, 100]", f.raw)
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("cassandra flags: %w", err)
@@ -192,7 +229,50 @@ func (o *Settings) Open(ctx context.Context, opts store.OpenOptions) (store.Stor
 	if opts.Instance != "" {
 		cfg.Keyspace = KeyspaceFor(cfg.Keyspace, opts.Instance)
 	}
-	return Open(ctx, cfg)
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, o.flagError(err)
+	}
+	o.mu.Lock()
+	o.resolved = s.Replication().String()
+	o.mu.Unlock()
+	return s, nil
+}
+
+// ApplySchema creates the keyspace and tables the flags describe where
+// missing (`esbench schema apply`) and returns the keyspace's replication.
+func (o *Settings) ApplySchema(ctx context.Context) (ReplicationInfo, error) {
+	cfg, err := o.Config()
+	if err != nil {
+		return ReplicationInfo{}, err
+	}
+	info, err := ApplySchema(ctx, cfg)
+	return info, o.flagError(err)
+}
+
+// flagError names the replication flag in a replication error.
+func (o *Settings) flagError(err error) error {
+	if !errors.Is(err, ErrReplication) {
+		return err
+	}
+	if o.replicationDCs != "" {
+		return fmt.Errorf("--cassandra-replication-dcs %s: %w", o.replicationDCs, err)
+	}
+	return fmt.Errorf("--cassandra-replication-factor %s: %w", o.replicationFactor.String(), err)
+}
+
+// replication describes the keyspace's replication once a store was
+// opened, else what the flags ask for.
+func (o *Settings) replication() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.resolved != "" {
+		return o.resolved
+	}
+	if o.replicationDCs != "" {
+		return o.replicationClass + " " + o.replicationDCs
+	}
+	return o.replicationClass + ", replication factor " + o.replicationFactor.String()
 }
 
 // About describes the cluster and keyspace; a Cassandra store is always
@@ -200,7 +280,7 @@ func (o *Settings) Open(ctx context.Context, opts store.OpenOptions) (store.Stor
 func (o *Settings) About() store.About {
 	return store.About{
 		Description: fmt.Sprintf("cassandra (%s, keyspace %s, %s mode)", strings.Join(o.hosts, ","), o.keyspace, o.mode),
-		Options:     map[string]string{"keyspace": o.keyspace, "mode": o.mode, "read_consistency": o.readCL, "write_consistency": o.writeCL},
+		Options:     map[string]string{"keyspace": o.keyspace, "mode": o.mode, "read_consistency": o.readCL, "write_consistency": o.writeCL, "replication": o.replication()},
 		Persistent:  true,
 		Location:    fmt.Sprintf("cassandra keyspace %s, %s mode", o.keyspace, o.mode),
 	}

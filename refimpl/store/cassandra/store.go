@@ -32,6 +32,7 @@ type casExecutor func(ctx context.Context, b *gocql.Batch, dest map[string]any) 
 // Store is the Cassandra backend. It is safe for concurrent use.
 type Store struct {
 	cfg    Config
+	repl   ReplicationInfo
 	sess   *gocql.Session
 	closed atomic.Bool
 
@@ -41,6 +42,10 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// Replication is the replication of the store's keyspace, as found or as
+// chosen when Open created it.
+func (s *Store) Replication() ReplicationInfo { return s.repl }
 
 // queries are the statements of one keyspace. gocql prepares each on first
 // use and caches it; every partition-key column is a bind marker so that
@@ -102,11 +107,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.CreateSchema {
-		stmts, _ := SchemaCQL(cfg)
-		err = applySchema(ctx, sess, cfg, stmts)
-	} else {
-		err = checkSchema(ctx, sess, cfg.Keyspace)
+	cfg, repl, err := resolveReplication(ctx, sess, cfg)
+	if err == nil {
+		if cfg.CreateSchema {
+			var stmts []string
+			if stmts, err = SchemaCQL(cfg); err == nil {
+				err = applySchema(ctx, sess, cfg, stmts)
+			}
+		} else {
+			err = checkSchema(ctx, sess, cfg.Keyspace)
+		}
 	}
 	if err != nil {
 		sess.Close()
@@ -114,6 +124,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		cfg:      cfg,
+		repl:     repl,
 		sess:     sess,
 		readCL:   gocql.ParseConsistency(cfg.ReadConsistency),
 		writeCL:  gocql.ParseConsistency(cfg.WriteConsistency),
