@@ -73,3 +73,28 @@ go test -race -count=1 -p 1 -timeout 30m "${integration[@]}"
 go test -count=1 -p 1 -timeout 20m -run 'Cassandra' ./cmd/esbench/
 # The documented commands marked `runnable cassandra` (docs/contributing.md).
 go test -count=1 -p 1 -timeout 10m -run 'TestRunnableCommandsCassandra' ./docs/
+
+# The steps below restart nodes: only when this script started the node
+# above (ESBENCH_FAULT_NODES_DIR), never on a node it was given.
+if [[ -z ${ESBENCH_FAULT_NODES_DIR:-} ]]; then
+	echo "== TLS, password and 3-node cluster tests skipped: they need the nodes this script starts (ESBENCH_CASSANDRA was given)"
+	exit 0
+fi
+
+# TLS and password authentication (docs/faults.md): the same node restarted
+# with ESBENCH_CASSANDRA_SECURE=1, its certificate made with keytool.
+echo "== TLS and password authentication on the local node"
+scripts/cassandra.sh down
+ESBENCH_CASSANDRA_SECURE=1 scripts/cassandra.sh up
+secure_env=(ESBENCH_SECURE_CASSANDRA=127.0.0.1:9042 ESBENCH_SECURE_CA="$ESBENCH_FAULT_NODES_DIR/tls/node.pem" ESBENCH_REQUIRE_SECURE=1)
+env "${secure_env[@]}" go test -count=1 -p 1 -timeout 10m -run 'TestSecureNode' ./refimpl/store/cassandra/
+env "${secure_env[@]}" go test -count=1 -p 1 -timeout 10m -run 'TestCassandraSecureRun' ./cmd/esbench/
+scripts/cassandra.sh down
+
+# The fault tests on a local 3-node cluster (docs/faults.md): one node
+# killed and restarted mid-run, then two; audits after each. The cluster's
+# node 1 takes the single node's address, which is stopped above.
+echo "== fault tests on a 3-node local cluster"
+ESBENCH_CASSANDRA_NODES=3 scripts/cassandra.sh up
+ESBENCH_CLUSTER_NODES=3 go test -count=1 -p 1 -timeout 20m -run 'TestClusterFaults' ./cmd/esbench/
+scripts/cassandra.sh down

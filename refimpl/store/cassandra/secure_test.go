@@ -60,6 +60,7 @@ func TestSecureNode(t *testing.T) {
 	t.Run("SuperuserCreatesRole", func(t *testing.T) {
 		cfg := base
 		cfg.Keyspace = "esbench_secure_test"
+		cfg.CreateSchema = true
 		// The node creates its default superuser shortly after it starts.
 		var (
 			s   *Store
