@@ -39,6 +39,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	}
 	p("\n")
 
+	if c := r.Capacity; c != nil {
+		writeCapacityMarkdown(bw, c)
+	}
 	if s := r.Sweep; s != nil {
 		writeSweepMarkdown(bw, r.Experiment, s)
 	}
@@ -65,6 +68,41 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		return fmt.Errorf("reports: writing summary: %w", err)
 	}
 	return nil
+}
+
+// writeCapacityMarkdown writes the capacity search: the verdict (the
+// sustainable rate, the first failing rate and the SLOs it broke), the
+// SLOs and settings, and one row per step; each step's full tables follow
+// among the runs.
+func writeCapacityMarkdown(bw *bufio.Writer, c *Capacity) {
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p("## Capacity\n\n")
+	p("| | |\n|---|---|\n")
+	if c.SustainableRate > 0 {
+		p("| sustainable rate | **%.1f/s** (achieved %.1f/s) |\n", c.SustainableRate, c.SustainableAchieved)
+	} else {
+		p("| sustainable rate | none: no rate tried met every SLO |\n")
+	}
+	if c.FirstFailingRate > 0 {
+		p("| first failing rate | %.1f/s |\n", c.FirstFailingRate)
+		p("| SLOs it broke | %s |\n", strings.Join(c.FailedSLOs, "; "))
+	} else {
+		p("| first failing rate | none up to %.1f/s: the sustainable rate is a lower bound |\n", c.MaxRate)
+	}
+	p("| SLOs | %s |\n", strings.Join(c.SLOs, "; "))
+	p("| search | rates %.1f/s to %.1f/s, growth ×%g, resolution %g%% |\n", c.MinRate, c.MaxRate, c.Growth, 100*c.Resolution)
+	p("| stopped | %s |\n\n", c.Stopped)
+	p("| step | phase | target/s | achieved/s | p50 | p99 | errors | fallbacks | late | SLOs |\n")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for i, s := range c.Steps {
+		verdict := "held"
+		if !s.Passed {
+			verdict = "**broken**: " + strings.Join(s.Failed, "; ")
+		}
+		p("| %d | %s | %.1f | %.1f | %s | %s | %.2f%% | %.2f%% | %.2f%% | %s |\n", i+1, s.Phase, s.TargetRate, s.AchievedRate,
+			FormatNs(s.P50Ns), FormatNs(s.P99Ns), 100*s.ErrorShare, 100*s.FallbackShare, 100*s.LateShare, verdict)
+	}
+	p("\nLatencies are corrected for coordinated omission, over all operations of the step; each step's run follows with its full tables.\n\n")
 }
 
 func writeRunMarkdown(bw *bufio.Writer, run *Run) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,33 @@ func TestCapacitySearch(t *testing.T) {
 	if !(c.SustainableRate >= 200 && c.SustainableRate < 400) {
 		t.Errorf("sustainable rate %g outside [200, 400)", c.SustainableRate)
 	}
+	checkCapacitySummary(t, dir, c)
+}
+
+// checkCapacitySummary checks summary.md carries the capacity section:
+// the verdict figures of result.json and one row per step.
+func checkCapacitySummary(t *testing.T, dir string, c *reports.Capacity) {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(dir, reports.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := string(md)
+	want := []string{"## Capacity", "| SLOs | " + strings.Join(c.SLOs, "; ") + " |", "| stopped | " + c.Stopped + " |"}
+	if c.SustainableRate > 0 {
+		want = append(want, fmt.Sprintf("| sustainable rate | **%.1f/s** (achieved %.1f/s) |", c.SustainableRate, c.SustainableAchieved))
+	}
+	if c.FirstFailingRate > 0 {
+		want = append(want, fmt.Sprintf("| first failing rate | %.1f/s |", c.FirstFailingRate), "| SLOs it broke | "+strings.Join(c.FailedSLOs, "; ")+" |")
+	}
+	for i, s := range c.Steps {
+		want = append(want, fmt.Sprintf("| %d | %s | %.1f | %.1f |", i+1, s.Phase, s.TargetRate, s.AchievedRate))
+	}
+	for _, w := range want {
+		if !strings.Contains(summary, w) {
+			t.Errorf("summary.md lacks %q:\n%s", w, summary)
+		}
+	}
 }
 
 func TestCapacityBadInput(t *testing.T) {
@@ -160,4 +188,37 @@ func TestCapacityTakesArrivalFlags(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "capacity.max_rate") || !strings.Contains(err.Error(), "--rate") {
 		t.Errorf("--rate above max_rate: %v, want the max_rate check naming the override", err)
 	}
+}
+
+// TestCapacitySearchRemote runs the same search against a remote target:
+// the reference service served by esbench serve over its network API. The
+// SLO is the throughput one, so the knee lies where it does in process.
+func TestCapacitySearchRemote(t *testing.T) {
+	url, _, _ := startServe(t, "--store", "memory")
+	out := filepath.Join(t.TempDir(), "results")
+	stdout, err := runCLI(t, "run", writeWorkload(t, capacityWorkload), "--target", url, "--out", out, "--progress", "none")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout)
+	}
+	dir := resultDir(t, out)
+	res, err := reports.ReadFile(filepath.Join(dir, reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Environment.Backend != "remote" {
+		t.Errorf("backend %q, want remote", res.Environment.Backend)
+	}
+	c := res.Capacity
+	if c == nil || len(c.Steps) < 4 {
+		t.Fatalf("capacity %+v: want at least 4 steps", c)
+	}
+	for _, s := range c.Steps {
+		if s.AchievedRate < 0.8*s.TargetRate {
+			t.Errorf("step at %g/s achieved %.1f/s: the remote target did not keep up, so the search measured the transport", s.TargetRate, s.AchievedRate)
+		}
+	}
+	if !(c.SustainableRate >= 200 && c.SustainableRate < 400) || c.FirstFailingRate <= c.SustainableRate {
+		t.Errorf("sustainable %g, first failing %g: want the knee in [200, 400)", c.SustainableRate, c.FirstFailingRate)
+	}
+	checkCapacitySummary(t, dir, c)
 }
