@@ -9,6 +9,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/esbench/esbench/refimpl/codec/internal/wire"
+	"github.com/esbench/esbench/refimpl/domain"
 )
 
 // ID is the codec id recorded in envelopes.
@@ -38,26 +39,71 @@ func (Codec) Marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// Unmarshal decodes data into v, rejecting trailing bytes.
+// Unmarshal decodes data into v, rejecting trailing bytes. An event is
+// decoded straight into the domain value (direct.go); a snapshot through its
+// wire mirror.
 func (Codec) Unmarshal(data []byte, v any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", ID, v, p)
 		}
 	}()
-	w, err := wire.New(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ID, err)
+	var rest []byte
+	if u := direct(v); u != nil {
+		// An event: msgp fills the domain value itself.
+		rest, err = u.UnmarshalMsg(data)
+	} else {
+		var w any
+		if w, err = wire.New(v); err != nil {
+			return fmt.Errorf("%s: %w", ID, err)
+		}
+		if rest, err = w.(message).UnmarshalMsg(data); err == nil {
+			if len(rest) == 0 {
+				err = wire.To(w, v)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", ID, err)
+			}
+		}
 	}
-	rest, err := w.(message).UnmarshalMsg(data)
 	if err != nil {
 		return fmt.Errorf("%s: %T: %w", ID, v, err)
 	}
 	if len(rest) != 0 {
 		return fmt.Errorf("%s: %T: %d trailing bytes after the value", ID, v, len(rest))
 	}
-	if err := wire.To(w, v); err != nil {
-		return fmt.Errorf("%s: %w", ID, err)
+	return nil
+}
+
+// direct returns v, a domain event, as the struct of direct.go with its
+// fields and msgp's generated UnmarshalMsg, or nil for a snapshot (whose
+// nested types differ from the wire mirrors' and so go through them).
+func direct(v any) msgp.Unmarshaler {
+	switch d := v.(type) {
+	case *domain.AccountOpened:
+		return (*accountOpened)(d)
+	case *domain.DeviceRegistered:
+		return (*deviceRegistered)(d)
+	case *domain.DeviceRemoved:
+		return (*deviceRemoved)(d)
+	case *domain.DownloadGranted:
+		return (*downloadGranted)(d)
+	case *domain.DownloadRenewed:
+		return (*downloadRenewed)(d)
+	case *domain.DownloadReleased:
+		return (*downloadReleased)(d)
+	case *domain.DownloadDenied:
+		return (*downloadDenied)(d)
+	case *domain.LicenseIssued:
+		return (*licenseIssued)(d)
+	case *domain.LicenseRenewed:
+		return (*licenseRenewed)(d)
+	case *domain.PlaybackStarted:
+		return (*playbackStarted)(d)
+	case *domain.LicenseReleased:
+		return (*licenseReleased)(d)
+	case *domain.LicenseActionDenied:
+		return (*licenseActionDenied)(d)
 	}
 	return nil
 }

@@ -1,7 +1,11 @@
 package msgp
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
+
+	"github.com/tinylib/msgp/msgp"
 
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/codec/internal/codectest"
@@ -23,4 +27,49 @@ func FuzzDecodeMsgp(f *testing.F) {
 	codectest.FuzzSeeds(f, c)
 	r := codectest.Registry(c)
 	f.Fuzz(func(t *testing.T, data []byte) { codectest.FuzzDecode(t, r, c, data) })
+}
+
+// The structs msgp decodes events into directly must write the very bytes
+// the wire mirrors write, so they read every payload the mirrors wrote.
+func TestDirectSameBytesAsMirrors(t *testing.T) {
+	types := map[string]bool{}
+	for _, s := range codectest.Samples() {
+		u := direct(s.Value)
+		if u == nil {
+			continue
+		}
+		types[fmt.Sprintf("%T", s.Value)] = true
+		want, err := Codec{}.Marshal(s.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := u.(msgp.Marshaler).MarshalMsg(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: direct %x, mirror %x", s.Name, got, want)
+		}
+	}
+	if len(types) != 12 {
+		t.Fatalf("%d event types decode directly, want all 12", len(types))
+	}
+}
+
+// An event decodes with no allocation but its strings (no mirror).
+func TestMsgpDecodeAllocations(t *testing.T) {
+	s := codectest.Samples()[4] // DownloadGranted: five strings
+	b, err := Codec{}.Marshal(s.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := codectest.Fresh(s.Value)
+	got := testing.AllocsPerRun(100, func() {
+		if err := (Codec{}).Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got != 5 {
+		t.Errorf("Unmarshal of %s: %v allocations, want 5", s.Name, got)
+	}
 }
