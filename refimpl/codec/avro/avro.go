@@ -84,7 +84,9 @@ func (c *Codec) Marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// Unmarshal decodes data, written with v's own schema, into v.
+// Unmarshal decodes data, written with v's own schema, into v: an event
+// straight into the domain value (direct.go), a snapshot through its wire
+// mirror.
 func (c *Codec) Unmarshal(data []byte, v any) error {
 	return c.decode(nil, data, v)
 }
@@ -103,6 +105,15 @@ func (c *Codec) decode(writer avro.Schema, data []byte, v any) (err error) {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", ID, v, p)
 		}
 	}()
+	r := c.readers.Get().(*avro.Reader)
+	defer c.readers.Put(r)
+	r.Error = nil
+	r.Reset(data)
+	if writer == nil {
+		if ok, err := readEvent(r, v); ok {
+			return c.finish(r, v, err)
+		}
+	}
 	w, err := wire.New(v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ID, err)
@@ -117,11 +128,20 @@ func (c *Codec) decode(writer avro.Schema, data []byte, v any) (err error) {
 			return fmt.Errorf("%s: %T: resolve writer schema: %w", ID, v, err)
 		}
 	}
-	r := c.readers.Get().(*avro.Reader)
-	defer c.readers.Put(r)
-	r.Error = nil
-	r.Reset(data)
 	r.ReadVal(s, w)
+	if err := c.finish(r, v, nil); err != nil {
+		return err
+	}
+	if err := wire.To(w, v); err != nil {
+		return fmt.Errorf("%s: %w", ID, err)
+	}
+	return nil
+}
+
+// finish checks a decode: the reader's error, then that no bytes are left
+// over (a bare record payload has none), then conv, the conversion error
+// of a direct decode.
+func (c *Codec) finish(r *avro.Reader, v any, conv error) error {
 	if r.Error != nil {
 		return fmt.Errorf("%s: %T: %w", ID, v, r.Error)
 	}
@@ -132,8 +152,8 @@ func (c *Codec) decode(writer avro.Schema, data []byte, v any) (err error) {
 		return fmt.Errorf("%s: %T: trailing bytes after the record", ID, v)
 	}
 	r.Error = nil
-	if err := wire.To(w, v); err != nil {
-		return fmt.Errorf("%s: %w", ID, err)
+	if conv != nil {
+		return fmt.Errorf("%s: %w", ID, conv)
 	}
 	return nil
 }

@@ -88,46 +88,29 @@ func fromPB(m message, v any) error {
 	var c wire.Conv
 	switch d := v.(type) {
 	case *domain.AccountOpened:
-		s := m.(*pb.AccountOpened)
-		*d = domain.AccountOpened{CustomerID: s.CustomerId, Plan: s.Plan, At: wire.Time(s.At)}
+		*d = accountOpenedFromPB(m.(*pb.AccountOpened), &c)
 	case *domain.DeviceRegistered:
-		s := m.(*pb.DeviceRegistered)
-		*d = domain.DeviceRegistered{DeviceID: s.DeviceId, At: wire.Time(s.At)}
+		*d = deviceRegisteredFromPB(m.(*pb.DeviceRegistered), &c)
 	case *domain.DeviceRemoved:
-		s := m.(*pb.DeviceRemoved)
-		*d = domain.DeviceRemoved{DeviceID: s.DeviceId, At: wire.Time(s.At)}
+		*d = deviceRemovedFromPB(m.(*pb.DeviceRemoved), &c)
 	case *domain.DownloadGranted:
-		s := m.(*pb.DownloadGranted)
-		*d = domain.DownloadGranted{RequestID: s.RequestId, LicenseID: s.LicenseId, DeviceID: s.DeviceId, TitleID: s.TitleId,
-			StudioID: s.StudioId, Restricted: s.Restricted, Year: c.Int("Year", s.Year),
-			ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+		*d = downloadGrantedFromPB(m.(*pb.DownloadGranted), &c)
 	case *domain.DownloadRenewed:
-		s := m.(*pb.DownloadRenewed)
-		*d = domain.DownloadRenewed{LicenseID: s.LicenseId, ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+		*d = downloadRenewedFromPB(m.(*pb.DownloadRenewed), &c)
 	case *domain.DownloadReleased:
-		s := m.(*pb.DownloadReleased)
-		*d = domain.DownloadReleased{LicenseID: s.LicenseId, DeviceID: s.DeviceId, At: wire.Time(s.At)}
+		*d = downloadReleasedFromPB(m.(*pb.DownloadReleased), &c)
 	case *domain.DownloadDenied:
-		s := m.(*pb.DownloadDenied)
-		*d = domain.DownloadDenied{RequestID: s.RequestId, DeviceID: s.DeviceId, TitleID: s.TitleId, Reason: s.Reason,
-			Detail: s.Detail, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion), At: wire.Time(s.At)}
+		*d = downloadDeniedFromPB(m.(*pb.DownloadDenied), &c)
 	case *domain.LicenseIssued:
-		s := m.(*pb.LicenseIssued)
-		*d = domain.LicenseIssued{LicenseID: s.LicenseId, CustomerID: s.CustomerId, DeviceID: s.DeviceId, TitleID: s.TitleId,
-			StudioID: s.StudioId, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion),
-			IssuedAt: wire.Time(s.IssuedAt), ExpiresAt: wire.Time(s.ExpiresAt)}
+		*d = licenseIssuedFromPB(m.(*pb.LicenseIssued), &c)
 	case *domain.LicenseRenewed:
-		s := m.(*pb.LicenseRenewed)
-		*d = domain.LicenseRenewed{RequestID: s.RequestId, Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+		*d = licenseRenewedFromPB(m.(*pb.LicenseRenewed), &c)
 	case *domain.PlaybackStarted:
-		s := m.(*pb.PlaybackStarted)
-		*d = domain.PlaybackStarted{At: wire.Time(s.At), PlaybackEndsAt: wire.Time(s.PlaybackEndsAt)}
+		*d = playbackStartedFromPB(m.(*pb.PlaybackStarted), &c)
 	case *domain.LicenseReleased:
-		s := m.(*pb.LicenseReleased)
-		*d = domain.LicenseReleased{Reason: s.Reason, At: wire.Time(s.At)}
+		*d = licenseReleasedFromPB(m.(*pb.LicenseReleased), &c)
 	case *domain.LicenseActionDenied:
-		s := m.(*pb.LicenseActionDenied)
-		*d = domain.LicenseActionDenied{RequestID: s.RequestId, Action: s.Action, Reason: s.Reason, At: wire.Time(s.At)}
+		*d = licenseActionDeniedFromPB(m.(*pb.LicenseActionDenied), &c)
 	default:
 		return snapshotFromPB(m, v)
 	}
@@ -135,4 +118,193 @@ func fromPB(m message, v any) error {
 		return fmt.Errorf("%T: %w", v, c.Err)
 	}
 	return nil
+}
+
+// decodeEventVT decodes an event with the vtprotobuf-generated methods into a
+// message on the stack (one concrete type per case, so nothing escapes: no
+// allocation, no pool) and copies it into v; with alias its strings point
+// into data (UnmarshalVTUnsafe). ok is false when v is not an event.
+func decodeEventVT(data []byte, v any, alias bool) (ok bool, err error) {
+	var c wire.Conv
+	switch d := v.(type) {
+	case *domain.AccountOpened:
+		var m pb.AccountOpened
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = accountOpenedFromPB(&m, &c)
+		}
+	case *domain.DeviceRegistered:
+		var m pb.DeviceRegistered
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = deviceRegisteredFromPB(&m, &c)
+		}
+	case *domain.DeviceRemoved:
+		var m pb.DeviceRemoved
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = deviceRemovedFromPB(&m, &c)
+		}
+	case *domain.DownloadGranted:
+		var m pb.DownloadGranted
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = downloadGrantedFromPB(&m, &c)
+		}
+	case *domain.DownloadRenewed:
+		var m pb.DownloadRenewed
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = downloadRenewedFromPB(&m, &c)
+		}
+	case *domain.DownloadReleased:
+		var m pb.DownloadReleased
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = downloadReleasedFromPB(&m, &c)
+		}
+	case *domain.DownloadDenied:
+		var m pb.DownloadDenied
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = downloadDeniedFromPB(&m, &c)
+		}
+	case *domain.LicenseIssued:
+		var m pb.LicenseIssued
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = licenseIssuedFromPB(&m, &c)
+		}
+	case *domain.LicenseRenewed:
+		var m pb.LicenseRenewed
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = licenseRenewedFromPB(&m, &c)
+		}
+	case *domain.PlaybackStarted:
+		var m pb.PlaybackStarted
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = playbackStartedFromPB(&m, &c)
+		}
+	case *domain.LicenseReleased:
+		var m pb.LicenseReleased
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = licenseReleasedFromPB(&m, &c)
+		}
+	case *domain.LicenseActionDenied:
+		var m pb.LicenseActionDenied
+		if alias {
+			err = m.UnmarshalVTUnsafe(data)
+		} else {
+			err = m.UnmarshalVT(data)
+		}
+		if err == nil {
+			*d = licenseActionDeniedFromPB(&m, &c)
+		}
+	default:
+		return false, nil
+	}
+	if err == nil && c.Err != nil {
+		err = fmt.Errorf("%T: %w", v, c.Err)
+	}
+	return true, err
+}
+
+func accountOpenedFromPB(s *pb.AccountOpened, _ *wire.Conv) domain.AccountOpened {
+	return domain.AccountOpened{CustomerID: s.CustomerId, Plan: s.Plan, At: wire.Time(s.At)}
+}
+
+func deviceRegisteredFromPB(s *pb.DeviceRegistered, _ *wire.Conv) domain.DeviceRegistered {
+	return domain.DeviceRegistered{DeviceID: s.DeviceId, At: wire.Time(s.At)}
+}
+
+func deviceRemovedFromPB(s *pb.DeviceRemoved, _ *wire.Conv) domain.DeviceRemoved {
+	return domain.DeviceRemoved{DeviceID: s.DeviceId, At: wire.Time(s.At)}
+}
+
+func downloadGrantedFromPB(s *pb.DownloadGranted, c *wire.Conv) domain.DownloadGranted {
+	return domain.DownloadGranted{RequestID: s.RequestId, LicenseID: s.LicenseId, DeviceID: s.DeviceId, TitleID: s.TitleId,
+		StudioID: s.StudioId, Restricted: s.Restricted, Year: c.Int("Year", s.Year),
+		ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+}
+
+func downloadRenewedFromPB(s *pb.DownloadRenewed, _ *wire.Conv) domain.DownloadRenewed {
+	return domain.DownloadRenewed{LicenseID: s.LicenseId, ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+}
+
+func downloadReleasedFromPB(s *pb.DownloadReleased, _ *wire.Conv) domain.DownloadReleased {
+	return domain.DownloadReleased{LicenseID: s.LicenseId, DeviceID: s.DeviceId, At: wire.Time(s.At)}
+}
+
+func downloadDeniedFromPB(s *pb.DownloadDenied, c *wire.Conv) domain.DownloadDenied {
+	return domain.DownloadDenied{RequestID: s.RequestId, DeviceID: s.DeviceId, TitleID: s.TitleId, Reason: s.Reason,
+		Detail: s.Detail, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion), At: wire.Time(s.At)}
+}
+
+func licenseIssuedFromPB(s *pb.LicenseIssued, c *wire.Conv) domain.LicenseIssued {
+	return domain.LicenseIssued{LicenseID: s.LicenseId, CustomerID: s.CustomerId, DeviceID: s.DeviceId, TitleID: s.TitleId,
+		StudioID: s.StudioId, PolicyVersion: c.Int("PolicyVersion", s.PolicyVersion),
+		IssuedAt: wire.Time(s.IssuedAt), ExpiresAt: wire.Time(s.ExpiresAt)}
+}
+
+func licenseRenewedFromPB(s *pb.LicenseRenewed, c *wire.Conv) domain.LicenseRenewed {
+	return domain.LicenseRenewed{RequestID: s.RequestId, Renewal: c.Int("Renewal", s.Renewal), ExpiresAt: wire.Time(s.ExpiresAt), At: wire.Time(s.At)}
+}
+
+func playbackStartedFromPB(s *pb.PlaybackStarted, _ *wire.Conv) domain.PlaybackStarted {
+	return domain.PlaybackStarted{At: wire.Time(s.At), PlaybackEndsAt: wire.Time(s.PlaybackEndsAt)}
+}
+
+func licenseReleasedFromPB(s *pb.LicenseReleased, _ *wire.Conv) domain.LicenseReleased {
+	return domain.LicenseReleased{Reason: s.Reason, At: wire.Time(s.At)}
+}
+
+func licenseActionDeniedFromPB(s *pb.LicenseActionDenied, _ *wire.Conv) domain.LicenseActionDenied {
+	return domain.LicenseActionDenied{RequestID: s.RequestId, Action: s.Action, Reason: s.Reason, At: wire.Time(s.At)}
 }

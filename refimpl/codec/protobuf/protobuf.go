@@ -105,7 +105,7 @@ func (VT) Unmarshal(data []byte, v any) (err error) {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", VTID, v, p)
 		}
 	}()
-	return decode(VTID, data, v, message.UnmarshalVT)
+	return decodeVT(data, v, false)
 }
 
 // UnmarshalAlias decodes data into v with the generated UnmarshalVTUnsafe:
@@ -117,7 +117,23 @@ func (VT) UnmarshalAlias(data []byte, v any) (err error) {
 			err = fmt.Errorf("%s: %T: decoder panic: %v", VTID, v, p)
 		}
 	}()
-	return decode(VTID, data, v, message.UnmarshalVTUnsafe)
+	return decodeVT(data, v, true)
+}
+
+// decodeVT decodes an event through a message on the stack, a snapshot
+// through a pooled one (whose reset keeps its repeated fields' capacity).
+func decodeVT(data []byte, v any, alias bool) error {
+	ok, err := decodeEventVT(data, v, alias)
+	if !ok {
+		if alias {
+			return decode(VTID, data, v, message.UnmarshalVTUnsafe)
+		}
+		return decode(VTID, data, v, message.UnmarshalVT)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %T: %w", VTID, v, err)
+	}
+	return nil
 }
 
 // Ensure the generated package is the one the schema names.
