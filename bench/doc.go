@@ -21,11 +21,12 @@
 // percentiles (coordinated-omission correction) while the service time does
 // not hide it either. The start lag (actual − intended) has its own
 // histogram and operations lagging more than the late threshold are
-// counted. Workers sleep on their own timers until shortly before an
-// intended start and leave the last SpinSlack to one waker goroutine that
-// sleeps in the kernel until the earliest pending start, because Go's
-// timers wake up to a millisecond late and spinning instead would take a
-// core from the system under test.
+// counted. A worker waits for an intended start on its own timerfd, which
+// the kernel fires on time and the runtime's poller turns into one wake-up,
+// or, for waits under wakerSlack, through one shared waker goroutine that
+// sleeps in the kernel until the earliest pending start: Go's timers wake
+// up to a millisecond late, and spinning instead would take a core from the
+// system under test (docs/design.md §8).
 //
 // Closed loop: each worker sends its next operation when the previous one
 // finishes. The intended start is the actual start, so corrected latency

@@ -33,8 +33,10 @@ type Experiment struct {
 	Live LiveObserver
 	// Log, if set, is every run's logger (see Config.Log).
 	Log *slog.Logger
-	// Interval, LateThreshold and SpinSlack are passed to every run.
-	Interval, LateThreshold, SpinSlack time.Duration
+	// Interval and LateThreshold are passed to every run.
+	Interval, LateThreshold time.Duration
+	// GoTimers is passed to every run (Config.GoTimers).
+	GoTimers bool
 	// Classify maps errors a target left unclassified to outcomes; nil: the
 	// system's own (target.Classifier), else ClassifyError.
 	Classify func(error) Outcome
@@ -96,7 +98,7 @@ func (e *Experiment) config(sys System, name string, warmup, duration time.Durat
 		Duration:      duration,
 		Interval:      e.Interval,
 		LateThreshold: e.LateThreshold,
-		SpinSlack:     e.SpinSlack,
+		GoTimers:      e.GoTimers,
 		Classify:      classify,
 		Progress:      e.Progress,
 		Live:          e.Live,

@@ -22,12 +22,15 @@ import (
 const (
 	DefaultInterval      = time.Second
 	DefaultLateThreshold = time.Millisecond
-	// DefaultSpinSlack is how long before an intended start a worker stops
-	// sleeping on its Go timer and hands the rest of its wait to the waker's
-	// precise kernel sleep: Go's timers wake up to about a millisecond late
-	// on Linux, which would otherwise show up as start lag.
-	DefaultSpinSlack = 1200 * time.Microsecond
 )
+
+// wakerSlack is the wait below which an open-loop worker hands its wait to
+// the shared waker rather than its own timer: at high rates one waker sleep
+// serves several workers' starts, where a timer per worker would cost a
+// wake-up each. Without the precise timer it is also how long before a start
+// a worker stops sleeping on its Go timer, which wakes up to a millisecond
+// late on Linux.
+const wakerSlack = 1200 * time.Microsecond
 
 // Config describes one measured run.
 type Config struct {
@@ -60,10 +63,10 @@ type Config struct {
 	// LateThreshold is the start lag above which an operation counts as late
 	// (default 1ms).
 	LateThreshold time.Duration
-	// SpinSlack is how long before an intended start the worker stops
-	// sleeping on its Go timer and lets the waker wake it precisely;
-	// negative disables the waker (Go timers only: more start lag).
-	SpinSlack time.Duration
+	// GoTimers makes open-loop workers wait for intended starts on Go
+	// timers, which wake up to a millisecond late on Linux, instead of the
+	// precise timerfd wait (deadlineTimer): more start lag, for comparison.
+	GoTimers bool
 	// Classify maps a target error to an outcome when the target left
 	// Response.Outcome unset (default ClassifyError).
 	Classify func(error) Outcome
@@ -235,8 +238,7 @@ type Runner struct {
 	base    time.Time
 	warmup  time.Duration
 	end     time.Duration // run offset at which no new operation starts; 0 = none
-	slack   time.Duration
-	waker   *waker // nil: closed loop, or no spin slack
+	waker   *waker        // nil: closed loop, or Go timers only
 	// cpuAtMeasure is the process CPU time (ns) when the measured period
 	// began, set once by the tick loop.
 	cpuAtMeasure atomic.Int64
@@ -261,14 +263,6 @@ func NewRunner(cfg Config) (*Runner, error) {
 		cfg.Classify = ClassifyError
 	}
 	r := &Runner{cfg: cfg, warmup: cfg.Warmup, late: cfg.LateThreshold, windows: newWindowSet(cfg.Windows)}
-	switch {
-	case cfg.SpinSlack < 0:
-		r.slack = 0
-	case cfg.SpinSlack == 0:
-		r.slack = DefaultSpinSlack
-	default:
-		r.slack = cfg.SpinSlack
-	}
 	if cfg.Duration > 0 {
 		r.end = cfg.Warmup + cfg.Duration
 	}
@@ -326,7 +320,7 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	wakeCtx, stopWaker := context.WithCancel(gctx)
 	wakerDone := make(chan struct{})
-	if r.cfg.Schedule != nil && r.slack > 0 {
+	if r.cfg.Schedule != nil && !r.cfg.GoTimers {
 		r.waker = newWaker(r.base, len(r.workers))
 		go func() {
 			defer close(wakerDone)
@@ -407,10 +401,11 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		}
 	}
 	rec := r.workers[id]
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	wake := make(chan struct{}, 1)
+	var w waiter
+	if sched != nil {
+		w.init(ctx, r.base, r.waker)
+		defer w.close()
+	}
 	var (
 		op   workload.Op
 		resp Response
@@ -439,7 +434,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 			if !ok || (r.end > 0 && off >= r.end) {
 				return nil
 			}
-			if !r.waitUntil(ctx, timer, wake, off) {
+			if !w.waitUntil(ctx, off) {
 				return nil
 			}
 			intended = off
@@ -516,34 +511,78 @@ func (r *Runner) countMissed(ctx context.Context, sched Schedule) int64 {
 	}
 }
 
-// waitUntil blocks until the run offset off: on the worker's own timer
-// while far from it, then for the last SpinSlack through the waker (or, with
-// no waker, on the timer alone). It returns false if ctx ends.
-func (r *Runner) waitUntil(ctx context.Context, t *time.Timer, wake chan struct{}, off time.Duration) bool {
-	for {
-		wait := off - r.since()
-		if wait <= 0 {
-			return true
+// waiter is one open-loop worker's wait for its intended starts: waits
+// longer than wakerSlack on the worker's precise deadlineTimer where it is
+// available, else on a Go timer until wakerSlack before the start; shorter
+// waits through the shared waker. With Go timers only (no waker), all of it
+// on a Go timer.
+type waiter struct {
+	base    time.Time
+	precise *deadlineTimer
+	timer   *time.Timer
+	waker   *waker
+	wake    chan struct{}
+}
+
+func (w *waiter) init(ctx context.Context, base time.Time, wk *waker) {
+	w.base, w.waker = base, wk
+	if wk != nil {
+		w.wake = make(chan struct{}, 1)
+		if t, err := newDeadlineTimer(ctx, base); err == nil {
+			w.precise = t
+			return
 		}
-		if r.waker == nil || wait > r.slack {
-			if r.waker != nil {
-				wait -= r.slack
-			}
-			t.Reset(wait)
+	}
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+}
+
+func (w *waiter) close() {
+	if w.precise != nil {
+		w.precise.close()
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// waitUntil blocks until run offset off. It returns false if ctx ends first.
+func (w *waiter) waitUntil(ctx context.Context, off time.Duration) bool {
+	for {
+		wait := off - time.Since(w.base)
+		switch {
+		case wait <= 0:
+			return true
+		case ctx.Err() != nil:
+			return false
+		case w.waker != nil && wait <= wakerSlack:
+			w.waker.in <- wakeRequest{off: off, ch: w.wake}
 			select {
-			case <-t.C:
+			case <-w.wake:
+				return true
 			case <-ctx.Done():
-				t.Stop()
 				return false
 			}
-			continue
-		}
-		r.waker.in <- wakeRequest{off: off, ch: wake}
-		select {
-		case <-wake:
-			return true
-		case <-ctx.Done():
-			return false
+		case w.precise != nil:
+			if !w.precise.waitUntil(off) && ctx.Err() == nil {
+				// The timer failed (it does not, short of running out of
+				// file descriptors): go on with Go timers and the waker.
+				w.precise.close()
+				w.precise = nil
+				w.timer = time.NewTimer(time.Hour)
+				w.timer.Stop()
+			}
+		default:
+			if w.waker != nil {
+				wait -= wakerSlack
+			}
+			w.timer.Reset(wait)
+			select {
+			case <-w.timer.C:
+			case <-ctx.Done():
+				w.timer.Stop()
+				return false
+			}
 		}
 	}
 }

@@ -13,17 +13,15 @@ import (
 // served at most this late.
 const maxFineSleep = 500 * time.Microsecond
 
-// waker serves the last stretch of every open-loop worker's wait for its
-// intended start. Go's timers wake up to a millisecond late on Linux (the
-// runtime's network poller sleeps in whole milliseconds), which would show
-// as start lag. Spinning the last millisecond in every worker hides that,
-// but at a few hundred operations a second it burns a good part of a core
-// that the system under test needs. Instead, a worker sleeps on its own
-// timer until SpinSlack before its start and then hands the rest to the
-// waker: one goroutine that sleeps in the kernel (nanosleep, whose wake-up
-// error is the thread's timer slack, about 50µs) until the earliest pending
-// start and wakes its worker. The CPU cost per operation is one short
-// syscall and one goroutine hand-off; see docs/design.md §6.
+// waker serves open-loop waits shorter than wakerSlack (high rates), and
+// the last wakerSlack of every wait where there is no deadlineTimer: one
+// goroutine that sleeps in the kernel (nanosleep, whose wake-up error is the
+// thread's timer slack, about 50µs) until the earliest pending start and
+// wakes its worker. At high rates one sleep serves several workers' starts,
+// where a timer per worker would cost a wake-up each; at low rates the
+// per-worker deadlineTimer costs less, since each hand-off to the waker
+// wakes two goroutines and its sleep wakes the runtime's monitor thread.
+// See docs/design.md §8.
 type waker struct {
 	base time.Time
 	in   chan wakeRequest

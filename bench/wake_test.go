@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +74,123 @@ func TestWakerStopsOnCancel(t *testing.T) {
 	}
 }
 
-// TestRunRecordsProcessCPU: an open-loop run through the waker records the
+// TestDeadlineTimerNeverEarly runs several timers at once, as workers do,
+// each waiting for deadlines 1–3ms ahead, and checks that every wait ends at
+// or after its offset and, on median, soon after it.
+func TestDeadlineTimerNeverEarly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the precise timer is Linux only")
+	}
+	const timers, rounds = 8, 20
+	base := time.Now()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, timers*rounds)
+	lates := make(chan time.Duration, timers*rounds)
+	for i := range timers {
+		dt, err := newDeadlineTimer(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 2))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer dt.close()
+			for range rounds {
+				off := time.Since(base) + time.Millisecond + time.Duration(rng.Int64N(int64(2*time.Millisecond)))
+				if !dt.waitUntil(off) {
+					errs <- fmt.Errorf("timer %d: wait for %s failed", i, off)
+					return
+				}
+				now := time.Since(base)
+				if now < off {
+					errs <- fmt.Errorf("timer %d: woken %s before its offset %s", i, off-now, off)
+				}
+				lates <- now - off
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(lates)
+	for err := range errs {
+		t.Error(err)
+	}
+	var all []time.Duration
+	for l := range lates {
+		all = append(all, l)
+	}
+	slices.Sort(all)
+	// Generous, for a loaded CI machine: the point is that the timer fires
+	// at all and never early; docs/benchmarks.md has its measured lag.
+	if med := all[len(all)/2]; med > 20*time.Millisecond {
+		t.Errorf("median wake-up %s after the deadline", med)
+	}
+}
+
+// TestDeadlineTimerStopsOnCancel: a wait for a start an hour away returns,
+// false, as soon as the run is cancelled.
+func TestDeadlineTimerStopsOnCancel(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the precise timer is Linux only")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	dt, err := newDeadlineTimer(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dt.close()
+	done := make(chan bool)
+	go func() { done <- dt.waitUntil(time.Hour) }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Fatal("a cancelled wait reported its deadline reached")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("wait still blocked 5s after cancellation with its deadline an hour away")
+	}
+	if dt.waitUntil(2 * time.Hour) {
+		t.Fatal("a wait after cancellation reported its deadline reached")
+	}
+}
+
+// TestOpenLoopCancelDuringLongWait: a run whose workers wait for starts far
+// ahead ends promptly when cancelled, with either kind of wait.
+func TestOpenLoopCancelDuringLongWait(t *testing.T) {
+	for _, goTimers := range []bool{false, true} {
+		t.Run(fmt.Sprint("goTimers=", goTimers), func(t *testing.T) {
+			r, err := NewRunner(Config{
+				Workers:  2,
+				Target:   noop,
+				GoTimers: goTimers,
+				Source:   func(int) OpSource { return &seqSource{kind: workload.OpCheck, n: -1} },
+				Schedule: func(int) Schedule { return &fixedRate{first: time.Hour, gap: time.Hour, n: -1} },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			st, err := r.Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Fatalf("run took %s to stop after a 50ms deadline", el)
+			}
+			if !st.Partial || st.Executed != 0 {
+				t.Fatalf("partial=%v executed=%d, want a partial run with nothing executed", st.Partial, st.Executed)
+			}
+		})
+	}
+}
+
+// TestRunRecordsProcessCPU: an open-loop run with the precise wait records the
 // process's CPU over its measured period, and the result carries it.
 func TestRunRecordsProcessCPU(t *testing.T) {
 	const workers, rate = 4, 2000

@@ -113,7 +113,7 @@ threshold failed; 130 interrupted (partial results written).` + targetsHelp() + 
 	fs.Uint64Var(&o.customers, "customers", 0, "override the population size")
 	fs.DurationVar(&o.interval, "interval", bench.DefaultInterval, "histogram interval of the .hlog files")
 	fs.DurationVar(&o.late, "late", bench.DefaultLateThreshold, "start lag above which an open-loop operation counts as late")
-	fs.BoolVar(&o.noSpin, "no-spin", false, "wait for each intended start on Go timers alone, without the precise kernel-sleep waker for the last ~1ms (more start lag)")
+	fs.BoolVar(&o.noSpin, "no-spin", false, "wait for each intended start on Go timers, which wake up to ~1ms late, instead of the precise timerfd wait (more start lag)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (bars on a terminal, else lines), bars, lines or none")
 	fs.DurationVar(&o.progressEvery, "progress-every", bench.DefaultPlainEvery, "interval of plain progress lines")
 	fs.StringVar(&o.startAt, "start-at", "", "begin the warmup at this instant (RFC 3339, e.g. 2026-11-30T10:30:00Z; within 24h of now), after the preload: the shards of one run start together")
@@ -507,7 +507,7 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 		exp.StartAt, _ = parseStartAt(o.startAt, time.Now()) // checked by validate
 	}
 	if o.noSpin {
-		exp.SpinSlack = -1
+		exp.GoTimers = true
 	}
 	var observers bench.Observers
 	if live != nil {
