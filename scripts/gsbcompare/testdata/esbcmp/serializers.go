@@ -66,7 +66,7 @@ func (m *msgpS) Unmarshal(d []byte, o any) error {
 // before each decode (as goserbench's protobuf serializer) ---
 
 type protoS struct {
-	a         pb.DownloadGranted
+	a          pb.DownloadGranted
 	vt, unsafe bool
 }
 
@@ -204,8 +204,8 @@ func (s *fbS) Unmarshal(d []byte, o any) error {
 
 type jsonS struct{}
 
-func (jsonS) Marshal(o any) ([]byte, error)     { return json.Marshal(o) }
-func (jsonS) Unmarshal(d []byte, o any) error   { return json.Unmarshal(d, o) }
+func (jsonS) Marshal(o any) ([]byte, error)   { return json.Marshal(o) }
+func (jsonS) Unmarshal(d []byte, o any) error { return json.Unmarshal(d, o) }
 
 type gobS struct{}
 
