@@ -69,11 +69,15 @@ func (e *Experiment) capacity(ctx context.Context, res *reports.Result) error {
 		if need := time.Duration(float64(c.MinOperations) / rate * float64(time.Second)); need > dur {
 			dur = need
 		}
-		cfg := e.config(sys, fmt.Sprintf("%s.step%02d", spec.Name, n), spec.Warmup, dur)
+		warm := spec.Warmup
+		if n == 1 {
+			warm += c.Settle
+		}
+		cfg := e.config(sys, fmt.Sprintf("%s.step%02d", spec.Name, n), warm, dur)
 		cfg.Workers = workers
 		cfg.TargetFor = sys.Target
 		cfg.Source = func(i int) OpSource { return srcs[i] }
-		sched := base.AtRate(rate, spec.Warmup+dur, uint64(n))
+		sched := base.AtRate(rate, warm+dur, uint64(n))
 		arr := make([]Schedule, workers)
 		for i := range arr {
 			a, err := sched.Arrivals(i, workers)

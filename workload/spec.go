@@ -260,6 +260,11 @@ type CapacitySpec struct {
 	MinOperations uint64 `yaml:"min_operations"`
 	// MaxSteps bounds the number of steps (and so the experiment's time).
 	MaxSteps int `yaml:"max_steps"`
+	// Settle lengthens the first step's warmup: a system just preloaded
+	// (flushing and compacting what it was sent, a JVM still compiling) is
+	// slower than it will be, and a first step judged on that fails at a
+	// rate the system sustains once settled.
+	Settle time.Duration `yaml:"settle,omitempty"`
 	// SLOs must all hold at a sustainable rate, written as thresholds:
 	// "acquire.p99 < 20ms", "error_share < 1%", "late_share < 5%".
 	SLOs []string `yaml:"slos"`

@@ -529,6 +529,9 @@ func (s *Spec) validateCapacity(v *validator) {
 	if c.MinOperations < 1 || c.MinOperations > 1_000_000_000 {
 		v.addf("capacity.min_operations", "must be in [1, 1000000000], got %d", c.MinOperations)
 	}
+	if c.Settle < 0 || c.Settle > MaxWarmup {
+		v.addf("capacity.settle", "must be in [0s, %s], got %s", MaxWarmup, c.Settle)
+	}
 	if c.MaxSteps < 2 || c.MaxSteps > MaxCapacitySteps {
 		v.addf("capacity.max_steps", "must be in [2, %d], got %d", MaxCapacitySteps, c.MaxSteps)
 	}

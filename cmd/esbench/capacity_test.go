@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esbench/esbench/reports"
 )
@@ -35,6 +36,7 @@ capacity:
   resolution: 0.2
   min_operations: 50
   max_steps: 8
+  settle: 300ms
   slos: ["acquire.throughput < 90", "acquire.unavailable.p99 < 1s"]
 `
 
@@ -72,10 +74,19 @@ func TestCapacitySearch(t *testing.T) {
 			t.Errorf("step at %g/s: phase %s after the first failure, want bisect", s.TargetRate, s.Phase)
 		}
 	}
-	for _, s := range c.Steps {
+	for i, s := range c.Steps {
 		run := runs[s.Run]
 		if run == nil {
 			t.Fatalf("step %s has no run in the result", s.Run)
+		}
+		// capacity.settle lengthens the first step's warmup only.
+		if want := 200 * time.Millisecond; i == 0 {
+			want += 300 * time.Millisecond
+		} else if time.Duration(run.WarmupNs) != want {
+			t.Errorf("%s: warmup %s, want %s", s.Run, time.Duration(run.WarmupNs), want)
+		}
+		if i == 0 && time.Duration(run.WarmupNs) != 500*time.Millisecond {
+			t.Errorf("%s: warmup %s, want 500ms (200ms and the 300ms settle)", s.Run, time.Duration(run.WarmupNs))
 		}
 		var acq float64
 		for _, op := range run.Operations {
@@ -163,6 +174,9 @@ func TestCapacityBadInput(t *testing.T) {
 		{"duration: 1s", "duration: 0s", "duration"},
 		{"max_steps: 8", "max_steps: eight", "capacity.max_steps"},
 		{"growth: 2", "growth: 2\n  speed: 3", "speed"},
+		{"settle: 300ms", "settle: -1s", "capacity.settle"},
+		{"settle: 300ms", "settle: 30", "want a duration such as 10s"},
+		{"settle: 300ms", "settle: 25h", "capacity.settle"},
 	}
 	for _, tt := range tests {
 		wl := strings.Replace(capacityWorkload, tt.replace, tt.with, 1)
