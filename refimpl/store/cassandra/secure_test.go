@@ -110,7 +110,7 @@ func TestSecureNode(t *testing.T) {
 	}{
 		{"WrongPassword", func(c *Config) { c.Username, c.Password = secureRole, "Wrong-9d1e-guess" }, []string{"password"}},
 		{"UntrustedCertificate", func(c *Config) { c.TLS.CAFile = testcert.ForeignCA(t) }, []string{"certificate"}},
-		{"PlainConnection", func(c *Config) { c.TLS = TLS{} }, []string{"127.0.0.1"}},
+		{"PlainConnection", func(c *Config) { c.TLS = TLS{} }, []string{"127.0.0.1", "require client TLS"}},
 	}
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {

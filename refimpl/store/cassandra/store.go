@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"math"
 	"net"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -137,6 +140,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// tlsHint explains a reset plain connection: a node that requires client
+// TLS drops a client that speaks plain CQL to it, which the driver reports
+// only as a reset or an EOF.
+func tlsHint(cfg Config, err error) string {
+	if cfg.TLS.Enabled {
+		return ""
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		strings.Contains(err.Error(), "connection reset by peer") || strings.HasSuffix(err.Error(), "EOF") {
+		return " (the node closed a plain connection: does it require client TLS? enable TLS, e.g. --cassandra-tls)"
+	}
+	return ""
+}
+
 // connect opens a session without a keyspace (statements name it), so that
 // the same session can create the keyspace.
 func connect(ctx context.Context, cfg Config) (*gocql.Session, error) {
@@ -153,8 +170,8 @@ func connect(ctx context.Context, cfg Config) (*gocql.Session, error) {
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, fmt.Errorf("cassandra: cannot connect to contact points %s (connect timeout %s, gave up after %s): %w: %w",
-				cfg.contactPoints(), cfg.ConnectTimeout, time.Since(start).Round(time.Millisecond), store.ErrUnavailable, r.err)
+			return nil, fmt.Errorf("cassandra: cannot connect to contact points %s (connect timeout %s, gave up after %s): %w: %w%s",
+				cfg.contactPoints(), cfg.ConnectTimeout, time.Since(start).Round(time.Millisecond), store.ErrUnavailable, r.err, tlsHint(cfg, r.err))
 		}
 		return r.s, nil
 	case <-ctx.Done():
