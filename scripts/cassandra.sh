@@ -431,6 +431,16 @@ node_arg() {
 	local n=${1:-}
 	[[ $n =~ ^[1-9]$ ]] || die "node '$n': want a node number from 1 to 9"
 	if [[ -f $dir/node$n/cassandra.pid || -d $dir/node$n ]]; then
+		# A node of a cluster started again gets the cluster's heap and
+		# token layout, whatever ESBENCH_CASSANDRA_NODES says now.
+		local d count=0
+		for d in "$dir"/node[1-9]; do
+			[[ -d $d ]] && count=$((count + 1))
+		done
+		if ((count > 1)); then
+			nodes=$count
+			heap=${ESBENCH_CASSANDRA_HEAP:-512M}
+		fi
 		select_node "$n"
 	elif [[ $n == 1 ]]; then
 		select_node single
