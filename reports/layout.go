@@ -54,42 +54,28 @@ type Dir struct {
 // base is created if missing; an existing result directory is never
 // reused.
 func CreateDir(base, experiment string, start time.Time) (Dir, error) {
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return Dir{}, fmt.Errorf("reports: creating %s: %w", base, err)
-	}
 	name := SafeName(experiment) + "-" + start.UTC().Format("20060102-150405")
-	for i := 0; i < 1000; i++ {
-		dir := filepath.Join(base, name)
-		if i > 0 {
-			dir = fmt.Sprintf("%s-%d", dir, i)
-		}
-		// The marker makes the directory esbench's: later commands (report,
-		// a rerun) may write into it, and into no unmarked directory.
-		err := owned.Create(dir, owned.KindResults)
-		if err == nil {
-			return DirAt(dir), nil
-		}
-		if !os.IsExist(err) {
-			return Dir{}, fmt.Errorf("reports: creating %s: %w", dir, err)
-		}
+	dir, err := createFresh(base, name, owned.KindResults)
+	if err != nil {
+		return Dir{}, err
 	}
-	return Dir{}, fmt.Errorf("reports: no free result directory name under %s for %s", base, name)
+	return DirAt(dir), nil
 }
 
-// CreateRunSet creates a fresh directory under base for the result
-// directories of n repetitions of one workload (esbench run --count),
-// named after the workload, start time and n; FindResults lists its runs.
-func CreateRunSet(base, name string, start time.Time, n int) (string, error) {
+// createFresh creates a new directory of kind under base named stem, or
+// stem-1, stem-2, ... if taken, and marks it esbench's: later commands
+// may write into it, and into no unmarked directory. base is created if
+// missing.
+func createFresh(base, stem, kind string) (string, error) {
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return "", fmt.Errorf("reports: creating %s: %w", base, err)
 	}
-	stem := fmt.Sprintf("%s-%s-x%d", SafeName(name), start.UTC().Format("20060102-150405"), n)
 	for i := 0; i < 1000; i++ {
 		dir := filepath.Join(base, stem)
 		if i > 0 {
 			dir = fmt.Sprintf("%s-%d", dir, i)
 		}
-		err := owned.Create(dir, owned.KindRunSet)
+		err := owned.Create(dir, kind)
 		if err == nil {
 			return dir, nil
 		}
@@ -98,6 +84,14 @@ func CreateRunSet(base, name string, start time.Time, n int) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("reports: no free directory name under %s for %s", base, stem)
+}
+
+// CreateRunSet creates a fresh directory under base for the result
+// directories of n repetitions of one workload (esbench run --count),
+// named after the workload, start time and n; FindResults lists its runs.
+func CreateRunSet(base, name string, start time.Time, n int) (string, error) {
+	stem := fmt.Sprintf("%s-%s-x%d", SafeName(name), start.UTC().Format("20060102-150405"), n)
+	return createFresh(base, stem, owned.KindRunSet)
 }
 
 // FindResults resolves a result argument that may stand for several runs:

@@ -140,7 +140,7 @@ func confirmCapacity(t *testing.T, c confirmCase) {
 	}
 
 	began := time.Now()
-	stdout, err := runCLI(t, append([]string{"run", writeWorkloadIn(t, dir, "search.yaml", c.search())}, common("search")...)...)
+	stdout, err := runCLI(t, append([]string{"run", writeWorkload(t, c.search())}, common("search")...)...)
 	took := time.Since(began)
 	if err != nil {
 		t.Fatalf("search: %v\n%s", err, stdout)
@@ -166,7 +166,7 @@ func confirmCapacity(t *testing.T, c confirmCase) {
 		hold   bool
 	}{{0.9, true}, {1.2, false}} {
 		rate := tc.factor * capa.SustainableRate
-		stdout, err := runCLI(t, append([]string{"run", writeWorkloadIn(t, dir, fmt.Sprintf("fixed-%g.yaml", tc.factor), c.fixed(rate))}, common(fmt.Sprintf("x%02.0f", 10*tc.factor))...)...)
+		stdout, err := runCLI(t, append([]string{"run", writeWorkload(t, c.fixed(rate))}, common(fmt.Sprintf("x%02.0f", 10*tc.factor))...)...)
 		var ee *exitError
 		failed := errors.As(err, &ee) && ee.code == exitThresholds
 		if err != nil && !failed {
@@ -195,15 +195,6 @@ func confirmCapacity(t *testing.T, c confirmCase) {
 			t.Errorf("%g× the sustainable rate (%.1f/s): SLOs held %v, want %v", tc.factor, rate, !failed, tc.hold)
 		}
 	}
-}
-
-func writeWorkloadIn(t *testing.T, dir, name, text string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // lastResult is the newest result directory under out (their names sort

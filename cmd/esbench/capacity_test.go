@@ -40,9 +40,12 @@ capacity:
   slos: ["acquire.throughput < 90", "acquire.unavailable.p99 < 1s"]
 `
 
-func TestCapacitySearch(t *testing.T) {
+// runCapacity runs the capacity workload wl with args and returns its
+// result directory, result, the result's runs by name and the output.
+func runCapacity(t *testing.T, wl string, args ...string) (string, *reports.Result, map[string]*reports.Run, string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "results")
-	stdout, err := runCLI(t, "run", writeWorkload(t, capacityWorkload), "--store", "memory", "--out", out, "--progress", "none")
+	stdout, err := runCLI(t, append([]string{"run", writeWorkload(t, wl), "--out", out, "--progress", "none"}, args...)...)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stdout)
 	}
@@ -51,6 +54,15 @@ func TestCapacitySearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runs := map[string]*reports.Run{}
+	for i := range res.Runs {
+		runs[res.Runs[i].Name] = &res.Runs[i]
+	}
+	return dir, res, runs, stdout
+}
+
+func TestCapacitySearch(t *testing.T) {
+	dir, res, runs, stdout := runCapacity(t, capacityWorkload, "--store", "memory")
 	c := res.Capacity
 	if c == nil || len(c.Steps) < 4 {
 		t.Fatalf("capacity %+v: want at least 4 steps", c)
@@ -63,10 +75,6 @@ func TestCapacitySearch(t *testing.T) {
 		if s := c.Steps[i]; s.TargetRate != want || s.Phase != "step" {
 			t.Errorf("step %d: %s at %g/s, want step at %g/s", i+1, s.Phase, s.TargetRate, want)
 		}
-	}
-	runs := map[string]*reports.Run{}
-	for i := range res.Runs {
-		runs[res.Runs[i].Name] = &res.Runs[i]
 	}
 	var maxPass, minFail float64
 	for _, s := range c.Steps[3:] {
@@ -213,26 +221,13 @@ func TestCapacityTakesArrivalFlags(t *testing.T) {
 func TestCapacitySearchRemote(t *testing.T) {
 	url, _, _ := startServe(t, "--store", "memory")
 	wl := strings.NewReplacer("rate: 100,", "rate: 50,", "acquire.throughput < 90", "acquire.throughput < 45", "min_rate: 10", "min_rate: 5").Replace(capacityWorkload)
-	out := filepath.Join(t.TempDir(), "results")
-	stdout, err := runCLI(t, "run", writeWorkload(t, wl), "--target", url, "--out", out, "--progress", "none")
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, stdout)
-	}
-	dir := resultDir(t, out)
-	res, err := reports.ReadFile(filepath.Join(dir, reports.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, res, runs, _ := runCapacity(t, wl, "--target", url)
 	if res.Environment.Backend != "remote" {
 		t.Errorf("backend %q, want remote", res.Environment.Backend)
 	}
 	c := res.Capacity
 	if c == nil || len(c.Steps) < 3 {
 		t.Fatalf("capacity %+v: want at least 3 steps", c)
-	}
-	runs := map[string]*reports.Run{}
-	for i := range res.Runs {
-		runs[res.Runs[i].Name] = &res.Runs[i]
 	}
 	for _, s := range c.Steps {
 		run := runs[s.Run]
