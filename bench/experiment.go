@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -521,7 +522,11 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		return reports.LinearFit{}, err
 	}
 
-	// Measured loads: Replays per history length, interleaved.
+	// Measured loads: Replays per history length, interleaved. The
+	// preload's garbage is collected first, so that collecting it does not
+	// land on whichever loads happen to run meanwhile: each cell's tail is
+	// then the loads' own (their own allocation's GC share included).
+	runtime.GC()
 	order := interleave(groups, sw.Replays)
 	mcfg := e.config(sys, cfgName, 0, spec.Duration)
 	mcfg.Workers = lw

@@ -72,3 +72,35 @@ func TestRecommendUncertain(t *testing.T) {
 		})
 	}
 }
+
+// TestRecommendPrefersConfidentCells: a cheaper cell under the target only
+// by its point estimate loses to a costlier one under it with 95 %
+// confidence, whichever order the cells come in; with no confident cell the
+// cheaper one is chosen, marked uncertain.
+func TestRecommendPrefersConfidentCells(t *testing.T) {
+	const target = 5_000_000
+	noSnap := SweepCell{History: 100, Interval: 0, ReplayP99Ns: 4.5e6, Loads: 500, ReplayP99LowNs: 3.3e6, ReplayP99HighNs: 9.7e6, BytesPerStrm: 26931}
+	every10 := SweepCell{History: 100, Interval: 10, ReplayP99Ns: 0.3e6, Loads: 500, ReplayP99LowNs: 0.2e6, ReplayP99HighNs: 1.2e6, BytesPerStrm: 29594}
+	every100 := SweepCell{History: 100, Interval: 100, ReplayP99Ns: 3.2e6, Loads: 500, ReplayP99LowNs: 2.2e6, ReplayP99HighNs: 4.7e6, BytesPerStrm: 27551}
+	tests := []struct {
+		name      string
+		cells     []SweepCell
+		interval  int
+		uncertain bool
+	}{
+		{"confident cells, cheapest of them", []SweepCell{noSnap, every10, every100}, 100, false},
+		{"same, other order", []SweepCell{every100, every10, noSnap}, 100, false},
+		{"no confident cell: point estimate, uncertain", []SweepCell{noSnap}, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs := Recommend(tt.cells, target)
+			if len(recs) != 1 {
+				t.Fatalf("%d recommendations, want 1", len(recs))
+			}
+			if r := recs[0]; r.Interval != tt.interval || !r.Met || r.Uncertain != tt.uncertain {
+				t.Errorf("recommendation %+v, want interval %d met, uncertain %v", r, tt.interval, tt.uncertain)
+			}
+		})
+	}
+}

@@ -339,7 +339,10 @@ type Recommendation struct {
 
 // Recommend picks, per history length, the cell whose replay p99 meets
 // target at the least bytes per stream (ties: the larger interval, as it
-// writes snapshots less often). When none meets it, it names the fastest.
+// writes snapshots less often). Cells whose p99 meets the target with 95 %
+// confidence (the upper end of its interval at or under it) come first;
+// only when there is none does a cell meeting it by its point estimate
+// alone count, marked uncertain. When none meets it, it names the fastest.
 func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 	byHistory := map[int][]SweepCell{}
 	var order []int
@@ -351,7 +354,11 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 	}
 	var out []Recommendation
 	for _, h := range order {
-		var best, fastest *SweepCell
+		var best, sure, fastest *SweepCell
+		cheaper := func(c, than *SweepCell) bool {
+			return than == nil || c.BytesPerStrm < than.BytesPerStrm ||
+				(c.BytesPerStrm == than.BytesPerStrm && intervalRank(c.Interval) > intervalRank(than.Interval))
+		}
 		for i := range byHistory[h] {
 			c := &byHistory[h][i]
 			if fastest == nil || c.ReplayP99Ns < fastest.ReplayP99Ns {
@@ -360,10 +367,19 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 			if c.ReplayP99Ns > targetP99Ns {
 				continue
 			}
-			if best == nil || c.BytesPerStrm < best.BytesPerStrm ||
-				(c.BytesPerStrm == best.BytesPerStrm && intervalRank(c.Interval) > intervalRank(best.Interval)) {
+			if cheaper(c, best) {
 				best = c
 			}
+			if c.ReplayP99HighNs > 0 && c.ReplayP99HighNs <= targetP99Ns && cheaper(c, sure) {
+				sure = c
+			}
+		}
+		// A cell whose p99 is under the target with 95 % confidence wins
+		// over a cheaper one whose p99 is under it only by its point
+		// estimate: the latter's side of the target is chance, and choosing
+		// it made the recommendation change from run to run.
+		if sure != nil {
+			best = sure
 		}
 		var rec Recommendation
 		switch {

@@ -441,7 +441,15 @@ func (a *Account) RestoreSnapshot(v uint64, snap any) error {
 	if len(s.Denials) > MaxRecentDenials {
 		return fail(fmt.Errorf("%w: %d denials in snapshot, at most %d are kept", ErrUnexpectedEvent, len(s.Denials), MaxRecentDenials))
 	}
-	n := NewAccount(s.CustomerID)
+	// Maps sized once: a long history's snapshot holds a few hundred
+	// downloads and title counts, and growing the maps entry by entry
+	// allocated several times what they end up holding.
+	n := &Account{
+		id:         s.CustomerID,
+		devices:    make(map[string]time.Time, len(s.Devices)),
+		downloads:  make(map[string]download, len(s.Downloads)),
+		titleYears: make(map[titleYear]int, len(s.TitleYears)),
+	}
 	n.version = v
 	n.plan = s.Plan
 	n.openedAt = s.OpenedAt.UTC()
