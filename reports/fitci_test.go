@@ -91,6 +91,11 @@ func TestRecommendPrefersConfidentCells(t *testing.T) {
 		{"confident cells, cheapest of them", []SweepCell{noSnap, every10, every100}, 100, false},
 		{"same, other order", []SweepCell{every100, every10, noSnap}, 100, false},
 		{"no confident cell: point estimate, uncertain", []SweepCell{noSnap}, 0, true},
+		// Intervals longer than the histories write no snapshot: the same
+		// bytes as none, one configuration; the tie-break picks none even
+		// when only the interval-500 measurement was confident.
+		{"equal bytes: one configuration", []SweepCell{noSnap, every10, every100,
+			{History: 100, Interval: 500, ReplayP99Ns: 1e6, Loads: 500, ReplayP99LowNs: 0.8e6, ReplayP99HighNs: 3e6, BytesPerStrm: 26931}}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -374,6 +374,20 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 				sure = c
 			}
 		}
+		// Cells with the same bytes per stream wrote the same data: their
+		// intervals are longer than the histories, so none wrote a
+		// snapshot, and they are one configuration measured several times.
+		// The confidence of any of them stands for all, and the choice among
+		// them is the tie-break's, not the noise's.
+		evidence := sure
+		if sure != nil {
+			for i := range byHistory[h] {
+				c := &byHistory[h][i]
+				if c.BytesPerStrm == sure.BytesPerStrm && c.ReplayP99Ns <= targetP99Ns && cheaper(c, sure) {
+					sure = c
+				}
+			}
+		}
 		// A cell whose p99 is under the target with 95 % confidence wins
 		// over a cheaper one whose p99 is under it only by its point
 		// estimate: the latter's side of the target is chance, and choosing
@@ -395,7 +409,10 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 		default:
 			continue
 		}
-		if why := uncertainty(best, targetP99Ns); why != "" {
+		if evidence != nil && evidence != best {
+			rec.Reason += fmt.Sprintf(" (the same data as interval %s, whose p99 %s is under the target with 95%% confidence)",
+				IntervalName(evidence.Interval), FormatNs(evidence.ReplayP99Ns))
+		} else if why := uncertainty(best, targetP99Ns); why != "" {
 			rec.Uncertain = true
 			rec.Reason += " (uncertain: " + why + ")"
 		}
