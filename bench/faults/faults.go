@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,9 +41,10 @@ type Injector struct {
 	nodes  *Nodes
 	t0     atomic.Int64 // UnixNano of Arm; 0 while disarmed
 
-	mu     sync.Mutex
-	events []Event
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	events    []Event
+	restarted []int // nodes restarted by a window, checked by Wait
+	wg        sync.WaitGroup
 }
 
 // New returns an injector for faults. nodes may be nil when no fault acts
@@ -85,9 +87,23 @@ func (in *Injector) Arm(ctx context.Context, t0 time.Time) {
 	}
 }
 
-// Wait waits for the node actions to finish and returns the events.
+// Wait waits for the node actions to finish and returns the events. A
+// node restarted by a window that no longer runs by then (it died while
+// starting: on a loaded machine a restarting node can miss its peers) is
+// an event with an error of its own: the restart itself only started it.
 func (in *Injector) Wait() []Event {
 	in.wg.Wait()
+	in.mu.Lock()
+	restarted := slices.Clone(in.restarted)
+	in.mu.Unlock()
+	if t0 := in.t0.Load(); t0 != 0 {
+		for _, node := range restarted {
+			if _, _, err := in.nodes.Pid(node); err != nil {
+				in.event(time.Unix(0, t0), fmt.Sprintf("node %d at the end of the run", node),
+					fmt.Errorf("restarted, but no longer runs (did it fail to start? see its logs): %w", err))
+			}
+		}
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return append([]Event(nil), in.events...)
@@ -126,7 +142,13 @@ func (in *Injector) nodeWindow(ctx context.Context, t0 time.Time, f workload.Fau
 			return
 		}
 		sleepUntil(ctx, t0.Add(f.At+f.For))
-		in.event(t0, fmt.Sprintf("restart node %d", f.Node), in.nodes.Restart(f.Node))
+		err = in.nodes.Restart(f.Node)
+		in.event(t0, fmt.Sprintf("restart node %d", f.Node), err)
+		if err == nil {
+			in.mu.Lock()
+			in.restarted = append(in.restarted, f.Node)
+			in.mu.Unlock()
+		}
 	}
 }
 

@@ -173,3 +173,38 @@ func TestNodesKillRestartStopCont(t *testing.T) {
 		t.Fatalf("restarted as pid %d with %q", pid, argv)
 	}
 }
+
+// TestInjectorReportsNodeThatDiedAfterRestart: a node-kill window whose
+// restarted node exits while starting (a stand-in that runs the first time
+// and fails the second) ends with an event that says the node no longer
+// runs, not with a restart that looks fine.
+func TestInjectorReportsNodeThatDiedAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "node3", "run")
+	if err := os.MkdirAll(filepath.Join(run, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(dir, "started-once")
+	script := `if [ -e "$1" ]; then exit 1; fi; touch "$1"; while :; do sleep 1; done`
+	start := exec.Command("sh", "-c", script, "fake-node", mark, "-Dcassandra.storagedir="+run)
+	if err := start.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go start.Wait() // reap it once killed
+	if err := os.WriteFile(filepath.Join(dir, "node3", "cassandra.pid"), []byte(strconv.Itoa(start.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := New([]workload.FaultSpec{{Kind: workload.FaultNodeKill, At: 0, For: 50 * time.Millisecond, Node: 3}}, &Nodes{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Arm(context.Background(), time.Now())
+	time.Sleep(500 * time.Millisecond) // the restarted stand-in exits at once
+	events := in.Wait()
+	if len(events) != 3 || events[0].Err != "" || events[1].Err != "" {
+		t.Fatalf("events %+v, want a kill, a restart and the node found gone", events)
+	}
+	if last := events[2]; last.Action != "node 3 at the end of the run" || !strings.Contains(last.Err, "no longer runs") {
+		t.Fatalf("last event %+v, want the restarted node reported gone", last)
+	}
+}

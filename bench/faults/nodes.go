@@ -54,7 +54,8 @@ func (n *Nodes) Pid(node int) (int, []string, error) {
 		return 0, nil, fmt.Errorf("node %d: %s holds %q, not a pid", node, pidfile, strings.TrimSpace(string(b)))
 	}
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
+	if err != nil || len(raw) == 0 {
+		// An exited child not yet reaped (a zombie) has an empty command line.
 		return 0, nil, fmt.Errorf("node %d: pid %d from %s does not run (the node is down)", node, pid, pidfile)
 	}
 	argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
