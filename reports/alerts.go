@@ -51,6 +51,12 @@ func Alerts(r *Result, share float64) []string {
 				"writes without conditions both landed and one history was lost (see docs/cassandra.md, unconditional mode)", run.Name, d))
 		}
 	}
+	// A node action that failed changes what the fault windows measured.
+	for _, e := range r.FaultEvents {
+		if e.Error != "" {
+			out = append(out, fmt.Sprintf("fault action %q at %s failed: %s", e.Action, time.Duration(e.AtNs).Round(time.Millisecond), e.Error))
+		}
+	}
 	return out
 }
 

@@ -122,3 +122,16 @@ func TestFormatRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertsFailedFaultAction: a node action that failed (a restarted node
+// that died) is said at the top, not only in result.json.
+func TestAlertsFailedFaultAction(t *testing.T) {
+	r := &Result{Runs: []Run{alertRun(100, nil)}, FaultEvents: []FaultEvent{
+		{AtNs: 10e9, Action: "SIGKILL node 3"},
+		{AtNs: 95e9, Action: "node 3 at the end of the run", Error: "restarted, but no longer runs"},
+	}}
+	got := Alerts(r, 0.01)
+	if len(got) != 1 || !strings.Contains(got[0], `fault action "node 3 at the end of the run" at 1m35s failed: restarted, but no longer runs`) {
+		t.Fatalf("alerts %q, want the failed node action", got)
+	}
+}
