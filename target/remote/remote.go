@@ -414,6 +414,15 @@ func transportOutcome(err error) (target.Outcome, bool) {
 		return target.OutcomeTimeout, true
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		return target.OutcomeReset, true
+	case strings.Contains(err.Error(), errHTTP2NotEstablished):
+		return target.OutcomeReset, true
 	}
 	return 0, false
 }
+
+// errHTTP2NotEstablished is the text of net/http's HTTP/2 error for a new
+// connection the peer closed before its first request went out. The error
+// is unexported and drops the read error (often ECONNRESET) that closed the
+// connection, so only its text tells it apart; which of the two a client
+// sees depends on which goroutine notices the close first.
+const errHTTP2NotEstablished = "http2: client conn could not be established"

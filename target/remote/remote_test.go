@@ -3,12 +3,14 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,5 +227,30 @@ func TestWaitForAStartingService(t *testing.T) {
 	}
 	if time.Since(start) < 250*time.Millisecond {
 		t.Fatal("WaitFor returned before the service was up")
+	}
+}
+
+// TestTransportOutcomeOfWrappedErrors covers the errors TestTransportOutcomes
+// meets only now and then, depending on which goroutine of the HTTP/2 client
+// notices a closed connection first.
+func TestTransportOutcomeOfWrappedErrors(t *testing.T) {
+	notEstablished := errors.New(errHTTP2NotEstablished)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want target.Outcome
+		ok   bool
+	}{
+		{"http2 conn closed before its first request", connect.NewError(connect.CodeUnavailable, fmt.Errorf("post: %w", notEstablished)), target.OutcomeReset, true},
+		{"reset by peer", fmt.Errorf("read: %w", syscall.ECONNRESET), target.OutcomeReset, true},
+		{"service's own unavailable answer", connect.NewWireError(connect.CodeUnavailable, errors.New("http2: client conn could not be established")), 0, false},
+		{"unrelated", errors.New("boom"), 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := transportOutcome(tc.err)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("transportOutcome(%v) = %v, %v; want %v, %v", tc.err, got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }
