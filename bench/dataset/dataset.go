@@ -29,8 +29,13 @@ import (
 // File is the manifest's name inside the dataset's directory.
 const File = "dataset.json"
 
-// Format is the manifest layout version.
-const Format = 1
+// Format is the manifest layout version (2: table checksums).
+const Format = 2
+
+// RunsDir is where runs on a dataset keep their checkpoints, inside the
+// dataset's directory (hard links need the same file system); its tables
+// are not the dataset's.
+const RunsDir = "runs"
 
 // ErrMismatch is returned (wrapped) when a dataset was made for another
 // workload than the one asked for.
@@ -64,6 +69,11 @@ type Manifest struct {
 	// Sessions counts the preload invocations it took (more than 1 after
 	// an interruption).
 	Sessions int `json:"sessions"`
+	// Tables are the dataset's table files when it was completed, each
+	// with its size and checksum (see Verify), and TablesChecksum the
+	// SHA-256 of that list.
+	Tables         []TableSum `json:"tables,omitempty"`
+	TablesChecksum string     `json:"tables_checksum,omitempty"`
 }
 
 // Counts is what a preload wrote.

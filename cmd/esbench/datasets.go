@@ -19,9 +19,10 @@ import (
 	"github.com/esbench/esbench/workload"
 )
 
-// runsDir is where runs on a dataset keep their checkpoints, inside the
-// dataset's directory (hard links need the same file system).
-const runsDir = "runs"
+// verifySample is how many of a dataset's tables a run reading it checks
+// byte for byte against the manifest (all are checked for presence and
+// size).
+const verifySample = 8
 
 // useDataset prepares a run on a preloaded dataset when --data-dir holds
 // one: the manifest must match the workload and be complete, and the run
@@ -49,7 +50,11 @@ func useDataset(cmd *cobra.Command, sel *target.Selection, spec *workload.Spec, 
 	if spec.Experiment != workload.ExperimentMixed {
 		return "", none, fmt.Errorf("--data-dir %s holds a dataset for mixed workloads; a %s experiment preloads each configuration itself: give another --data-dir", dir, spec.Experiment)
 	}
-	runs := filepath.Join(dir, runsDir)
+	checked, err := m.Verify(dir, verifySample)
+	if err != nil {
+		return "", none, fmt.Errorf("--data-dir: %w; preload the workload again into another directory", err)
+	}
+	runs := filepath.Join(dir, dataset.RunsDir)
 	if err := owned.Claim(runs, owned.KindPebble); err != nil {
 		return "", none, fmt.Errorf("--data-dir: %w", err)
 	}
@@ -61,7 +66,9 @@ func useDataset(cmd *cobra.Command, sel *target.Selection, spec *workload.Spec, 
 		// The checkpoint was created by this run, just now.
 		return os.RemoveAll(cp)
 	}
-	src, err := pebble.Open(pebble.Options{Dir: dir})
+	// Without compactions the dataset's tables stay those its manifest
+	// lists.
+	src, err := pebble.Open(pebble.Options{Dir: dir, NoCompactions: true})
 	if err != nil {
 		return "", none, errors.Join(fmt.Errorf("--data-dir: opening the dataset: %w", err), cleanup())
 	}
@@ -72,7 +79,7 @@ func useDataset(cmd *cobra.Command, sel *target.Selection, spec *workload.Spec, 
 	if err != nil {
 		return "", none, errors.Join(fmt.Errorf("--data-dir: %w", err), cleanup())
 	}
-	fmt.Fprintf(stderr, "esbench: reusing the dataset in %s (%d customers, %d events, preloaded by %s); this run works on a checkpoint of it in %s\n",
-		dir, m.Counts.Customers, m.Counts.Events, m.Esbench, cp)
+	fmt.Fprintf(stderr, "esbench: reusing the dataset in %s (%d customers, %d events, preloaded by %s; its %d tables present with their sizes, %d checked byte for byte); this run works on a checkpoint of it in %s\n",
+		dir, m.Counts.Customers, m.Counts.Events, m.Esbench, len(m.Tables), checked, cp)
 	return dir, cleanup, nil
 }

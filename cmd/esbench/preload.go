@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/internal/suggest"
 	"github.com/esbench/esbench/refimpl/codec/catalog"
+	"github.com/esbench/esbench/refimpl/store/pebble"
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/target/inproc"
@@ -213,7 +215,10 @@ func (o *preloadOptions) run(ctx context.Context, cmd *cobra.Command, name strin
 		fmt.Fprintf(stdout, "; %d customers audited\n", pl.Audited)
 	}
 	if runErr == nil && ctx.Err() == nil {
-		m.Complete, m.Completed = true, time.Now().UTC()
+		runErr = sealDataset(dir, m, stderr)
+		if runErr == nil {
+			m.Complete, m.Completed = true, time.Now().UTC()
+		}
 	}
 	if err := dataset.Write(dir, m); err != nil {
 		return errors.Join(runErr, err)
@@ -225,5 +230,24 @@ func (o *preloadOptions) run(ctx context.Context, cmd *cobra.Command, name strin
 		return fmt.Errorf("%w\n(the ranges committed so far are kept: run the same esbench preload again to continue)", runErr)
 	}
 	fmt.Fprintf(stdout, "dataset %s: complete (%s)\n", dir, filepath.Join(dir, dataset.File))
+	return nil
+}
+
+// sealDataset flushes the finished dataset in dir, so that opening it again
+// replays nothing into new tables, and records its tables' checksums in m.
+func sealDataset(dir string, m *dataset.Manifest, stderr io.Writer) error {
+	start := time.Now()
+	st, err := pebble.Open(pebble.Options{Dir: dir, NoCompactions: true})
+	if err != nil {
+		return fmt.Errorf("--data-dir %s: reopening the dataset to seal it: %w", dir, err)
+	}
+	if err := errors.Join(st.Flush(), st.Close()); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", dir, err)
+	}
+	if err := m.Sum(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "esbench: dataset sealed: %d tables, %.1f MB checksummed in %s\n",
+		len(m.Tables), float64(m.Bytes())/1e6, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -85,13 +85,54 @@ func TestPreloadDatasetLifecycle(t *testing.T) {
 		if r.Preload == nil || r.Preload.Method != "dataset" || r.Preload.Dataset != ds || len(r.Runs) != 1 || r.Runs[0].Errors != 0 {
 			t.Fatalf("run %d: preload %+v, %d runs; want the dataset reused and one measured run without errors", i, r.Preload, len(r.Runs))
 		}
-		if entries, _ := os.ReadDir(filepath.Join(ds, runsDir)); len(entries) != 1 { // the marker only
+		if entries, _ := os.ReadDir(filepath.Join(ds, dataset.RunsDir)); len(entries) != 1 { // the marker only
 			t.Fatalf("run %d left checkpoints behind: %v", i, entries)
 		}
 	}
 	after, _ := os.ReadFile(filepath.Join(ds, dataset.File))
 	if !bytes.Equal(before, after) {
 		t.Fatal("running on the dataset changed its manifest")
+	}
+
+	// A tampered dataset is refused before any work, naming the table: one
+	// byte changed (every table of this small dataset is checked byte for
+	// byte), a table grown, removed, or one added. The runs above left its
+	// tables as the manifest lists them.
+	if n := len(m.Tables); n == 0 || n > verifySample {
+		t.Fatalf("the manifest lists %d tables; this test wants 1 to %d, all checked byte for byte", n, verifySample)
+	}
+	table := filepath.Join(ds, filepath.FromSlash(m.Tables[0].Path))
+	orig, err := os.ReadFile(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(orig)
+	flipped[len(flipped)/2] ^= 0x40
+	extra := filepath.Join(ds, "hot", "999999.sst")
+	for _, tc := range []struct {
+		name, want   string
+		tamper, undo func() error
+	}{
+		{"byte changed", "has CRC-32C", func() error { return os.WriteFile(table, flipped, 0o644) }, func() error { return os.WriteFile(table, orig, 0o644) }},
+		{"table grown", fmt.Sprintf("has %d bytes, the manifest says %d", len(orig)+1, len(orig)),
+			func() error { return os.WriteFile(table, append(bytes.Clone(orig), 0), 0o644) }, func() error { return os.WriteFile(table, orig, 0o644) }},
+		{"table removed", "table " + m.Tables[0].Path + " is missing", func() error { return os.Remove(table) }, func() error { return os.WriteFile(table, orig, 0o644) }},
+		{"table added", "table hot/999999.sst is not the dataset's", func() error { return os.WriteFile(extra, orig, 0o644) }, func() error { return os.Remove(extra) }},
+	} {
+		if err := tc.tamper(); err != nil {
+			t.Fatal(err)
+		}
+		out, err = runCLI(t, append([]string{"run", wl, "--out", t.TempDir()}, pebbleArgs...)...)
+		if err == nil || !strings.Contains(err.Error(), "dataset files differ from its manifest") || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("run on a dataset with a %s: %v, want a refusal saying %q\n%s", tc.name, err, tc.want, out)
+		}
+		if err := tc.undo(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = runCLI(t, append([]string{"run", wl, "--out", t.TempDir()}, pebbleArgs...)...)
+	if err != nil || !strings.Contains(out, "reusing the dataset in "+ds) {
+		t.Fatalf("run on the restored dataset: %v\n%s", err, out)
 	}
 
 	// A workload it was not made for is refused, naming the difference.

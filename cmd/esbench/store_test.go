@@ -39,6 +39,7 @@ func TestSchemaPrint(t *testing.T) {
 			"CREATE TABLE IF NOT EXISTS esbench.snapshots (",
 			"CREATE TABLE IF NOT EXISTS esbench.events_archive (",
 			"CREATE TABLE IF NOT EXISTS esbench.events_unconditional (",
+			"CREATE TABLE IF NOT EXISTS esbench.preload_marks (",
 		}},
 		{"Topology", []string{"--cassandra-keyspace", "prod_es", "--cassandra-replication", "NetworkTopologyStrategy", "--cassandra-replication-dcs", "eu=3, us=2"}, []string{
 			"CREATE KEYSPACE IF NOT EXISTS prod_es WITH replication = {'class': 'NetworkTopologyStrategy', 'eu': 3, 'us': 2};",
@@ -61,8 +62,8 @@ func TestSchemaPrint(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			if n := strings.Count(out, ";\n"); n != 5 {
-				t.Errorf("%d statements, want 5", n)
+			if n := strings.Count(out, ";\n"); n != 6 {
+				t.Errorf("%d statements, want 6", n)
 			}
 		})
 	}

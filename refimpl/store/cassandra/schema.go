@@ -99,6 +99,15 @@ var tables = []table{
 			{"created_at", "regular", "timestamp", ""},
 		}),
 	},
+	{
+		name:    "preload_marks",
+		comment: "esbench preload: the ranges of customers a bulk load committed",
+		columns: []column{
+			{"part", "partition_key", "bigint", ""},
+			{"range_from", "clustering", "bigint", "asc"},
+			{"range_to", "regular", "bigint", ""},
+		},
+	},
 }
 
 // SchemaCQL returns the CQL that creates the keyspace and tables of cfg,

@@ -305,6 +305,7 @@ func contractExceptions(m Mode) map[string]string {
 		"ConcurrentWriters": why,
 		"Archival":          why + " (its retry case expects a conflict)",
 		"Reopen":            why + " (it checks a conflict after reopening)",
+		"Bulk":              why + " (it checks a conflict after the load); bulk loading in this mode is covered by TestBulkLoad",
 	}
 }
 

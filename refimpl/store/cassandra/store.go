@@ -42,6 +42,8 @@ type Store struct {
 	readCL, writeCL, serialCL gocql.Consistency
 	q                         queries
 	execCAS                   casExecutor
+	// bulk bounds the bulk batches in flight (bulk.go).
+	bulk *inFlight
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,6 +64,8 @@ type queries struct {
 	saveSnap, latestSnap, snapVersions       string
 	deleteSnapsUpTo, deleteSnaps, oldestSnap string
 	insertPlain                              string
+	// Bulk loading (bulk.go).
+	bulkHead, setMark, marks string
 }
 
 func newQueries(ks string, mode Mode) queries {
@@ -94,6 +98,9 @@ func newQueries(ks string, mode Mode) queries {
 		oldestSnap:      "SELECT version FROM " + ks + ".snapshots WHERE " + key + " ORDER BY aggregate_type DESC, aggregate_id DESC, version ASC LIMIT 1",
 		deleteSnapsUpTo: "DELETE FROM " + ks + ".snapshots WHERE " + key + " AND version <= ?",
 		deleteSnaps:     "DELETE FROM " + ks + ".snapshots WHERE " + key,
+		bulkHead:        "INSERT INTO " + hot + " (customer, aggregate_type, aggregate_id, version, head) VALUES (?, ?, ?, 0, ?)",
+		setMark:         "INSERT INTO " + ks + ".preload_marks (part, range_from, range_to) VALUES (?, ?, ?)",
+		marks:           "SELECT part, range_from, range_to FROM " + ks + ".preload_marks",
 	}
 }
 
@@ -133,6 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		writeCL:  gocql.ParseConsistency(cfg.WriteConsistency),
 		serialCL: gocql.ParseConsistency(cfg.SerialConsistency),
 		q:        newQueries(cfg.Keyspace, cfg.Mode),
+		bulk:     newInFlight(BulkMaxInFlight / 4),
 	}
 	s.execCAS = func(ctx context.Context, b *gocql.Batch, dest map[string]any) (bool, *gocql.Iter, error) {
 		return b.MapExecCASContext(ctx, dest)

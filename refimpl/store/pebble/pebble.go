@@ -35,6 +35,10 @@ type Options struct {
 	// Logger receives Pebble's messages (info at debug level); nil discards
 	// them.
 	Logger *slog.Logger
+	// NoCompactions opens without automatic compactions, so that a store
+	// opened only to read or checkpoint it keeps its table files as they
+	// are (a dataset's checksums cover them).
+	NoCompactions bool
 }
 
 // DefaultOptions are durable options for a store in dir.
@@ -103,6 +107,7 @@ func Open(opts Options) (*Store, error) {
 		defer c.Unref() // the databases hold their own references
 		po.Cache = c
 	}
+	po.DisableAutomaticCompactions = opts.NoCompactions
 	po.EnsureDefaults() // bulk batches build tables with the filled-in options
 	hot, err := cpebble.Open(filepath.Join(opts.Dir, "hot"), po)
 	if err != nil {
@@ -118,6 +123,22 @@ func Open(opts Options) (*Store, error) {
 		wo = cpebble.Sync
 	}
 	return &Store{opts: opts, popts: po, hot: hot, cold: cold, wo: wo, seed: maphash.MakeSeed()}, nil
+}
+
+// Flush writes both tiers' memtables to tables and waits for it, so the
+// write-ahead logs hold nothing a later open would have to replay.
+func (s *Store) Flush() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := s.hot.Flush(); err != nil {
+		return fmt.Errorf("pebble store: flush of the hot tier: %w", err)
+	}
+	if err := s.cold.Flush(); err != nil {
+		return fmt.Errorf("pebble store: flush of the cold tier: %w", err)
+	}
+	return nil
 }
 
 // Options returns the options the store was opened with, defaults filled in
