@@ -92,10 +92,8 @@ func TestBulkPreloadMatchesOneByOne(t *testing.T) {
 		if pl == nil || pl.Method != "ranges" || pl.Customers != 30 || pl.Ranges != 5 || pl.Refused != 0 || pl.Audited != DefaultAudit && pl.Audited != 30 {
 			t.Fatalf("%s: preload summary %+v, want 30 customers in 5 ranges, none refused, all audited", mode, pl)
 		}
-		// Everything is marked done: a second preload resuming has nothing
-		// to do.
+		// Everything is marked done: a second preload has nothing to do.
 		res = reports.New(spec.Experiment)
-		exp.ResumeRanges = true
 		if err := exp.preload(ctx, res, target, "preload", nil); err != nil {
 			t.Fatalf("%s again: %v", mode, err)
 		}
@@ -247,7 +245,7 @@ func TestRangePreloadResumes(t *testing.T) {
 		}
 		return sys
 	}
-	exp := &Experiment{Workload: w, Classify: inproc.Classify, RangeSize: 5, Audit: 40, ResumeRanges: true}
+	exp := &Experiment{Workload: w, Classify: inproc.Classify, RangeSize: 5, Audit: 40}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -274,12 +272,5 @@ func TestRangePreloadResumes(t *testing.T) {
 	}
 	// The audit of all 40 (decided again, compared with the stored
 	// account) passed: every history is whole.
-
-	// A run's preload (no resuming) refuses a store that holds ranges.
-	exp.ResumeRanges = false
-	err := exp.preload(context.Background(), reports.New(spec.Experiment), sys, "preload", nil)
-	if err == nil || !strings.Contains(err.Error(), "already holds 8 preloaded ranges") {
-		t.Fatalf("preload without resuming into a preloaded store: %v, want a refusal", err)
-	}
 
 }

@@ -46,12 +46,6 @@ type Experiment struct {
 	// DefaultAudit, negative: none).
 	RangeSize uint64
 	Audit     int
-	// ResumeRanges lets a run's range preload skip the ranges the store
-	// marks as committed (Preload, building a dataset, always does). Without
-	// it a store
-	// holding marks of the shard is refused: its data is an earlier load's,
-	// of this workload or another, and a run must not start from it.
-	ResumeRanges bool
 	// Windows, RecoveryShare and OnStart are passed to the measured run of
 	// a mixed experiment (not to its preload): the fault windows reported
 	// apart, and the hook that starts their clock.
@@ -148,7 +142,7 @@ func (e *Experiment) open(ctx context.Context, cfg SystemConfig) (System, error)
 // in bulk when the system can (BulkPreloader).
 func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys System, name string, params map[string]string) error {
 	if rp, ok := sys.(target.RangePreloader); ok && rp.CanPreloadRanges() {
-		return e.rangePreload(ctx, res, rp, sys, name, params, e.ResumeRanges)
+		return e.rangePreload(ctx, res, rp, sys, name, params)
 	}
 	spec := e.Workload.Spec()
 	workers := max(spec.Preload.Workers, 1)

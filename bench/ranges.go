@@ -27,10 +27,9 @@ const DefaultAudit = 32
 // rangePreload writes the shard's histories through rp at storage speed:
 // the customers in ranges of consecutive numbers (the store's key order),
 // each range decided by the domain and committed whole, ranges in parallel.
-// Ranges an earlier, interrupted preload committed are skipped when resume
-// is set, and refused otherwise. Afterwards a sample of customers is
-// audited when sys can (target.PreloadAuditor).
-func (e *Experiment) rangePreload(ctx context.Context, res *reports.Result, rp target.RangePreloader, sys target.System, name string, params map[string]string, resume bool) error {
+// Ranges an earlier, interrupted preload committed are skipped. Afterwards
+// a sample of customers is audited when sys can (target.PreloadAuditor).
+func (e *Experiment) rangePreload(ctx context.Context, res *reports.Result, rp target.RangePreloader, sys target.System, name string, params map[string]string) error {
 	w := e.Workload
 	spec := w.Spec()
 	n := spec.Population.Customers
@@ -52,9 +51,6 @@ func (e *Experiment) rangePreload(ctx context.Context, res *reports.Result, rp t
 			return fmt.Errorf("bench: preload: the store holds the preloaded range %d-%d, which a preload of %d customers in ranges of %d does not make: it was preloaded for another population", r.From, r.To, n, size)
 		}
 		doneSet[r.From] = true
-	}
-	if len(doneSet) > 0 && !resume {
-		return fmt.Errorf("bench: preload: the store already holds %d preloaded ranges of shard %d (an earlier preload or run wrote them, maybe for another workload): preload into an empty store (a new keyspace or data directory), or build a dataset with esbench preload and run on it", len(doneSet), part)
 	}
 	var todo []target.Range
 	for from := uint64(0); from < n; from += size {
@@ -290,8 +286,7 @@ func (e *Experiment) Preload(ctx context.Context, res *reports.Result) error {
 		return errors.Join(ErrNoRangePreload, sys.Close())
 	}
 	params := map[string]string{"snapshot": spec.Service.Snapshot, "codec": spec.Service.Codec}
-	// The dataset's own ranges, which its manifest vouches for.
-	err = e.rangePreload(ctx, res, rp, sys, "preload", params, true)
+	err = e.rangePreload(ctx, res, rp, sys, "preload", params)
 	if ctx.Err() != nil && !res.Partial {
 		res.Partial, res.PartialReason = true, "interrupted: "+context.Cause(ctx).Error()
 	}

@@ -35,6 +35,12 @@ const (
 	// attempt up to bulkMaxBackoff.
 	bulkBackoff    = 100 * time.Millisecond
 	bulkMaxBackoff = 5 * time.Second
+	// bulkTimestamp is the write time (microseconds since the epoch) of
+	// every bulk row: older than anything a service writes, so a preload
+	// that runs late (a second process preloading the same population
+	// while the first already serves it) never overwrites a newer head,
+	// event or deletion; its rows only fill what is missing.
+	bulkTimestamp = 1
 )
 
 var _ store.BulkLoader = (*Store)(nil)
@@ -212,7 +218,7 @@ func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps [
 			}
 		}
 		if cur == nil {
-			cur = s.sess.Batch(gocql.UnloggedBatch).Consistency(s.writeCL)
+			cur = s.sess.Batch(gocql.UnloggedBatch).Consistency(s.writeCL).WithTimestamp(bulkTimestamp)
 		}
 		cur.Query(stmt, args...)
 		bytes += size

@@ -191,6 +191,27 @@ func TestBulkLoad(t *testing.T) {
 					}
 				}
 			}
+			if mode != ModeConditional {
+				return
+			}
+			// A late preload of the same customer (another process) leaves
+			// the heads the appends above moved: its rows are older.
+			late, err := s.NewBulkBatch(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := late.Add(ctx, all[1].reqs, all[1].snaps); err != nil {
+				t.Fatal(err)
+			}
+			if err := late.Commit(ctx, store.BulkMark{Part: 2, From: 1, To: 2}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range all[1].reqs {
+				next := store.Record{EventID: r.Stream.AggregateID + "/after-late", Type: "T", Codec: "json", Payload: []byte("n"), RecordedAt: at}
+				if err := s.Append(ctx, store.AppendRequest{Stream: r.Stream, ExpectedVersion: uint64(len(r.Events)) + 1, Events: []store.Record{next}}); err != nil {
+					t.Fatalf("%s: append at %d after a late bulk load of the stream: %v", r.Stream, len(r.Events)+1, err)
+				}
+			}
 		})
 	}
 }
