@@ -184,12 +184,13 @@ func (b *Bulk) Commit(requestID string, targets []store.StreamID, decide DecideF
 	// Check every stream before touching any, so a refused command leaves
 	// the Bulk as it was.
 	streams := make([]*bulkStream, len(reqs))
-	seen := map[store.StreamID]bool{}
 	for i, req := range reqs {
-		if seen[req.Stream] {
-			return res, fmt.Errorf("%w: decision changes stream %s twice", store.ErrInvalid, req.Stream)
+		// A decision changes a few streams: a scan beats a map.
+		for _, prev := range reqs[:i] {
+			if prev.Stream == req.Stream {
+				return res, fmt.Errorf("%w: decision changes stream %s twice", store.ErrInvalid, req.Stream)
+			}
 		}
-		seen[req.Stream] = true
 		s, err := b.stream(req.Stream)
 		if err != nil {
 			return res, err

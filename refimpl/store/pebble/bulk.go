@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	cpebble "github.com/cockroachdb/pebble/v2"
@@ -46,7 +47,8 @@ func (s *Store) NewBulkBatch(ctx context.Context) (store.BulkBatch, error) {
 	if err := os.MkdirAll(filepath.Join(s.opts.Dir, ingestDir), 0o755); err != nil {
 		return nil, fmt.Errorf("pebble store: bulk batch: %w", err)
 	}
-	return &bulkBatch{s: s}, nil
+	hint := int(s.bulkHint.Load())
+	return &bulkBatch{s: s, mem: arena{pool: &s.bulkBlocks}, events: make([]kv, 0, hint)}, nil
 }
 
 // BulkMarks implements store.BulkLoader.
@@ -85,15 +87,29 @@ type kv struct{ key, value []byte }
 // values from: one allocation per megabyte instead of two per record.
 const arenaChunk = 1 << 20
 
-// arena hands out byte slices carved from large blocks; the blocks are
-// dropped with the batch.
-type arena struct{ buf []byte }
+// arena hands out byte slices carved from large blocks, taken from and
+// given back to the store's pool: a preload's batches reuse the same
+// blocks instead of allocating (and zeroing) new ones per range.
+type arena struct {
+	pool   *sync.Pool
+	buf    []byte
+	blocks [][]byte
+}
 
 // room returns an empty slice with capacity at least n inside the current
 // block; the caller appends at most n bytes to it and passes it to keep.
 func (a *arena) room(n int) []byte {
 	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, max(arenaChunk, n))
+		if n <= arenaChunk {
+			if p, ok := a.pool.Get().(*[]byte); ok {
+				a.buf = (*p)[:0]
+			} else {
+				a.buf = make([]byte, 0, arenaChunk)
+			}
+			a.blocks = append(a.blocks, a.buf)
+		} else {
+			a.buf = make([]byte, 0, n) // too large to pool
+		}
 	}
 	return a.buf[len(a.buf):len(a.buf)]
 }
@@ -102,6 +118,16 @@ func (a *arena) room(n int) []byte {
 func (a *arena) keep(b []byte) []byte {
 	a.buf = a.buf[:len(a.buf)+len(b)]
 	return b[:len(b):len(b)]
+}
+
+// release gives the blocks back to the pool; nothing carved from them may
+// be used afterwards.
+func (a *arena) release() {
+	for _, b := range a.blocks {
+		b = b[:0]
+		a.pool.Put(&b)
+	}
+	a.buf, a.blocks = nil, nil
 }
 
 type bulkBatch struct {
@@ -167,6 +193,8 @@ func (b *bulkBatch) Commit(ctx context.Context, mark store.BulkMark) error {
 			_ = os.Remove(p)
 		}
 	}()
+	// The next batch starts with room for as many events as this one.
+	b.s.bulkHint.Store(int64(len(b.events)))
 	for _, kvs := range [][]kv{b.events, b.metas, b.snaps} {
 		if len(kvs) == 0 {
 			continue
@@ -222,7 +250,12 @@ func (b *bulkBatch) writeTable(kvs []kv) (string, error) {
 	return path, nil
 }
 
-func (b *bulkBatch) Abort() { b.events, b.metas, b.snaps, b.mem = nil, nil, nil, arena{} }
+func (b *bulkBatch) Abort() {
+	// Pebble has closed the tables (or never saw them): the keys and
+	// values are no longer referenced.
+	b.mem.release()
+	b.events, b.metas, b.snaps = nil, nil, nil
+}
 
 // Checkpoint writes a copy of the store's data to dir, which must not
 // exist: both tiers, their tables hard-linked where the file system allows,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	cpebble "github.com/cockroachdb/pebble/v2"
 
@@ -74,6 +75,11 @@ type Store struct {
 	// atomic per partition.
 	seed    maphash.Seed
 	stripes [stripes]sync.Mutex
+
+	// bulkBlocks pools the arena blocks of bulk batches; bulkHint is the
+	// event count of the last one committed (bulk.go).
+	bulkBlocks sync.Pool
+	bulkHint   atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
