@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // BulkLoader is implemented by backends that can write fresh streams faster
 // than Append does: no version checks, no conditional writes, data laid out
@@ -39,4 +42,24 @@ type BulkBatch interface {
 	// Abort drops what was queued and not yet written. A batch is finished
 	// by Commit or Abort, and Abort after Commit is harmless.
 	Abort()
+}
+
+// CheckBulkAdd validates what a BulkBatch.Add is given: well-formed append
+// requests that each start a stream (ExpectedVersion 0) and well-formed
+// snapshots.
+func CheckBulkAdd(reqs []AppendRequest, snaps []Snapshot) error {
+	if err := CheckAppend(reqs); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if r.ExpectedVersion != 0 {
+			return fmt.Errorf("%w: bulk batch: %s starts at version %d, not 1", ErrInvalid, r.Stream, r.ExpectedVersion+1)
+		}
+	}
+	for _, sn := range snaps {
+		if err := CheckSnapshot(sn); err != nil {
+			return err
+		}
+	}
+	return nil
 }

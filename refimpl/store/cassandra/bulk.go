@@ -182,13 +182,10 @@ func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps [
 	if err := b.failed(); err != nil {
 		return err
 	}
-	if err := store.CheckAppend(reqs); err != nil {
+	if err := store.CheckBulkAdd(reqs, snaps); err != nil {
 		return err
 	}
 	for _, r := range reqs {
-		if r.ExpectedVersion != 0 {
-			return fmt.Errorf("%w: bulk batch: %s starts at version %d, not 1", store.ErrInvalid, r.Stream, r.ExpectedVersion+1)
-		}
 		if _, err := version64(uint64(len(r.Events)), "last version", r.Stream); err != nil {
 			return err
 		}

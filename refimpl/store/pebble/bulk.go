@@ -142,18 +142,8 @@ func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps [
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := store.CheckAppend(reqs); err != nil {
+	if err := store.CheckBulkAdd(reqs, snaps); err != nil {
 		return err
-	}
-	for _, r := range reqs {
-		if r.ExpectedVersion != 0 {
-			return fmt.Errorf("%w: bulk batch: %s starts at version %d, not 1", store.ErrInvalid, r.Stream, r.ExpectedVersion+1)
-		}
-	}
-	for _, sn := range snaps {
-		if err := store.CheckSnapshot(sn); err != nil {
-			return err
-		}
 	}
 	e0, m0, s0 := len(b.events), len(b.metas), len(b.snaps)
 	for _, r := range reqs {
