@@ -289,7 +289,9 @@ func (s *Store) LoadAudit(ctx context.Context, id store.StreamID) iter.Seq2[stor
 }
 
 // pages yields the stream's events after `after` a page at a time; audit
-// reads archived versions too.
+// reads archived versions too. The partition lock is held only to take a
+// page's offsets (view); its records are decoded after, from the arena,
+// straight into the Record each yield passes.
 func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audit bool) iter.Seq2[store.Record, error] {
 	return func(yield func(store.Record, error) bool) {
 		if err := id.Validate(); err != nil {
@@ -300,69 +302,57 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 			return
 		}
 		next := after + 1
-		// One page of Record headers serves every page: records are
-		// yielded by value, and their strings and payloads are each page's
-		// own, so refilling it changes nothing a caller holds.
-		var buf []store.Record
+		var sl slab
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(store.Record{}, err)
 				return
 			}
-			page, err := s.page(id, next, audit, buf)
+			arena, offs, err := s.view(id, next, audit)
 			if err != nil {
 				yield(store.Record{}, err)
 				return
 			}
-			if len(page) == 0 {
+			if len(offs) == 0 {
 				return
 			}
-			buf = page
-			for _, r := range page {
-				if !yield(r, nil) {
+			for i, off := range offs {
+				var rec store.Record
+				v := next + uint64(i)
+				if err := s.decodeRecord(arena[off:], &rec, &sl); err != nil {
+					yield(store.Record{}, fmt.Errorf("memory store: %s version %d: %w", id, v, err))
+					return
+				}
+				rec.Version = v
+				if !yield(rec, nil) {
 					return
 				}
 			}
-			next += uint64(len(page))
+			next += uint64(len(offs))
 		}
 	}
 }
 
-// page decodes up to pageSize records from version next on, into buf when
-// it is large enough.
-func (s *Store) page(id store.StreamID, next uint64, audit bool, buf []store.Record) ([]store.Record, error) {
+// view returns the partition's arena and the offsets of up to pageSize
+// records of the stream from version next on. The arena is append-only: a
+// later append writes past the returned slice's length or into a new array,
+// so the returned bytes never change and are read without the lock.
+func (s *Store) view(id store.StreamID, next uint64, audit bool) (arena []byte, offs []uint32, err error) {
 	p, err := s.partition(id.Customer, false)
 	if err != nil || p == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	st := p.stream(id)
 	if st == nil || next > st.head() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if !audit && next <= st.watermark {
-		return nil, fmt.Errorf("%w: %s versions up to %d are archived, asked from %d", store.ErrArchived, id, st.watermark, next)
+		return nil, nil, fmt.Errorf("%w: %s versions up to %d are archived, asked from %d", store.ErrArchived, id, st.watermark, next)
 	}
-	n := min(uint64(pageSize), st.head()-next+1)
-	out := buf[:0]
-	if uint64(cap(out)) < n {
-		out = make([]store.Record, n)
-	} else {
-		out = out[:n]
-		clear(out)
-	}
-	pb := pageBuf{idEnd: make([]int, 0, n)}
-	pb.ids.Grow(36 * int(n))
-	for i := range out {
-		v := next + uint64(i)
-		if err := s.decodeRecord(p.arena[st.offs[v-1]:], &out[i], &pb); err != nil {
-			return nil, fmt.Errorf("memory store: %s version %d: %w", id, v, err)
-		}
-		out[i].Version = v
-	}
-	pb.finish(out)
-	return out, nil
+	end := next - 1 + min(uint64(pageSize), st.head()-next+1)
+	return p.arena, st.offs[next-1 : end : end], nil
 }
 
 // SaveSnapshot implements store.SnapshotStore.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -202,50 +203,47 @@ func decodeEventID(b []byte) string {
 	return r.eventID()
 }
 
-// pageBuf gathers a page's event ids and payloads so a page costs three
-// allocations rather than two per record: records are cut from it with
-// their capacity capped, so a caller appending to one payload cannot
-// overwrite the next, and the bytes are the caller's own. A payload kept by
-// a caller keeps its page's block alive (a page is at most pageSize
-// records).
-type pageBuf struct {
-	ids          strings.Builder
-	idEnd        []int
-	payloadBytes int
+// slabSize is the size of the blocks a load copies event ids and payloads
+// into: about a page of typical records.
+const slabSize = 32 << 10
+
+// slab hands out the caller's copies of event ids and payloads from shared
+// blocks, so a load allocates once per block rather than twice per record.
+// A block is only ever appended to, and each copy's capacity is capped: a
+// caller appending to one payload cannot reach the next, and an id string
+// over a block's bytes never changes. A copy kept by a caller keeps its
+// block alive.
+type slab struct{ b []byte }
+
+// copy returns a copy of p cut from the current block.
+func (sl *slab) copy(p []byte) []byte {
+	if cap(sl.b)-len(sl.b) < len(p) {
+		sl.b = make([]byte, 0, max(slabSize, len(p)))
+	}
+	at := len(sl.b)
+	sl.b = append(sl.b, p...)
+	return sl.b[at:len(sl.b):len(sl.b)]
 }
 
-// finish gives out's records their event ids, one string for the page, and
-// copies their payloads, which still alias the arena, into one block. It
-// runs under the partition's lock.
-func (pb *pageBuf) finish(out []store.Record) {
-	all := pb.ids.String()
-	start := 0
-	for i, end := range pb.idEnd {
-		out[i].EventID = all[start:end]
-		start = end
-	}
-	block := make([]byte, 0, pb.payloadBytes)
-	for i := range out {
-		if p := out[i].Payload; len(p) > 0 {
-			at := len(block)
-			block = append(block, p...)
-			out[i].Payload = block[at:len(block):len(block)]
-		}
-	}
+// string returns p as a string over a copy cut from the current block.
+func (sl *slab) string(p []byte) string {
+	c := sl.copy(p)
+	return unsafe.String(unsafe.SliceData(c), len(c))
 }
 
-// decodeRecord fills out from the record at the start of b, the event id
-// into pb; after pb.finish out's strings and bytes are the caller's own
-// (the interned names are immutable).
-func (s *Store) decodeRecord(b []byte, out *store.Record, pb *pageBuf) error {
+// decodeRecord fills out from the record at the start of b (the arena's
+// bytes), copying its event id and payload into sl: out's strings and
+// bytes are the caller's own (the interned names are immutable).
+func (s *Store) decodeRecord(b []byte, out *store.Record, sl *slab) error {
 	r := reader{b: b}
 	if len(b) == 0 {
 		return errCorrupt
 	}
 	flags := b[0]
 	var buf [36]byte
-	pb.ids.Write(r.appendEventID(buf[:0]))
-	pb.idEnd = append(pb.idEnd, pb.ids.Len())
+	if id := r.appendEventID(buf[:0]); len(id) > 0 {
+		out.EventID = sl.string(id)
+	}
 	var ok1, ok2 bool
 	out.Type, ok1 = s.names.name(r.uvarint())
 	out.SchemaVersion = uint16(r.uvarint())
@@ -269,9 +267,7 @@ func (s *Store) decodeRecord(b []byte, out *store.Record, pb *pageBuf) error {
 		}
 	}
 	if p := r.bytes(); len(p) > 0 {
-		// Still the arena's bytes: pb.finish copies them out.
-		out.Payload = p
-		pb.payloadBytes += len(p)
+		out.Payload = sl.copy(p)
 	}
 	if r.bad || !ok1 || !ok2 {
 		return errCorrupt
