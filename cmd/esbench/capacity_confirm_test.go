@@ -74,8 +74,12 @@ func (c confirmCase) search() string {
 `, c.floor, c.settle, c.slos()[0], c.slos()[1], c.slos()[2]))
 }
 
+// fixed is the mixed workload at rate with the SLOs as thresholds. Each
+// fixed-rate run preloads a system of its own, so its warmup includes the
+// search's settle: it is judged as settled as the search's steps were.
 func (c confirmCase) fixed(rate float64) string {
-	return fmt.Sprintf(confirmWorkload, "mixed", rate, fmt.Sprintf("thresholds: [%q, %q, %q]\n", c.slos()[0], c.slos()[1], c.slos()[2]))
+	w := fmt.Sprintf(confirmWorkload, "mixed", rate, fmt.Sprintf("thresholds: [%q, %q, %q]\n", c.slos()[0], c.slos()[1], c.slos()[2]))
+	return strings.Replace(w, "warmup: 3s", "warmup: "+(3*time.Second+c.settle).String(), 1)
 }
 
 // searchBound is the longest the search may take: max_steps steps of
@@ -112,7 +116,9 @@ func TestCapacityConfirm(t *testing.T) {
 		// A node just sent the preload is still flushing and compacting it,
 		// and its JIT still compiling: half a minute at the starting rate
 		// before the first step is judged.
-		cases = append(cases, confirmCase{name: "cassandra", start: 25, floor: 5, limit: "100ms", settle: 30 * time.Second,
+		// Its acquire is a Paxos round on a node sharing two cores with the
+		// harness: p90 100 ms is reached well below saturation.
+		cases = append(cases, confirmCase{name: "cassandra", start: 25, floor: 5, limit: "250ms", settle: 30 * time.Second,
 			args: func(run string) []string {
 				return []string{"--store", "cassandra", "--cassandra-hosts", addr, "--cassandra-keyspace", ks + "_" + run,
 					"--cassandra-timeout", "30s", "--cassandra-connect-timeout", "30s", "--ledger=false"}
