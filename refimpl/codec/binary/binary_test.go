@@ -28,24 +28,7 @@ func FuzzDecodeBinary(f *testing.F) {
 // The copying decode allocates once for all of an event's strings, the
 // aliasing one not at all.
 func TestBinaryDecodeAllocations(t *testing.T) {
-	s := codectest.Samples()[4] // DownloadGranted: five strings
-	b, err := Codec{}.Marshal(s.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := codectest.Fresh(s.Value)
-	for _, tc := range []struct {
-		name   string
-		decode func([]byte, any) error
-		want   float64
-	}{{"Unmarshal", Codec{}.Unmarshal, 1}, {"UnmarshalAlias", Codec{}.UnmarshalAlias, 0}} {
-		got := testing.AllocsPerRun(100, func() {
-			if err := tc.decode(b, v); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if got != tc.want {
-			t.Errorf("%s of %s: %v allocations, want %v", tc.name, s.Name, got, tc.want)
-		}
-	}
+	codectest.DecodeAllocs(t, Codec{},
+		map[string]float64{"Unmarshal": 1, "UnmarshalAlias": 0},
+		map[string]func([]byte, any) error{"Unmarshal": Codec{}.Unmarshal, "UnmarshalAlias": Codec{}.UnmarshalAlias})
 }

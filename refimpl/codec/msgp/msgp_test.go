@@ -58,18 +58,6 @@ func TestDirectSameBytesAsMirrors(t *testing.T) {
 
 // An event decodes with no allocation but its strings (no mirror).
 func TestMsgpDecodeAllocations(t *testing.T) {
-	s := codectest.Samples()[4] // DownloadGranted: five strings
-	b, err := Codec{}.Marshal(s.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := codectest.Fresh(s.Value)
-	got := testing.AllocsPerRun(100, func() {
-		if err := (Codec{}).Unmarshal(b, v); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if got != 5 {
-		t.Errorf("Unmarshal of %s: %v allocations, want 5", s.Name, got)
-	}
+	codectest.DecodeAllocs(t, Codec{}, map[string]float64{"Unmarshal": 5},
+		map[string]func([]byte, any) error{"Unmarshal": Codec{}.Unmarshal})
 }

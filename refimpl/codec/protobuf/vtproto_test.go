@@ -50,26 +50,10 @@ func TestVTDecodeAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool is not reliable under -race")
 	}
-	s := codectest.Samples()[4] // DownloadGranted: five strings
-	b, err := VT{}.Marshal(s.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := codectest.Fresh(s.Value)
-	for _, tc := range []struct {
-		name   string
-		decode func([]byte, any) error
-		want   float64
-	}{{"protobuf Unmarshal", Codec{}.Unmarshal, 5}, {"Unmarshal", VT{}.Unmarshal, 5}, {"UnmarshalAlias", VT{}.UnmarshalAlias, 0}} {
-		got := testing.AllocsPerRun(100, func() {
-			if err := tc.decode(b, v); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if got != tc.want {
-			t.Errorf("%s of %s: %v allocations, want %v", tc.name, s.Name, got, tc.want)
-		}
-	}
+	codectest.DecodeAllocs(t, VT{},
+		map[string]float64{"protobuf Unmarshal": 5, "Unmarshal": 5, "UnmarshalAlias": 0},
+		map[string]func([]byte, any) error{"protobuf Unmarshal": Codec{}.Unmarshal, "Unmarshal": VT{}.Unmarshal,
+			"UnmarshalAlias": VT{}.UnmarshalAlias})
 }
 
 // A pooled message keeps its repeated fields' capacity between decodes:

@@ -389,3 +389,27 @@ func AllTypes() []any {
 		new(domain.AccountSnapshot), new(domain.LicenseSnapshot),
 	}
 }
+
+// DecodeAllocs checks how many allocations each decode function makes per
+// call decoding the DownloadGranted sample (five strings), as encoded by c,
+// into one reused value. Run it without -race: sync.Pool drops items at
+// random under the race detector.
+func DecodeAllocs(t *testing.T, c codec.Codec, want map[string]float64, decode map[string]func([]byte, any) error) {
+	t.Helper()
+	s := Samples()[4]
+	b, err := c.Marshal(s.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := Fresh(s.Value)
+	for name, dec := range decode {
+		got := testing.AllocsPerRun(100, func() {
+			if err := dec(b, v); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != want[name] {
+			t.Errorf("%s of %s: %v allocations, want %v", name, s.Name, got, want[name])
+		}
+	}
+}
