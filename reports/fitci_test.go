@@ -96,6 +96,9 @@ func TestRecommendPrefersConfidentCells(t *testing.T) {
 		// when only the interval-500 measurement was confident.
 		{"equal bytes: one configuration", []SweepCell{noSnap, every10, every100,
 			{History: 100, Interval: 500, ReplayP99Ns: 1e6, Loads: 500, ReplayP99LowNs: 0.8e6, ReplayP99HighNs: 3e6, BytesPerStrm: 26931}}, 0, false},
+		{"equal bytes: one configuration, even where a stall put none over the target", []SweepCell{every10, every100,
+			{History: 100, Interval: 0, ReplayP99Ns: 6e6, Loads: 500, ReplayP99LowNs: 4e6, ReplayP99HighNs: 9e6, BytesPerStrm: 26931},
+			{History: 100, Interval: 1000, ReplayP99Ns: 0.8e6, Loads: 500, ReplayP99LowNs: 0.6e6, ReplayP99HighNs: 2e6, BytesPerStrm: 26931}}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +106,7 @@ func TestRecommendPrefersConfidentCells(t *testing.T) {
 			if len(recs) != 1 {
 				t.Fatalf("%d recommendations, want 1", len(recs))
 			}
-			if r := recs[0]; r.Interval != tt.interval || !r.Met || r.Uncertain != tt.uncertain {
+			if r := recs[0]; r.Interval != tt.interval || !r.Met || r.Uncertain != tt.uncertain || strings.Contains(r.Reason, "6.00ms") {
 				t.Errorf("recommendation %+v, want interval %d met, uncertain %v", r, tt.interval, tt.uncertain)
 			}
 		})

@@ -377,13 +377,14 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 		// Cells with the same bytes per stream wrote the same data: their
 		// intervals are longer than the histories, so none wrote a
 		// snapshot, and they are one configuration measured several times.
-		// The confidence of any of them stands for all, and the choice among
-		// them is the tie-break's, not the noise's.
+		// The confidence of any of them stands for all (a stall in another
+		// one's loads does not make the same configuration worse), and the
+		// choice among them is the tie-break's, not the noise's.
 		evidence := sure
 		if sure != nil {
 			for i := range byHistory[h] {
 				c := &byHistory[h][i]
-				if c.BytesPerStrm == sure.BytesPerStrm && c.ReplayP99Ns <= targetP99Ns && cheaper(c, sure) {
+				if c.BytesPerStrm == sure.BytesPerStrm && cheaper(c, sure) {
 					sure = c
 				}
 			}
@@ -410,8 +411,8 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 			continue
 		}
 		if evidence != nil && evidence != best {
-			rec.Reason += fmt.Sprintf(" (the same data as interval %s, whose p99 %s is under the target with 95%% confidence)",
-				IntervalName(evidence.Interval), FormatNs(evidence.ReplayP99Ns))
+			rec.Reason = fmt.Sprintf("replay p99 %s ≤ target %s at %.0f bytes/stream, measured as interval %s, which wrote the same bytes (its p99 is under the target with 95%% confidence)",
+				FormatNs(evidence.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm, IntervalName(evidence.Interval))
 		} else if why := uncertainty(best, targetP99Ns); why != "" {
 			rec.Uncertain = true
 			rec.Reason += " (uncertain: " + why + ")"
