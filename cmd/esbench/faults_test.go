@@ -286,8 +286,13 @@ func TestRunWithFaults(t *testing.T) {
 	if ew.Kind != "errors" || ew.Ops == 0 || ew.Fallbacks+ew.Errors != ew.Ops-ew.Outcomes["denied"]-ew.Outcomes["ok"] || ew.Fallbacks == 0 || ew.FallbackLatency == nil {
 		t.Errorf("error window: %+v", ew)
 	}
-	if ew.Outcomes["ok"] != 0 {
-		t.Errorf("error window with rate 1 has %d ok operations", ew.Outcomes["ok"])
+	// Windows count operations by the time they were issued, the injector
+	// fails store calls by the time they are made: an operation issued in
+	// the window's last moments can reach the store after it closed and be
+	// answered. On a loaded machine that is a few of the window's ~210
+	// operations, never a real share of them.
+	if ok := ew.Outcomes["ok"]; ok*20 > ew.Ops {
+		t.Errorf("error window with rate 1 has %d ok operations of %d (more than 5%%)", ok, ew.Ops)
 	}
 	if len(ew.ErrorSamples) == 0 || !strings.Contains(strings.Join(ew.ErrorSamples["fallback"], " "), "faults: injected error") {
 		t.Errorf("error window samples %v", ew.ErrorSamples)
