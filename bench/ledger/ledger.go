@@ -124,43 +124,105 @@ func (w *Writer) Unknown(reqs []store.AppendRequest) {
 func (w *Writer) record(kind byte, call int64, reqs []store.AppendRequest) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err != nil {
-		return
-	}
 	for _, r := range reqs {
-		n, ok := w.streams[r.Stream]
+		l, ok := w.begin(kind, call, r.Stream, r.ExpectedVersion+1)
 		if !ok {
-			n = len(w.streams) + 1
-			w.streams[r.Stream] = n
-			l := append(w.line[:0], 'S', ' ')
-			l = strconv.AppendInt(l, int64(n), 10)
-			for _, f := range []string{r.Stream.Customer, r.Stream.AggregateType, r.Stream.AggregateID} {
-				l = append(l, ' ')
-				l = appendField(l, f)
-			}
-			l = append(l, '\n')
-			w.line = l
-			w.buf.Write(l)
+			return
 		}
-		l := append(w.line[:0], kind, ' ')
-		if kind == 'U' {
-			l = strconv.AppendInt(l, call, 10)
-			l = append(l, ' ')
-		}
-		l = strconv.AppendInt(l, int64(n), 10)
-		l = append(l, ' ')
-		l = strconv.AppendUint(l, r.ExpectedVersion+1, 10)
 		for _, e := range r.Events {
 			l = append(l, ' ')
 			l = appendField(l, e.EventID)
 		}
-		l = append(l, '\n')
-		w.line = l
-		if _, err := w.buf.Write(l); err != nil {
-			w.err = err
+		if !w.end(l) {
 			return
 		}
 	}
+}
+
+// ackedBulk records appends a bulk batch committed as acknowledged.
+func (w *Writer) ackedBulk(as []Append) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range as {
+		l, ok := w.begin('A', 0, a.Stream, a.First)
+		if !ok {
+			return
+		}
+		for _, id := range a.EventIDs {
+			l = append(l, ' ')
+			l = appendField(l, id)
+		}
+		if !w.end(l) {
+			return
+		}
+	}
+}
+
+// unknownEach records every event of as as an outcome of its own: a bulk
+// batch is not atomic (a backend may write during Add, in several batches
+// per stream), so each event may be stored or not independently of the
+// others, and the audit must not read a half-written batch as a torn
+// atomic append.
+func (w *Writer) unknownEach(as []Append) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range as {
+		for i, id := range a.EventIDs {
+			w.calls++
+			l, ok := w.begin('U', w.calls, a.Stream, a.First+uint64(i))
+			if !ok {
+				return
+			}
+			l = append(l, ' ')
+			if !w.end(appendField(l, id)) {
+				return
+			}
+		}
+	}
+}
+
+// begin starts the line of an append to s from version first (defining
+// the stream on its first use) and returns it, up to its event ids; false
+// if the ledger already failed. The caller holds w.mu.
+func (w *Writer) begin(kind byte, call int64, s store.StreamID, first uint64) ([]byte, bool) {
+	if w.err != nil {
+		return nil, false
+	}
+	n, ok := w.streams[s]
+	if !ok {
+		n = len(w.streams) + 1
+		w.streams[s] = n
+		l := append(w.line[:0], 'S', ' ')
+		l = strconv.AppendInt(l, int64(n), 10)
+		for _, f := range []string{s.Customer, s.AggregateType, s.AggregateID} {
+			l = append(l, ' ')
+			l = appendField(l, f)
+		}
+		l = append(l, '\n')
+		w.line = l
+		w.buf.Write(l)
+	}
+	l := append(w.line[:0], kind, ' ')
+	if kind == 'U' {
+		l = strconv.AppendInt(l, call, 10)
+		l = append(l, ' ')
+	}
+	l = strconv.AppendInt(l, int64(n), 10)
+	l = append(l, ' ')
+	l = strconv.AppendUint(l, first, 10)
+	return l, true
+}
+
+// end finishes and writes the line begin started; false if the write
+// failed (the ledger stops there). The caller holds w.mu.
+func (w *Writer) end(l []byte) bool {
+	l = append(l, '\n')
+	w.line = l
+	if _, err := w.buf.Write(l); err != nil {
+		w.err = err
+		return false
+	}
+	return true
 }
 
 // Close writes what is buffered, syncs the file and closes it. It returns

@@ -61,8 +61,8 @@ func dirExists(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// TestAuditPebble runs a workload on a pebble directory, audits it clean,
-// then shows that the audit fails on a ledger claiming an event the store
+// TestAuditPebble runs a workload on a fresh pebble directory (preloaded in
+// bulk through the ledger), audits it clean, then shows that the audit fails on a ledger claiming an event the store
 // does not hold.
 func TestAuditPebble(t *testing.T) {
 	tmp := t.TempDir()
@@ -83,6 +83,16 @@ func TestAuditPebble(t *testing.T) {
 	acked := auditCount(t, stdout, "acknowledged")
 	if acked == 0 || auditCount(t, stdout, "found") != acked || auditCount(t, stdout, "lost") != 0 || !strings.Contains(stdout, "OK:") {
 		t.Fatalf("audit output:\n%s", stdout)
+	}
+	// The ledger did not hide the store's bulk loader: the histories were
+	// loaded in ranges, and every preloaded event is among the
+	// acknowledged ones the audit found.
+	res, err := reports.ReadFile(filepath.Join(dir, reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl := res.Preload; pl == nil || pl.Method != "ranges" || pl.Events == 0 || acked < pl.Events {
+		t.Fatalf("preload %+v with %d events acknowledged; want a range preload, all of it in the ledger", pl, acked)
 	}
 	// A claim the store cannot honour: the stream of the first
 	// acknowledged append, at a version past its end.
