@@ -1,9 +1,11 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -35,8 +37,13 @@ type Account struct {
 	devices map[string]time.Time
 	// downloads maps a license id to its download, including expired ones
 	// not swept yet.
-	downloads  map[string]download
-	titleYears map[titleYear]int
+	downloads map[string]download
+	// titleYears are the restricted-title download counts, sorted by
+	// (Year, TitleID), every count ≥ 1. A sorted slice rather than a map:
+	// a long history's snapshot holds a few hundred of them, and a load
+	// restores them with one copy instead of a map insert each (the
+	// lookups are a binary search over them).
+	titleYears []TitleYearCount
 	latestYear int
 	denials    []Denial
 	pruneAt    int
@@ -47,11 +54,6 @@ type download struct {
 	deviceID  string
 	titleID   string
 	expiresAt time.Time
-}
-
-type titleYear struct {
-	title string
-	year  int
 }
 
 // Denial is one refused AcquireLicense as kept in the account state.
@@ -75,11 +77,10 @@ type AccountCounters struct {
 // NewAccount returns the empty account of customerID, ready for replay.
 func NewAccount(customerID string) *Account {
 	return &Account{
-		id:         customerID,
-		devices:    map[string]time.Time{},
-		downloads:  map[string]download{},
-		titleYears: map[titleYear]int{},
-		pruneAt:    minPruneAt,
+		id:        customerID,
+		devices:   map[string]time.Time{},
+		downloads: map[string]download{},
+		pruneAt:   minPruneAt,
 	}
 }
 
@@ -190,7 +191,25 @@ func (a *Account) HasDownload(licenseID string) (expiresAt time.Time, ok bool) {
 // TitleYearCount is how many restricted downloads of titleID were granted in
 // calendar year (UTC).
 func (a *Account) TitleYearCount(titleID string, year int) int {
-	return a.titleYears[titleYear{titleID, year}]
+	if i, ok := a.titleYearIndex(titleID, year); ok {
+		return a.titleYears[i].Count
+	}
+	return 0
+}
+
+// titleYearIndex finds (titleID, year) in the sorted counts: its index, or
+// where it would be inserted.
+func (a *Account) titleYearIndex(titleID string, year int) (int, bool) {
+	return slices.BinarySearchFunc(a.titleYears, TitleYearCount{TitleID: titleID, Year: year}, compareTitleYear)
+}
+
+// compareTitleYear orders counts by year, then title: the order of
+// AccountSnapshot.TitleYears.
+func compareTitleYear(x, y TitleYearCount) int {
+	if c := cmp.Compare(x.Year, y.Year); c != 0 {
+		return c
+	}
+	return strings.Compare(x.TitleID, y.TitleID)
 }
 
 // RecentDenials returns up to MaxRecentDenials of the latest denials, oldest
@@ -299,14 +318,16 @@ func (a *Account) applyGranted(ev *DownloadGranted) {
 	a.downloads[ev.LicenseID] = download{deviceID: ev.DeviceID, titleID: ev.TitleID, expiresAt: ev.ExpiresAt.UTC()}
 	if ev.Restricted {
 		if ev.Year > a.latestYear {
-			for k := range a.titleYears {
-				if k.year < ev.Year {
-					delete(a.titleYears, k)
-				}
-			}
+			// Sorted by year: the past years are a prefix.
+			past, _ := slices.BinarySearchFunc(a.titleYears, ev.Year, func(c TitleYearCount, year int) int { return cmp.Compare(c.Year, year) })
+			a.titleYears = slices.Delete(a.titleYears, 0, past)
 			a.latestYear = ev.Year
 		}
-		a.titleYears[titleYear{ev.TitleID, ev.Year}]++
+		if i, ok := a.titleYearIndex(ev.TitleID, ev.Year); ok {
+			a.titleYears[i].Count++
+		} else {
+			a.titleYears = slices.Insert(a.titleYears, i, TitleYearCount{TitleID: ev.TitleID, Year: ev.Year, Count: 1})
+		}
 	}
 	a.counters.Granted++
 }
@@ -331,6 +352,42 @@ func (a *Account) findDenial(requestID string) (Denial, bool) {
 		}
 	}
 	return Denial{}, false
+}
+
+// restoreTitleYears returns a snapshot's title counts as the account keeps
+// them: a copy sorted by (Year, TitleID). Snapshots written by SnapshotState
+// are sorted already; any other order is accepted as before, a repeated
+// (title, year) keeping its last count.
+func restoreTitleYears(in []TitleYearCount) ([]TitleYearCount, error) {
+	sorted := true
+	for i, c := range in {
+		if c.Count <= 0 {
+			return nil, fmt.Errorf("%w: title %q year %d count %d", ErrUnexpectedEvent, c.TitleID, c.Year, c.Count)
+		}
+		if i > 0 && compareTitleYear(in[i-1], c) >= 0 {
+			sorted = false
+		}
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := slices.Clone(in)
+	if sorted {
+		return out, nil
+	}
+	slices.SortStableFunc(out, compareTitleYear)
+	// Keep the last of each run of equal keys, as assigning them one by
+	// one to a map would.
+	w := 0
+	for i := range out {
+		if i+1 < len(out) && compareTitleYear(out[i], out[i+1]) == 0 {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	clear(out[w:])
+	return out[:w], nil
 }
 
 // AccountSnapshot is the codec-friendly state of an Account. Slices are
@@ -397,17 +454,7 @@ func (a *Account) SnapshotState() any {
 		sort.Slice(s.Downloads, func(i, j int) bool { return s.Downloads[i].LicenseID < s.Downloads[j].LicenseID })
 	}
 	if len(a.titleYears) > 0 {
-		s.TitleYears = make([]TitleYearCount, 0, len(a.titleYears))
-		for k, n := range a.titleYears {
-			s.TitleYears = append(s.TitleYears, TitleYearCount{TitleID: k.title, Year: k.year, Count: n})
-		}
-		sort.Slice(s.TitleYears, func(i, j int) bool {
-			x, y := s.TitleYears[i], s.TitleYears[j]
-			if x.Year != y.Year {
-				return x.Year < y.Year
-			}
-			return x.TitleID < y.TitleID
-		})
+		s.TitleYears = slices.Clone(a.titleYears)
 	}
 	if len(a.denials) > 0 {
 		s.Denials = append([]Denial(nil), a.denials...)
@@ -441,14 +488,11 @@ func (a *Account) RestoreSnapshot(v uint64, snap any) error {
 	if len(s.Denials) > MaxRecentDenials {
 		return fail(fmt.Errorf("%w: %d denials in snapshot, at most %d are kept", ErrUnexpectedEvent, len(s.Denials), MaxRecentDenials))
 	}
-	// Maps sized once: a long history's snapshot holds a few hundred
-	// downloads and title counts, and growing the maps entry by entry
-	// allocated several times what they end up holding.
+	// Maps sized once, so that restoring does not grow them entry by entry.
 	n := &Account{
-		id:         s.CustomerID,
-		devices:    make(map[string]time.Time, len(s.Devices)),
-		downloads:  make(map[string]download, len(s.Downloads)),
-		titleYears: make(map[titleYear]int, len(s.TitleYears)),
+		id:        s.CustomerID,
+		devices:   make(map[string]time.Time, len(s.Devices)),
+		downloads: make(map[string]download, len(s.Downloads)),
 	}
 	n.version = v
 	n.plan = s.Plan
@@ -462,12 +506,11 @@ func (a *Account) RestoreSnapshot(v uint64, snap any) error {
 	for _, d := range s.Downloads {
 		n.downloads[d.LicenseID] = download{deviceID: d.DeviceID, titleID: d.TitleID, expiresAt: d.ExpiresAt.UTC()}
 	}
-	for _, c := range s.TitleYears {
-		if c.Count <= 0 {
-			return fail(fmt.Errorf("%w: title %q year %d count %d", ErrUnexpectedEvent, c.TitleID, c.Year, c.Count))
-		}
-		n.titleYears[titleYear{c.TitleID, c.Year}] = c.Count
+	ty, err := restoreTitleYears(s.TitleYears)
+	if err != nil {
+		return fail(err)
 	}
+	n.titleYears = ty
 	if len(s.Denials) > 0 {
 		n.denials = make([]Denial, 0, MaxRecentDenials)
 		for _, d := range s.Denials {

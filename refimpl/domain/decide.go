@@ -65,7 +65,7 @@ func (a *Account) evaluate(c acquireCheck, p Policy, now time.Time) (Decision, e
 	}
 	if c.restricted {
 		year := now.Year()
-		if n := a.titleYears[titleYear{c.titleID, year}]; n >= p.RestrictedPerTitleYear {
+		if n := a.TitleYearCount(c.titleID, year); n >= p.RestrictedPerTitleYear {
 			return deny(p, ReasonTitleYearLimit, "title %q was downloaded %d times in %d, the studio allows %d",
 				c.titleID, n, year, p.RestrictedPerTitleYear), nil
 		}

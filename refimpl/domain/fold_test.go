@@ -312,6 +312,37 @@ func TestRestoreRejects(t *testing.T) {
 	}
 }
 
+// TestRestoreTitleYearsAnyOrder: the account keeps its title counts sorted
+// for binary search, so a snapshot listing them in another order (a codec or
+// tool that does not sort) must restore to the same counts, a repeated
+// (title, year) keeping its last count as before, and the restored account
+// must snapshot them back sorted.
+func TestRestoreTitleYearsAnyOrder(t *testing.T) {
+	snap := &AccountSnapshot{CustomerID: "c", Plan: PlanBasic, LatestYear: 2026, TitleYears: []TitleYearCount{
+		{TitleID: "t9", Year: 2026, Count: 1},
+		{TitleID: "t1", Year: 2026, Count: 2},
+		{TitleID: "t5", Year: 2025, Count: 3},
+		{TitleID: "t1", Year: 2026, Count: 1}, // repeated: the last wins
+		{TitleID: "t0", Year: 2026, Count: 4},
+	}}
+	a := NewAccount("c")
+	if err := a.RestoreSnapshot(7, snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []TitleYearCount{{"t9", 2026, 1}, {"t1", 2026, 1}, {"t5", 2025, 3}, {"t0", 2026, 4}, {"t5", 2026, 0}, {"t2", 2026, 0}} {
+		if got := a.TitleYearCount(c.TitleID, c.Year); got != c.Count {
+			t.Errorf("TitleYearCount(%s, %d) = %d, want %d", c.TitleID, c.Year, got, c.Count)
+		}
+	}
+	want := []TitleYearCount{{"t5", 2025, 3}, {"t0", 2026, 4}, {"t1", 2026, 1}, {"t9", 2026, 1}}
+	if got := a.SnapshotState().(*AccountSnapshot).TitleYears; !reflect.DeepEqual(got, want) {
+		t.Fatalf("snapshot of the restored account holds %v, want %v", got, want)
+	}
+	if snap.TitleYears[0].TitleID != "t9" {
+		t.Fatal("restoring reordered the caller's snapshot")
+	}
+}
+
 func TestNewAggregate(t *testing.T) {
 	for _, typ := range []string{TypeAccount, TypeLicense} {
 		a, err := NewAggregate(typ, "x")
