@@ -37,9 +37,15 @@ func openPebble(tb testing.TB, sync bool) store.Store {
 func backends(testing.TB) []backend {
 	return []backend{
 		{"memory", func(testing.TB) store.Store { return memory.New() }},
+		// The memory store seen through Load only: the replay path every
+		// backend without a store.Replayer takes.
+		{"memory-load", func(testing.TB) store.Store { return loadOnly{memory.New()} }},
 		{"pebble", func(tb testing.TB) store.Store { return openPebble(tb, false) }},
 	}
 }
+
+// loadOnly hides a store's optional interfaces (store.Replayer among them).
+type loadOnly struct{ store.Store }
 
 // benchBackends are the stores the benchmarks compare, pebble with its
 // default durable (fsync per append) settings.

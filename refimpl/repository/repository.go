@@ -363,7 +363,7 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 		every = 0
 	}
 	archived := false
-	fold := func(seq iter.Seq2[store.Record, error]) error {
+	fold := func(seq iter.Seq2[store.Replayed, error]) error {
 		var s phaseSample
 		var start, last time.Duration
 		if every > 0 {
@@ -402,19 +402,20 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 			if rec.Version != cur+1 {
 				return fmt.Errorf("%w: %s has version %d after %d", ErrVersionGap, stream, rec.Version, cur)
 			}
-			ls.Bytes += rec.Size()
-			if dupID != "" && rec.EventID == dupID {
+			ls.Bytes += rec.Size
+			if rec.Watched {
 				dup = true
 			}
-			// The record's payload is ours (store.EventStore.Load) and never
-			// touched again: decode without copying out of it.
+			// The payload is never written to (store.Replayed) and outlives
+			// the decoded value (ours from Load, or shared and unchanging
+			// from a Replayer): decode without copying out of it.
 			v, err := r.reg.DecodeOwned(codec.Envelope{Type: rec.Type, SchemaVersion: rec.SchemaVersion, Codec: rec.Codec, Payload: rec.Payload})
 			if err != nil {
-				return decodeError(stream, rec, err)
+				return decodeError(stream, rec.Record(), err)
 			}
 			ev, ok := v.(domain.Event)
 			if !ok {
-				return decodeError(stream, rec, fmt.Errorf("%w: decoded %T is not a domain event", codec.ErrUnknownType, v))
+				return decodeError(stream, rec.Record(), fmt.Errorf("%w: decoded %T is not a domain event", codec.ErrUnknownType, v))
 			}
 			var t1 time.Duration
 			if sampled {
@@ -437,12 +438,18 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 		}
 		return nil
 	}
-	if err := fold(r.st.Load(ctx, stream, agg.Version())); err != nil {
+	var hot iter.Seq2[store.Replayed, error]
+	if rp, ok := r.st.(store.Replayer); ok {
+		hot = rp.Replay(ctx, stream, agg.Version(), dupID)
+	} else {
+		hot = store.ReplayOf(r.st.Load(ctx, stream, agg.Version()), dupID)
+	}
+	if err := fold(hot); err != nil {
 		return dup, err
 	}
 	if archived {
 		ls.Audit = true
-		if err := fold(r.st.LoadAudit(ctx, stream)); err != nil {
+		if err := fold(store.ReplayOf(r.st.LoadAudit(ctx, stream), dupID)); err != nil {
 			return dup, err
 		}
 	}

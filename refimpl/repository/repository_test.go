@@ -658,3 +658,42 @@ func TestPhaseSampleSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayerLoadsAsLoad: a store's replay reader and its Load give the
+// same fold, the same byte count and the same duplicate check, from the
+// start, from a snapshot and for a retried request.
+func TestReplayerLoadsAsLoad(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	if _, ok := any(st).(store.Replayer); !ok {
+		t.Fatal("the memory store has no replay reader")
+	}
+	viaReplay := mustRepo(t, st, tallyRegistry(), Options{})
+	viaLoad := mustRepo(t, loadOnly{st}, tallyRegistry(), Options{})
+	s := tallyStream("replayer")
+	for i := range 700 { // several of the store's pages
+		addTally(t, ctx, viaReplay, s, fmt.Sprint("req-", i), i, i+1)
+	}
+	a, lsA := loadTally(t, ctx, viaReplay, s)
+	b, lsB := loadTally(t, ctx, viaLoad, s)
+	if !reflect.DeepEqual(a.trail, b.trail) || len(a.trail) != 1400 {
+		t.Fatalf("replayed %d values, loaded %d; they differ or are not 1400", len(a.trail), len(b.trail))
+	}
+	if lsA.Bytes != lsB.Bytes || lsA.Replayed != lsB.Replayed || lsA.Version != lsB.Version || lsA.Bytes == 0 {
+		t.Fatalf("replay stats %+v, load stats %+v: bytes, replayed or version differ", lsA, lsB)
+	}
+	// A retried request, its events found while loading, in either way.
+	for _, r := range []*Repository{viaReplay, viaLoad} {
+		res, err := r.Update(ctx, "req-350", []Target{tallyTarget(s)}, func([]domain.Aggregate) ([]Change, error) {
+			return []Change{{Stream: s, Events: []domain.Event{&added{N: -1}}}}, nil
+		})
+		if err != nil || !res.AlreadyApplied {
+			t.Fatalf("retry of req-350 = %+v, %v; want AlreadyApplied", res, err)
+		}
+	}
+	// And a request that was not applied yet is not taken for one.
+	res := addTally(t, ctx, viaReplay, s, "req-new", 5)
+	if res.AlreadyApplied || res.Appended != 1 {
+		t.Fatalf("new request = %+v, want one event appended", res)
+	}
+}

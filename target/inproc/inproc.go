@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync"
 	"time"
@@ -169,6 +170,16 @@ func (c *countingStore) SaveSnapshot(ctx context.Context, s store.Snapshot) erro
 	c.written[s.Stream.String()] += int64(snapshotSize(s))
 	c.mu.Unlock()
 	return nil
+}
+
+// Replay passes the store's replay reader through (embedding the store
+// interface would hide it), so the repository replays the memory store
+// without per-event copies.
+func (c *countingStore) Replay(ctx context.Context, stream store.StreamID, after uint64, watch string) iter.Seq2[store.Replayed, error] {
+	if rp, ok := c.Store.(store.Replayer); ok {
+		return rp.Replay(ctx, stream, after, watch)
+	}
+	return store.ReplayOf(c.Store.Load(ctx, stream, after), watch)
 }
 
 func (c *countingStore) writtenFor(s store.StreamID) int64 {

@@ -333,6 +333,55 @@ func (s *Store) pages(ctx context.Context, id store.StreamID, after uint64, audi
 	}
 }
 
+var _ store.Replayer = (*Store)(nil)
+
+// Replay implements store.Replayer: the records are read in place from the
+// arena, which is append-only (a record is never rewritten, and a grown
+// arena is a new array), so a yielded payload is the stored bytes
+// themselves, capacity capped, and stays unchanged for as long as anyone
+// holds it. No event id is rendered: watch is compared in its compact form.
+func (s *Store) Replay(ctx context.Context, id store.StreamID, after uint64, watch string) iter.Seq2[store.Replayed, error] {
+	return func(yield func(store.Replayed, error) bool) {
+		if err := id.Validate(); err != nil {
+			yield(store.Replayed{}, err)
+			return
+		}
+		if after == math.MaxUint64 {
+			return
+		}
+		w := watchFor(watch)
+		next := after + 1
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(store.Replayed{}, err)
+				return
+			}
+			arena, offs, err := s.view(id, next, false)
+			if err != nil {
+				yield(store.Replayed{}, err)
+				return
+			}
+			if len(offs) == 0 {
+				return
+			}
+			names := s.names.table()
+			for i, off := range offs {
+				v := next + uint64(i)
+				rec, err := replayRecord(arena[off:], names, &w)
+				if err != nil {
+					yield(store.Replayed{}, fmt.Errorf("memory store: %s version %d: %w", id, v, err))
+					return
+				}
+				rec.Version = v
+				if !yield(rec, nil) {
+					return
+				}
+			}
+			next += uint64(len(offs))
+		}
+	}
+}
+
 // view returns the partition's arena and the offsets of up to pageSize
 // records of the stream from version next on. The arena is append-only: a
 // later append writes past the returned slice's length or into a new array,

@@ -89,17 +89,97 @@ func (in *interner) name(i uint64) (string, bool) {
 	return (*t)[i], true
 }
 
+// table returns the current names, indexed by number.
+func (in *interner) table() []string {
+	if t := in.names.Load(); t != nil {
+		return *t
+	}
+	return nil
+}
+
 // compactUUID returns the 16 bytes of id when id is a UUID in canonical
 // lower-case form, which is the only form that can be rebuilt exactly.
+// uuid.Parse takes a 36-byte string only in the 8-4-4-4-12 layout, so a
+// parsed id without upper-case hex digits is canonical (checked without
+// rendering it back, which would allocate per appended event).
 func compactUUID(id string) (uuid.UUID, bool) {
 	if len(id) != 36 {
 		return uuid.UUID{}, false
 	}
+	for i := range len(id) {
+		if c := id[i]; 'A' <= c && c <= 'F' {
+			return uuid.UUID{}, false
+		}
+	}
 	u, err := uuid.Parse(id)
-	if err != nil || u.String() != id {
+	if err != nil {
 		return uuid.UUID{}, false
 	}
 	return u, true
+}
+
+// watch is an event id in the form records store it, for comparing
+// without rendering the records' ids.
+type watch struct {
+	text   string    // the id; empty watches nothing
+	uuid   uuid.UUID // its bytes when isUUID
+	isUUID bool
+}
+
+func watchFor(id string) watch {
+	u, ok := compactUUID(id)
+	return watch{text: id, uuid: u, isUUID: ok}
+}
+
+// uuidIDLen is the length of a UUID event id's text.
+const uuidIDLen = 36
+
+// replayRecord reads the record at the start of b for a replay: the
+// payload is b's own bytes (capacity capped), the names come from table,
+// and Size adds up what decodeRecord would have built.
+func replayRecord(b []byte, table []string, w *watch) (store.Replayed, error) {
+	var out store.Replayed
+	r := reader{b: b}
+	flags := r.next(1)
+	if len(flags) == 0 {
+		return out, errCorrupt
+	}
+	size := 8 + 2 + 8 // as store.Record.Size counts version, schema, time
+	if flags[0]&flagUUID != 0 {
+		u := r.next(16)
+		size += uuidIDLen
+		out.Watched = w.isUUID && string(u) == string(w.uuid[:])
+	} else {
+		id := r.bytes()
+		size += len(id)
+		out.Watched = w.text != "" && string(id) == w.text
+	}
+	typ, schema, codec := r.uvarint(), r.uvarint(), r.uvarint()
+	if typ >= uint64(len(table)) || codec >= uint64(len(table)) {
+		return out, errCorrupt
+	}
+	out.Type, out.SchemaVersion, out.Codec = table[typ], uint16(schema), table[codec]
+	size += len(out.Type) + len(out.Codec)
+	if flags[0]&flagTime != 0 {
+		r.varint()
+		r.uvarint()
+	}
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		k := r.uvarint()
+		if k >= uint64(len(table)) {
+			return out, errCorrupt
+		}
+		size += len(table[k]) + len(r.bytes())
+	}
+	out.Payload = r.bytes()
+	if r.bad {
+		return out, errCorrupt
+	}
+	if len(out.Payload) == 0 {
+		out.Payload = nil
+	}
+	out.Size = size + len(out.Payload)
+	return out, nil
 }
 
 func (s *Store) appendRecord(b []byte, r *store.Record) []byte {

@@ -126,6 +126,7 @@ var areas = []area{
 	{"Reopen", testReopen},
 	{"Closed", testClosed},
 	{"Bulk", testBulk},
+	{"Replay", testReplay},
 }
 
 // Areas lists the names of the suite's contract areas, in run order.
