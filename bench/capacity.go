@@ -11,6 +11,7 @@ import (
 	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/reports/compare"
 	"github.com/esbench/esbench/reports/percentile"
+	"github.com/esbench/esbench/target"
 	"github.com/esbench/esbench/thresholds"
 )
 
@@ -40,43 +41,94 @@ func (e *Experiment) capacity(ctx context.Context, res *reports.Result) error {
 	if err != nil {
 		return err
 	}
-	defer sys.Close()
+	// sys becomes the frozen fork below: the one open then is closed.
+	defer func() { _ = sys.Close() }()
 	params := map[string]string{"snapshot": spec.Service.Snapshot, "codec": spec.Service.Codec}
-	if spec.Preload.Enabled {
+	if e.Dataset != "" {
+		res.Preload = &reports.Preload{Method: "dataset", Dataset: e.Dataset}
+	} else if spec.Preload.Enabled {
 		if err := e.preload(ctx, res, sys, "preload", params); err != nil || ctx.Err() != nil {
 			return err
 		}
 	}
 	workers := spec.Arrival.Workers
-	srcs := make([]OpSource, workers)
-	for i := range srcs {
-		st, err := e.Workload.NewStream(i, workers, 0)
-		if err != nil {
-			return err
+	streams := func() ([]OpSource, error) {
+		srcs := make([]OpSource, workers)
+		for i := range srcs {
+			st, err := e.Workload.NewStream(i, workers, 0)
+			if err != nil {
+				return nil, err
+			}
+			srcs[i] = st
 		}
-		srcs[i] = st
+		return srcs, nil
+	}
+	srcs, err := streams()
+	if err != nil {
+		return err
 	}
 	base := e.Workload.Schedule()
 	if base == nil {
 		return fmt.Errorf("bench: the capacity experiment needs open-loop arrival")
 	}
-	out := &reports.Capacity{SLOs: c.SLOs, MaxRate: c.MaxRate, MinRate: c.MinRate, Growth: c.Growth, Resolution: c.Resolution}
+	out := &reports.Capacity{SLOs: c.SLOs, MaxRate: c.MaxRate, MinRate: c.MinRate, Growth: c.Growth, Resolution: c.Resolution,
+		StepState: reports.CapacityCumulative}
+	// Every step on a fork of the preloaded system where the store can
+	// fork: each starts from the state a fixed-rate run on a fresh preload
+	// starts from, with the same operation streams, so that the step and a
+	// run confirming it measure the same thing (docs/design.md).
+	//
+	// The steps fork a frozen fork of the preloaded system, and the system
+	// itself is closed: nothing compacts the preload's tables but each
+	// step's own store, as in a fixed-rate run.
+	var fk target.Forker
+	if f, ok := sys.(target.Forker); ok && f.CanFork() {
+		tmpl, err := f.Fork(ctx, true)
+		if err != nil {
+			return fmt.Errorf("bench: capacity: forking the preloaded system: %w", err)
+		}
+		if err := sys.Close(); err != nil {
+			_ = tmpl.Close()
+			return fmt.Errorf("bench: capacity: closing the preloaded system: %w", err)
+		}
+		sys = tmpl
+		fk = tmpl.(target.Forker)
+		out.StepState = reports.CapacityForked
+	}
+	forked := fk != nil
 	res.Capacity = out
 
-	step := func(rate float64, phase string) (bool, error) {
+	step := func(rate float64, phase string) (passed bool, err error) {
 		n := len(out.Steps) + 1
 		dur := spec.Duration
 		if need := time.Duration(float64(c.MinOperations) / rate * float64(time.Second)); need > dur {
 			dur = need
 		}
 		warm := spec.Warmup
-		if n == 1 {
+		stepSys, stepSrcs := sys, srcs
+		if forked {
+			// Each step is a freshly preloaded system: each settles.
+			warm += c.Settle
+			f, err := fk.Fork(ctx, false)
+			if err != nil {
+				return false, fmt.Errorf("bench: capacity step %d: %w", n, err)
+			}
+			defer func() {
+				if cerr := f.Close(); cerr != nil && err == nil {
+					err = fmt.Errorf("bench: capacity step %d: closing its fork: %w", n, cerr)
+				}
+			}()
+			if stepSrcs, err = streams(); err != nil {
+				return false, err
+			}
+			stepSys = f
+		} else if n == 1 {
 			warm += c.Settle
 		}
-		cfg := e.config(sys, fmt.Sprintf("%s.step%02d", spec.Name, n), warm, dur)
+		cfg := e.config(stepSys, fmt.Sprintf("%s.step%02d", spec.Name, n), warm, dur)
 		cfg.Workers = workers
-		cfg.TargetFor = sys.Target
-		cfg.Source = func(i int) OpSource { return srcs[i] }
+		cfg.TargetFor = stepSys.Target
+		cfg.Source = func(i int) OpSource { return stepSrcs[i] }
 		sched := base.AtRate(rate, warm+dur, uint64(n))
 		arr := make([]Schedule, workers)
 		for i := range arr {

@@ -118,6 +118,7 @@ func WriteCapacity(w io.Writer, c *Capacity) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(&b, "capacity steps: %s\n", c.StepStateText())
 	fmt.Fprintf(&b, "capacity: %s\n", c.Verdict())
 	_, err := io.WriteString(w, b.String())
 	return err

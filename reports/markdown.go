@@ -91,6 +91,7 @@ func writeCapacityMarkdown(bw *bufio.Writer, c *Capacity) {
 	}
 	p("| SLOs | %s |\n", strings.Join(c.SLOs, "; "))
 	p("| search | rates %.1f/s to %.1f/s, growth ×%g, resolution %g%% |\n", c.MinRate, c.MaxRate, c.Growth, 100*c.Resolution)
+	p("| steps | %s |\n", c.StepStateText())
 	p("| stopped | %s |\n\n", c.Stopped)
 	p("| step | phase | target/s | achieved/s | p50 | p99 | errors | fallbacks | late | SLOs |\n")
 	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")

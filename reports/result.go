@@ -619,10 +619,33 @@ type Capacity struct {
 	MinRate    float64 `json:"min_rate"`
 	Growth     float64 `json:"growth"`
 	Resolution float64 `json:"resolution"`
+	// StepState says what state each step started from: CapacityForked
+	// or CapacityCumulative (empty in results written before it existed:
+	// cumulative).
+	StepState string `json:"step_state,omitempty"`
 	// Steps are in the order they ran.
 	Steps []CapacityStep `json:"steps"`
 	// Stopped says why the search ended.
 	Stopped string `json:"stopped"`
+}
+
+// The states a capacity step starts from (Capacity.StepState).
+const (
+	// CapacityForked: every step ran on a fork of the preloaded store (a
+	// checkpoint), with the operation streams from their start: the state
+	// a fixed-rate run on a fresh preload starts from.
+	CapacityForked = "forked"
+	// CapacityCumulative: the steps ran one after another on one store,
+	// each on what the preload and the steps before it left.
+	CapacityCumulative = "cumulative"
+)
+
+// StepStateText says in words what state the steps started from.
+func (c *Capacity) StepStateText() string {
+	if c.StepState == CapacityForked {
+		return "each on a fork of the preloaded store, with the operation streams from their start (as a fixed-rate run on a fresh preload)"
+	}
+	return "one after another on one store, each on what the preload and the steps before it left"
 }
 
 // CapacityStep is one rate tried.

@@ -226,6 +226,21 @@ type RangePreloader interface {
 	NewRangeWriter(ctx context.Context) (RangeWriter, error)
 }
 
+// Forker is a system that can start a copy of itself on a fork of its
+// store (store.Forker): the same service on an independent copy of what the
+// store holds now, which outlives this system. The capacity search runs
+// every step on a fork of the preloaded system, so each step starts from
+// the state a fixed-rate run on a fresh preload starts from; a system that
+// cannot fork runs the steps one after another on itself.
+type Forker interface {
+	// CanFork reports whether Fork works on this system's store.
+	CanFork() bool
+	// Fork returns the new system; closing it removes the copy. A frozen
+	// fork does no background work of its own (no compactions), so that
+	// its own forks all start from the state it was made in.
+	Fork(ctx context.Context, frozen bool) (System, error)
+}
+
 // Range is the customers numbered From (inclusive) to To (exclusive) of
 // one part of the population: Part is the shard index, as shards of one
 // run each preload their own customers.

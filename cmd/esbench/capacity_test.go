@@ -129,7 +129,49 @@ func TestCapacitySearch(t *testing.T) {
 	if !(c.SustainableRate >= 200 && c.SustainableRate < 400) {
 		t.Errorf("sustainable rate %g outside [200, 400)", c.SustainableRate)
 	}
+	if c.StepState != reports.CapacityCumulative {
+		t.Errorf("step state %q on the memory store, which cannot fork: want %q", c.StepState, reports.CapacityCumulative)
+	}
 	checkCapacitySummary(t, dir, c)
+}
+
+// TestCapacityStepsOnForks: on pebble every step runs on a fork of the
+// preloaded store (result, console and summary say so), each step settles
+// as the first does, no step audits a ledger, and every fork is removed
+// when the search ends.
+func TestCapacityStepsOnForks(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	wl := strings.Replace(capacityWorkload, "max_steps: 8", "max_steps: 3", 1)
+	dir, res, runs, stdout := runCapacity(t, wl, "--store", "pebble")
+	c := res.Capacity
+	if c == nil || len(c.Steps) != 3 {
+		t.Fatalf("capacity %+v: want 3 steps", c)
+	}
+	if c.StepState != reports.CapacityForked {
+		t.Errorf("step state %q on pebble, want %q", c.StepState, reports.CapacityForked)
+	}
+	if !strings.Contains(stdout, "capacity steps: each on a fork of the preloaded store") {
+		t.Errorf("the console does not say the steps ran on forks:\n%s", stdout)
+	}
+	for _, s := range c.Steps {
+		// Each step is a freshly preloaded system: each settles.
+		if w := time.Duration(runs[s.Run].WarmupNs); w != 500*time.Millisecond {
+			t.Errorf("%s: warmup %s, want 500ms (200ms and the 300ms settle)", s.Run, w)
+		}
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in the temporary directory: %s", e.Name())
+	}
+	checkCapacitySummary(t, dir, c)
+	md, err := os.ReadFile(filepath.Join(dir, reports.SummaryFile))
+	if err != nil || !strings.Contains(string(md), "| steps | each on a fork of the preloaded store") {
+		t.Errorf("summary.md does not say the steps ran on forks (%v)", err)
+	}
 }
 
 // checkCapacitySummary checks summary.md carries the capacity section:

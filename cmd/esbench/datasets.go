@@ -47,8 +47,8 @@ func useDataset(cmd *cobra.Command, sel *target.Selection, spec *workload.Spec, 
 	if err := m.Usable(dir, spec); err != nil {
 		return "", none, fmt.Errorf("--data-dir: %w", err)
 	}
-	if spec.Experiment != workload.ExperimentMixed {
-		return "", none, fmt.Errorf("--data-dir %s holds a dataset for mixed workloads; a %s experiment preloads each configuration itself: give another --data-dir", dir, spec.Experiment)
+	if spec.Experiment != workload.ExperimentMixed && spec.Experiment != workload.ExperimentCapacity {
+		return "", none, fmt.Errorf("--data-dir %s holds a dataset for mixed and capacity workloads; a %s experiment preloads each configuration itself: give another --data-dir", dir, spec.Experiment)
 	}
 	checked, err := m.Verify(dir, verifySample)
 	if err != nil {

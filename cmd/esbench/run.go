@@ -442,10 +442,16 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 		defer func() { _ = cmd.Flags().Set("data-dir", ds) }()
 	}
 	useLedger := o.ledger
-	if ds != "" && useLedger {
+	switch {
+	case ds != "" && useLedger:
 		// The checkpoint is removed after the run: nothing could audit it.
 		useLedger = false
 		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger on a dataset's checkpoint (it is removed after the run)")
+	case useLedger && spec.Experiment == workload.ExperimentCapacity && o.target.About().Backend == "pebble":
+		// The ledger would hide the store's forks, and each step's writes go
+		// to a fork removed after it: nothing could audit them.
+		useLedger = false
+		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger for a capacity search on pebble (each step runs on a fork of the preloaded store, removed after the step)")
 	}
 
 	start := time.Now()

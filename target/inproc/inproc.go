@@ -294,3 +294,30 @@ func Classify(err error) target.Outcome {
 		return target.OutcomeOther
 	}
 }
+
+var _ target.Forker = (*System)(nil)
+
+// ErrNoFork is returned by Fork when the store cannot fork.
+var ErrNoFork = errors.New("inproc: the store cannot fork")
+
+// CanFork reports whether the store can fork (target.Forker): pebble can;
+// a store wrapped by the acknowledged-write ledger or a fault injector, the
+// memory store and Cassandra cannot.
+func (s *System) CanFork() bool {
+	_, ok := s.st.Store.(store.Forker)
+	return ok
+}
+
+// Fork returns the service, with this system's options, on a fork of its
+// store (target.Forker); closing it removes the fork.
+func (s *System) Fork(ctx context.Context, frozen bool) (target.System, error) {
+	f, ok := s.st.Store.(store.Forker)
+	if !ok {
+		return nil, ErrNoFork
+	}
+	st, err := f.Fork(ctx, store.ForkOptions{Frozen: frozen})
+	if err != nil {
+		return nil, fmt.Errorf("inproc: %w", err)
+	}
+	return New(st, s.opts)
+}

@@ -265,3 +265,41 @@ func (s *Store) Checkpoint(dir string) error {
 	}
 	return nil
 }
+
+// forksDir is the directory under a store's own that holds its forks.
+const forksDir = "forks"
+
+var _ store.Forker = (*Store)(nil)
+
+// Fork implements store.Forker: a checkpoint of both tiers into a new
+// directory under the store's own (forks/), tables hard-linked, opened with
+// the store's options (without compactions when frozen) and removed when
+// the fork is closed. The store itself is not changed.
+func (s *Store) Fork(ctx context.Context, opts store.ForkOptions) (store.Store, error) {
+	root := filepath.Join(s.opts.Dir, forksDir)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("pebble store: fork: %w", err)
+	}
+	return s.forkInto(ctx, root, opts)
+}
+
+// forkInto forks the store into a new directory under root.
+func (s *Store) forkInto(ctx context.Context, root string, opts store.ForkOptions) (store.Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(root, "esbench-pebble-fork-")
+	if err != nil {
+		return nil, fmt.Errorf("pebble store: fork: %w", err)
+	}
+	if err := s.Checkpoint(dir); err != nil {
+		return nil, errors.Join(fmt.Errorf("pebble store: fork: %w", err), os.RemoveAll(dir))
+	}
+	o := s.opts
+	o.Dir, o.ColdDir, o.NoCompactions = dir, "", opts.Frozen
+	f, err := Open(o)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("pebble store: opening a fork: %w", err), os.RemoveAll(dir))
+	}
+	return &tempDirStore{Store: f, dir: dir}, nil
+}

@@ -109,3 +109,10 @@ type tempDirStore struct {
 func (t *tempDirStore) Close() error {
 	return errors.Join(t.Store.Close(), os.RemoveAll(t.dir))
 }
+
+// Fork forks the store beside its temporary directory rather than inside
+// it (store.Forker): a fork outlives the store, whose Close removes that
+// directory.
+func (t *tempDirStore) Fork(ctx context.Context, opts store.ForkOptions) (store.Store, error) {
+	return t.forkInto(ctx, filepath.Dir(t.dir), opts)
+}
