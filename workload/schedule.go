@@ -116,6 +116,17 @@ func (s *Schedule) Arrivals(worker, workers int) (*Arrivals, error) {
 	return a, nil
 }
 
+// Clone returns an independent copy of the sequence at its current
+// position: it yields the same offsets a's next calls will. A runner counts
+// a worker's arrivals that are due but not started on a clone, without
+// touching the worker's own.
+func (a *Arrivals) Clone() *Arrivals {
+	c := *a
+	src := *a.src
+	c.src = &src
+	return &c
+}
+
 func (a *Arrivals) exp() float64 {
 	return -math.Log1p(-unit(a.src.Uint64()))
 }

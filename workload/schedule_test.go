@@ -164,3 +164,41 @@ func TestUnboundedScheduleForOperationCount(t *testing.T) {
 		t.Errorf("100000th arrival at %v, want about 1000s", at)
 	}
 }
+
+// TestArrivalsClone: a clone yields exactly the offsets the original yields
+// from the same position, and advancing one does not move the other.
+func TestArrivalsClone(t *testing.T) {
+	sc := scheduleFor(t, func(s *Spec) {
+		s.Arrival.Process = ProcessPoisson
+		s.Arrival.Rate = 500
+		s.Duration = 2 * time.Second
+	})
+	a, err := sc.Arrivals(1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		a.Next()
+	}
+	c := a.Clone()
+	var fromClone []time.Duration
+	for {
+		at, ok := c.Next()
+		if !ok {
+			break
+		}
+		fromClone = append(fromClone, at)
+	}
+	if len(fromClone) < 100 {
+		t.Fatalf("clone yielded %d offsets, want the rest of about 333", len(fromClone))
+	}
+	for i, want := range fromClone {
+		at, ok := a.Next()
+		if !ok || at != want {
+			t.Fatalf("offset %d: original %v (%v), clone %v", i, at, ok, want)
+		}
+	}
+	if _, ok := a.Next(); ok {
+		t.Fatal("the original has offsets the clone did not yield")
+	}
+}
