@@ -88,7 +88,10 @@ type workerRecorder struct {
 	// missed counts measured-period operations the schedule intended before
 	// the end of the run that the worker never started (it was behind).
 	missed atomic.Int64
-	_      [32]byte // keep neighbouring workers' counters off this cache line
+	// generatorLate counts measured operations that started late although
+	// the worker was free at their intended start (Stats.GeneratorLate).
+	generatorLate atomic.Int64
+	_             [32]byte // keep neighbouring workers' counters off this cache line
 }
 
 func newWorkerRecorder() *workerRecorder {

@@ -24,6 +24,7 @@ func (s *Stats) Report() (reports.Run, error) {
 		Executed:        s.Executed,
 		Recorded:        s.Recorded(),
 		Late:            s.Late,
+		GeneratorLate:   s.GeneratorLate,
 		Missed:          s.Missed,
 		LateThresholdNs: int64(s.LateThreshold),
 		Partial:         s.Partial,

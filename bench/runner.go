@@ -148,6 +148,12 @@ type Stats struct {
 	Late int64
 	// Executed counts every operation run, warmup included.
 	Executed int64
+	// GeneratorLate counts the Late operations whose worker had finished its
+	// previous operation by their intended start: the target was not what
+	// held them back, so their lag is the generator's own wake-up or
+	// scheduling delay (a harness short of CPU, or a busy machine). Lag of
+	// operations whose worker was still busy is the target's backlog.
+	GeneratorLate int64
 	// Missed counts operations the open-loop schedule intended inside the
 	// measured period that were never started because their worker was still
 	// behind when the run ended. They have no latency to record; a non-zero
@@ -447,6 +453,9 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		rec.started.Add(1)
 		err := target.Do(ctx, &op, &resp)
 		end := r.since()
+		// The target was idle at the intended start if the previous
+		// operation had ended by then: a late start is then the generator's.
+		free := last <= intended
 		last = end
 		out := resp.Outcome
 		if err != nil {
@@ -483,6 +492,9 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		s.service = end - start
 		s.lag = start - intended
 		s.late = s.openLoop && s.lag > r.late
+		if s.late && free {
+			rec.generatorLate.Add(1)
+		}
 		s.loads = resp.Loads
 		rec.record(&s)
 	}
@@ -616,6 +628,7 @@ func (r *Runner) stats(col *collector, endOffset time.Duration) *Stats {
 	st.Executed, _ = r.Completed()
 	for _, w := range r.workers {
 		st.Missed += w.missed.Load()
+		st.GeneratorLate += w.generatorLate.Load()
 	}
 	for _, s := range col.cum {
 		if s.Corrected.TotalCount() > 0 {

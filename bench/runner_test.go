@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -492,5 +493,82 @@ func TestMissedAtEnd(t *testing.T) {
 	}
 	if run.Missed != st.Missed || len(reports.Warnings(&run)) == 0 {
 		t.Fatalf("report: missed %d, warnings %v", run.Missed, reports.Warnings(&run))
+	}
+}
+
+// slowSource delays the generation of every odd-numbered operation, as a
+// generator short of CPU would.
+type slowSource struct {
+	seqSource
+	delay time.Duration
+}
+
+func (s *slowSource) Next(op *workload.Op) bool {
+	if s.seq%2 == 1 {
+		time.Sleep(s.delay)
+	}
+	return s.seqSource.Next(op)
+}
+
+// TestGeneratorLate: late starts are the generator's when the worker was
+// free at the intended start (here: generating the operation took past it),
+// and the target's backlog when the worker was still busy with the previous
+// operation. Only the first kind counts as GeneratorLate, and the result
+// warns about it.
+func TestGeneratorLate(t *testing.T) {
+	const n = 20
+	slowTarget := TargetFunc(func(context.Context, *workload.Op, *Response) error {
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	for _, tc := range []struct {
+		name      string
+		gap       time.Duration
+		source    OpSource
+		target    Target
+		generator bool
+	}{
+		// Every odd operation is ready 5ms after its intended start, its
+		// worker idle since the previous one: late, and the generator's.
+		{"slow generator", 10 * time.Millisecond, &slowSource{seqSource{kind: workload.OpCheck, n: n}, 15 * time.Millisecond}, noop, true},
+		// A 5ms target at one start a millisecond: every start after the
+		// first waits for the previous operation, the target's backlog.
+		{"slow target", time.Millisecond, &seqSource{kind: workload.OpCheck, n: n}, slowTarget, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewRunner(Config{
+				Workers:  1,
+				Target:   tc.target,
+				Source:   func(int) OpSource { return tc.source },
+				Schedule: func(int) Schedule { return &fixedRate{gap: tc.gap, n: n} },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := r.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.generator {
+				// Scheduling noise may make more starts late, each with the
+				// worker free: all of them are the generator's.
+				if st.Late < n/2 || st.GeneratorLate != st.Late {
+					t.Fatalf("late %d, of them the generator's %d: want at least %d, all the generator's", st.Late, st.GeneratorLate, n/2)
+				}
+			} else if st.Late < n/2 || st.GeneratorLate != 0 {
+				t.Fatalf("late %d, of them the generator's %d: want at least %d, none the generator's", st.Late, st.GeneratorLate, n/2)
+			}
+			run, err := st.Report()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warned bool
+			for _, w := range reports.Warnings(&run) {
+				warned = warned || strings.Contains(w, "worker was free")
+			}
+			if run.GeneratorLate != st.GeneratorLate || warned != tc.generator {
+				t.Fatalf("report: generator late %d (stats %d), generator warning %v, want %v", run.GeneratorLate, st.GeneratorLate, warned, tc.generator)
+			}
+		})
 	}
 }

@@ -40,19 +40,33 @@ func NewCPUUse(cpu, measured time.Duration, ops int64) *CPUUse {
 // late starts are blamed on the generator as much as on the target.
 const generatorBusyShare = 0.8
 
-// generatorWarning says when the esbench process itself kept the machine so
-// busy while operations started late that the generator may have been the
-// bottleneck (k6 warns about its load generator the same way), or "".
+// generatorWarning says when the load generator itself may have been the
+// bottleneck (k6 warns about its load generator the same way), or "": when
+// more than 1% of operations started late although their worker was free
+// (the generator did not start them on time), or when the esbench process
+// kept the machine busy while more than 1% started late.
 func generatorWarning(run *Run) string {
-	c := run.CPU
-	if c == nil || run.Mode != "open" || run.Recorded == 0 {
+	if run.Mode != "open" || run.Recorded == 0 {
 		return ""
+	}
+	c := run.CPU
+	var use string
+	if c != nil {
+		use = fmt.Sprintf("the esbench process used %.0f%% of the machine's %d CPUs (%s per operation)", 100*c.MachineShare, c.CPUs, FormatNs(int64(c.PerOpNs)))
+	}
+	if gen := float64(run.GeneratorLate) / float64(run.Recorded); gen > 0.01 {
+		w := fmt.Sprintf("%.1f%% of operations started more than %s late although their worker was free at the intended start: "+
+			"the load generator did not start them on time (it was short of CPU, or this machine was busy), so that start lag is the harness's, not the system under test's",
+			100*gen, FormatNs(run.LateThresholdNs))
+		if use != "" {
+			w += "; " + use
+		}
+		return w
 	}
 	late := float64(run.Late) / float64(run.Recorded)
-	if c.MachineShare < generatorBusyShare || late <= 0.01 {
+	if c == nil || c.MachineShare < generatorBusyShare || late <= 0.01 {
 		return ""
 	}
-	return fmt.Sprintf("the esbench process used %.0f%% of the machine's %d CPUs (%s per operation) while %.1f%% of operations "+
-		"started late: the load generator (or an in-process target sharing its CPUs) may be the bottleneck, not the system under test",
-		100*c.MachineShare, c.CPUs, FormatNs(int64(c.PerOpNs)), 100*late)
+	return fmt.Sprintf("%s while %.1f%% of operations started late: the load generator (or an in-process target sharing its CPUs) may be the bottleneck, not the system under test",
+		use, 100*late)
 }

@@ -35,6 +35,9 @@ func TestGeneratorWarning(t *testing.T) {
 		{"late, idle generator", Run{Mode: "open", Recorded: 1000, Late: 50, CPU: idle}, false},
 		{"closed loop", Run{Mode: "closed", Recorded: 1000, Late: 50, CPU: busy}, false},
 		{"no CPU recorded", Run{Mode: "open", Recorded: 1000, Late: 50}, false},
+		{"late with workers free, idle process", Run{Mode: "open", Recorded: 1000, Late: 50, GeneratorLate: 20, CPU: idle}, true},
+		{"late with workers free, no CPU recorded", Run{Mode: "open", Recorded: 1000, Late: 50, GeneratorLate: 20}, true},
+		{"a few late with workers free", Run{Mode: "open", Recorded: 1000, Late: 50, GeneratorLate: 10, CPU: idle}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := generatorWarning(&tc.run)
@@ -47,6 +50,46 @@ func TestGeneratorWarning(t *testing.T) {
 			}
 			if found != tc.warn {
 				t.Errorf("Warnings() carries the generator warning: %v, want %v", found, tc.warn)
+			}
+		})
+	}
+}
+
+// TestLateWarningsSplit: late starts whose worker was free are blamed on the
+// generator, the rest on the target's backlog, each with its own share.
+func TestLateWarningsSplit(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		late, generatorLate int64
+		backlog, generator  string // the share each warning must state, "" for none
+	}{
+		{"all backlog", 50, 0, "5.0%", ""},
+		{"all the generator's", 50, 50, "", "5.0%"},
+		{"both", 50, 30, "2.0%", "3.0%"},
+		{"generator's within 1%", 50, 8, "4.2%", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := &Run{Mode: "open", Recorded: 1000, Late: tc.late, GeneratorLate: tc.generatorLate, LateThresholdNs: 1e6}
+			var backlog, generator string
+			for _, w := range Warnings(run) {
+				switch {
+				case strings.Contains(w, "did not keep up"):
+					backlog = w
+				case strings.Contains(w, "worker was free"):
+					generator = w
+				}
+			}
+			for _, c := range []struct{ what, got, share string }{{"backlog", backlog, tc.backlog}, {"generator", generator, tc.generator}} {
+				switch {
+				case c.share == "" && c.got != "":
+					t.Errorf("%s warning %q, want none", c.what, c.got)
+				case c.share != "" && !strings.HasPrefix(c.got, c.share+" of operations"):
+					t.Errorf("%s warning %q, want one stating %s", c.what, c.got, c.share)
+				}
+			}
+			line := runLine(run)
+			if want := "with their worker free"; (tc.generatorLate > 0) != strings.Contains(line, want) {
+				t.Errorf("run line %q: mentions %q: %v, want %v", line, want, !(tc.generatorLate > 0), tc.generatorLate > 0)
 			}
 		})
 	}

@@ -250,7 +250,11 @@ func runLine(run *Run) string {
 	}
 	fmt.Fprintf(&b, ", %d errors", run.Errors)
 	if run.Mode == "open" {
-		fmt.Fprintf(&b, ", %d late (start lag > %s)", run.Late, FormatNs(run.LateThresholdNs))
+		fmt.Fprintf(&b, ", %d late (start lag > %s", run.Late, FormatNs(run.LateThresholdNs))
+		if run.GeneratorLate > 0 {
+			fmt.Fprintf(&b, "; %d with their worker free", run.GeneratorLate)
+		}
+		b.WriteString(")")
 		if run.Missed > 0 {
 			fmt.Fprintf(&b, ", %d scheduled but never started", run.Missed)
 		}
@@ -271,9 +275,10 @@ func Warnings(run *Run) []string {
 	if run.TargetRate > 0 && run.AchievedRate < 0.95*run.TargetRate && run.MeasuredNs > 0 {
 		out = append(out, fmt.Sprintf("achieved %.1f/s, %.0f%% of the %.1f/s target", run.AchievedRate, 100*run.AchievedRate/run.TargetRate, run.TargetRate))
 	}
-	if run.Mode == "open" && run.Recorded > 0 && float64(run.Late) > 0.01*float64(run.Recorded) {
+	// Late starts whose worker was free are the generator's (generatorWarning).
+	if backlog := run.Late - run.GeneratorLate; run.Mode == "open" && run.Recorded > 0 && float64(backlog) > 0.01*float64(run.Recorded) {
 		out = append(out, fmt.Sprintf("%.1f%% of operations started more than %s late: the system under test (or this machine) "+
-			"did not keep up with the schedule, and corrected latencies include the queueing", 100*float64(run.Late)/float64(run.Recorded), FormatNs(run.LateThresholdNs)))
+			"did not keep up with the schedule, and corrected latencies include the queueing", 100*float64(backlog)/float64(run.Recorded), FormatNs(run.LateThresholdNs)))
 	}
 	if w := generatorWarning(run); w != "" {
 		out = append(out, w)

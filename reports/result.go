@@ -147,6 +147,10 @@ type Run struct {
 	// Late counts measured operations whose start lagged the schedule by
 	// more than LateThresholdNs.
 	Late int64 `json:"late"`
+	// GeneratorLate counts the late operations whose worker was free at
+	// their intended start: their lag is the load generator's (or this
+	// machine's) delay in starting them, not the target's backlog.
+	GeneratorLate int64 `json:"generator_late,omitempty"`
 	// Missed counts operations scheduled inside the measured period that
 	// never started because their worker was still behind when the run
 	// ended (open loop only).
