@@ -418,9 +418,10 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		s    sample
 	)
 	s.openLoop = sched != nil
-	// last is when the previous operation ended: the loop's end check needs
-	// no clock read of its own.
-	last := r.since()
+	// last is when the previous operation ended (before the first: the
+	// run's start, when the worker is free): the loop's end check needs no
+	// clock read of its own.
+	var last time.Duration
 	for ctx.Err() == nil {
 		// In an open loop too: a target that cannot keep up must not stretch
 		// the run; the shortfall shows in the achieved rate.
