@@ -194,7 +194,10 @@ func TestReplayStudy(t *testing.T) {
 	if loadRuns != 2 {
 		t.Errorf("%d load runs, want 2", loadRuns)
 	}
-	if res.BreakEven == nil || !res.BreakEven.Without.OK || !res.BreakEven.OK || res.BreakEven.Events < 0 {
+	// A break-even is read off the from-scratch line only when that line
+	// means something (r² at least reports.MinFitR2); a test machine's noise
+	// may leave it under.
+	if b := res.BreakEven; b == nil || !b.Without.OK || b.OK != reports.FitMeaningful(b.Without) || b.Events < 0 {
 		t.Errorf("break-even: %+v", res.BreakEven)
 	}
 }

@@ -256,13 +256,14 @@ func TestComputeBreakEven(t *testing.T) {
 		events        float64
 		ok            bool
 	}{
-		{"snapshot costs 200 events", LinearFit{A: 1000, B: 50, OK: true, N: 9}, LinearFit{A: 11000, B: 50, OK: true, N: 9}, 200, true},
-		{"snapshot cheaper than empty replay", LinearFit{A: 5000, B: 50, OK: true, N: 9}, LinearFit{A: 1000, B: 50, OK: true, N: 9}, 0, true},
-		{"equal tails: intercept from the replay slope", LinearFit{A: 1000, B: 50, OK: true, N: 9}, LinearFit{N: 10, MeanX: 5, MeanY: 1500}, 5, true},
-		{"short tails: means, not the noisy line", LinearFit{A: 1000, B: 50, OK: true, N: 9}, LinearFit{A: 200, B: 900, OK: true, N: 10, MeanX: 5, MeanY: 11250}, 200, true},
-		{"no snapshot loads", LinearFit{A: 1000, B: 50, OK: true, N: 9}, LinearFit{}, 0, false},
+		{"snapshot costs 200 events", LinearFit{A: 1000, B: 50, R2: 0.9, OK: true, N: 9}, LinearFit{A: 11000, B: 50, OK: true, N: 9}, 200, true},
+		{"snapshot cheaper than empty replay", LinearFit{A: 5000, B: 50, R2: 0.9, OK: true, N: 9}, LinearFit{A: 1000, B: 50, OK: true, N: 9}, 0, true},
+		{"equal tails: intercept from the replay slope", LinearFit{A: 1000, B: 50, R2: 0.9, OK: true, N: 9}, LinearFit{N: 10, MeanX: 5, MeanY: 1500}, 5, true},
+		{"short tails: means, not the noisy line", LinearFit{A: 1000, B: 50, R2: 0.9, OK: true, N: 9}, LinearFit{A: 200, B: 900, OK: true, N: 10, MeanX: 5, MeanY: 11250}, 200, true},
+		{"no snapshot loads", LinearFit{A: 1000, B: 50, R2: 0.9, OK: true, N: 9}, LinearFit{}, 0, false},
 		{"no fit", LinearFit{}, LinearFit{A: 1, OK: true, N: 3}, 0, false},
-		{"flat replay", LinearFit{A: 1000, B: 0, OK: true, N: 9}, LinearFit{A: 2000, OK: true, N: 9}, 0, false},
+		{"flat replay", LinearFit{A: 1000, B: 0, R2: 0.9, OK: true, N: 9}, LinearFit{A: 2000, OK: true, N: 9}, 0, false},
+		{"replay fit under the r² threshold: no line to read it from", LinearFit{A: 1000, B: 50, R2: MinFitR2 / 2, OK: true, N: 9}, LinearFit{A: 11000, B: 50, OK: true, N: 9}, 0, false},
 	}
 	for _, tt := range tests {
 		ev, ok := ComputeBreakEven(tt.without, tt.with)

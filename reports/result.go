@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -270,9 +271,10 @@ type BreakEven struct {
 // cost per event: their own line spans at most one snapshot interval of
 // tails, too narrow to pin its intercept against the spread in snapshot
 // sizes, and is undetermined when every tail is equal. Only a with fit that
-// lacks its means is taken at its intercept.
+// lacks its means is taken at its intercept. A from-scratch fit with r²
+// under MinFitR2 gives none: its slope would be a line through noise.
 func ComputeBreakEven(without, with LinearFit) (events float64, ok bool) {
-	if !without.OK || without.B <= 0 || with.N == 0 {
+	if !FitMeaningful(without) || without.B <= 0 || with.N == 0 {
 		return 0, false
 	}
 	withA := with.A
@@ -341,12 +343,21 @@ type Recommendation struct {
 	Reason string `json:"reason"`
 }
 
-// Recommend picks, per history length, the cell whose replay p99 meets
-// target at the least bytes per stream (ties: the larger interval, as it
-// writes snapshots less often). Cells whose p99 meets the target with 95 %
-// confidence (the upper end of its interval at or under it) come first;
-// only when there is none does a cell meeting it by its point estimate
-// alone count, marked uncertain. When none meets it, it names the fastest.
+// Recommend picks, per history length, the cheapest cell (least bytes per
+// stream; equal bytes: the larger interval, which writes snapshots less
+// often) whose replay p99 is not over the target with 95 % confidence.
+//
+// A cell whose p99 confidence interval includes the target is tied with it:
+// the data cannot tell on which side the cell is, and the tie goes to the
+// cheaper configuration, so that noise moving a cell's point estimate
+// across the target does not change the recommendation (the rule of
+// docs/design.md, "Sweep recommendation"). Such a choice is marked
+// uncertain; Met says whether its point estimate is at or under the target.
+// Cells with the same bytes per stream wrote the same data (intervals
+// longer than the histories write no snapshot): one configuration, so one
+// of them under the target stands for all. When every cell is over the
+// target with confidence, it names the fastest, the cells whose intervals
+// overlap the fastest's being tied with it and the cheapest of them chosen.
 func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 	byHistory := map[int][]SweepCell{}
 	var order []int
@@ -358,72 +369,103 @@ func Recommend(cells []SweepCell, targetP99Ns int64) []Recommendation {
 	}
 	var out []Recommendation
 	for _, h := range order {
-		var best, sure, fastest *SweepCell
-		cheaper := func(c, than *SweepCell) bool {
-			return than == nil || c.BytesPerStrm < than.BytesPerStrm ||
-				(c.BytesPerStrm == than.BytesPerStrm && intervalRank(c.Interval) > intervalRank(than.Interval))
+		if rec, ok := recommend(byHistory[h], targetP99Ns); ok {
+			out = append(out, rec)
 		}
-		for i := range byHistory[h] {
-			c := &byHistory[h][i]
-			if fastest == nil || c.ReplayP99Ns < fastest.ReplayP99Ns {
-				fastest = c
-			}
-			if c.ReplayP99Ns > targetP99Ns {
-				continue
-			}
-			if cheaper(c, best) {
-				best = c
-			}
-			if c.ReplayP99HighNs > 0 && c.ReplayP99HighNs <= targetP99Ns && cheaper(c, sure) {
-				sure = c
-			}
-		}
-		// Cells with the same bytes per stream wrote the same data: their
-		// intervals are longer than the histories, so none wrote a
-		// snapshot, and they are one configuration measured several times.
-		// The confidence of any of them stands for all (a stall in another
-		// one's loads does not make the same configuration worse), and the
-		// choice among them is the tie-break's, not the noise's.
-		evidence := sure
-		if sure != nil {
-			for i := range byHistory[h] {
-				c := &byHistory[h][i]
-				if c.BytesPerStrm == sure.BytesPerStrm && cheaper(c, sure) {
-					sure = c
-				}
-			}
-		}
-		// A cell whose p99 is under the target with 95 % confidence wins
-		// over a cheaper one whose p99 is under it only by its point
-		// estimate: the latter's side of the target is chance, and choosing
-		// it made the recommendation change from run to run.
-		if sure != nil {
-			best = sure
-		}
-		var rec Recommendation
-		switch {
-		case best != nil:
-			rec = Recommendation{History: h, Interval: best.Interval, Met: true,
-				Reason: fmt.Sprintf("replay p99 %s ≤ target %s at %.0f bytes/stream",
-					FormatNs(best.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm)}
-		case fastest != nil:
-			best = fastest
-			rec = Recommendation{History: h, Interval: fastest.Interval, Met: false,
-				Reason: fmt.Sprintf("no interval meets target %s; fastest replay p99 is %s",
-					FormatNs(targetP99Ns), FormatNs(fastest.ReplayP99Ns))}
-		default:
-			continue
-		}
-		if evidence != nil && evidence != best {
-			rec.Reason = fmt.Sprintf("replay p99 %s ≤ target %s at %.0f bytes/stream, measured as interval %s, which wrote the same bytes (its p99 is under the target with 95%% confidence)",
-				FormatNs(evidence.ReplayP99Ns), FormatNs(targetP99Ns), best.BytesPerStrm, IntervalName(evidence.Interval))
-		} else if why := uncertainty(best, targetP99Ns); why != "" {
-			rec.Uncertain = true
-			rec.Reason += " (uncertain: " + why + ")"
-		}
-		out = append(out, rec)
 	}
 	return out
+}
+
+// cheaper reports whether c costs less to store than than (nil: anything
+// does): fewer bytes per stream, or the same bytes and snapshots written
+// less often.
+func cheaper(c, than *SweepCell) bool {
+	return than == nil || c.BytesPerStrm < than.BytesPerStrm ||
+		(c.BytesPerStrm == than.BytesPerStrm && intervalRank(c.Interval) > intervalRank(than.Interval))
+}
+
+// p99Bounds is the cell's p99 confidence interval; without one (results
+// written before intervals were kept) both ends are the point estimate,
+// and without an upper bound (too few loads) the upper end is unbounded.
+func p99Bounds(c *SweepCell) (lo, hi int64) {
+	switch {
+	case c.Loads == 0:
+		return c.ReplayP99Ns, c.ReplayP99Ns
+	case c.ReplayP99HighNs == 0:
+		return c.ReplayP99LowNs, math.MaxInt64
+	}
+	return c.ReplayP99LowNs, c.ReplayP99HighNs
+}
+
+// recommend applies Recommend's rule to the cells of one history length.
+func recommend(cells []SweepCell, targetP99Ns int64) (Recommendation, bool) {
+	var best, fastest *SweepCell
+	for i := range cells {
+		c := &cells[i]
+		if fastest == nil || c.ReplayP99Ns < fastest.ReplayP99Ns {
+			fastest = c
+		}
+		if lo, _ := p99Bounds(c); lo <= targetP99Ns && cheaper(c, best) {
+			best = c
+		}
+	}
+	if fastest == nil {
+		return Recommendation{}, false
+	}
+	if best == nil {
+		// Every cell is over the target with confidence: the fastest, or
+		// the cheapest of the cells the data cannot tell from it.
+		_, fhi := p99Bounds(fastest)
+		pick := fastest
+		for i := range cells {
+			c := &cells[i]
+			if lo, _ := p99Bounds(c); lo <= fhi && cheaper(c, pick) {
+				pick = c
+			}
+		}
+		rec := Recommendation{History: pick.History, Interval: pick.Interval,
+			Reason: fmt.Sprintf("no interval meets target %s; fastest replay p99 is %s", FormatNs(targetP99Ns), FormatNs(fastest.ReplayP99Ns))}
+		if pick != fastest {
+			rec.Reason += fmt.Sprintf(" (interval %s), whose 95%% interval overlaps that of the cheaper interval %s (p99 %s), chosen",
+				IntervalName(fastest.Interval), IntervalName(pick.Interval), FormatNs(pick.ReplayP99Ns))
+		}
+		return rec, true
+	}
+	// Cells with best's bytes are the same configuration: the tie-break
+	// among them is the interval's, not their measurements', and the
+	// measurement best placed under the target speaks for them all (a stall
+	// in one measurement's loads does not make the configuration worse).
+	evidence := best
+	for i := range cells {
+		c := &cells[i]
+		if c.BytesPerStrm != best.BytesPerStrm {
+			continue
+		}
+		_, hi := p99Bounds(c)
+		_, ehi := p99Bounds(evidence)
+		if hi < ehi || (hi == ehi && c.ReplayP99Ns < evidence.ReplayP99Ns) {
+			evidence = c
+		}
+	}
+	for i := range cells {
+		if c := &cells[i]; c.BytesPerStrm == best.BytesPerStrm && cheaper(c, best) {
+			best = c
+		}
+	}
+	rec := Recommendation{History: best.History, Interval: best.Interval, Met: evidence.ReplayP99Ns <= targetP99Ns}
+	verb := "≤"
+	if !rec.Met {
+		verb = ">"
+	}
+	rec.Reason = fmt.Sprintf("replay p99 %s %s target %s at %.0f bytes/stream", FormatNs(evidence.ReplayP99Ns), verb, FormatNs(targetP99Ns), best.BytesPerStrm)
+	if evidence != best {
+		rec.Reason += fmt.Sprintf(", measured as interval %s, which wrote the same bytes", IntervalName(evidence.Interval))
+	}
+	if why := uncertainty(evidence, targetP99Ns); why != "" {
+		rec.Uncertain = true
+		rec.Reason += " (uncertain: " + why + "; a tie with the target goes to the cheaper configuration)"
+	}
+	return rec, true
 }
 
 // uncertainty says why c's p99 cannot be placed on one side of the target
