@@ -365,10 +365,10 @@ func (s *Store) Replay(ctx context.Context, id store.StreamID, after uint64, wat
 				return
 			}
 			names := s.names.table()
+			var rec store.Replayed
 			for i, off := range offs {
 				v := next + uint64(i)
-				rec, err := replayRecord(arena[off:], names, &w)
-				if err != nil {
+				if err := replayRecord(arena[off:], names, &w, &rec); err != nil {
 					yield(store.Replayed{}, fmt.Errorf("memory store: %s version %d: %w", id, v, err))
 					return
 				}

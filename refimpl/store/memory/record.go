@@ -134,52 +134,96 @@ func watchFor(id string) watch {
 // uuidIDLen is the length of a UUID event id's text.
 const uuidIDLen = 36
 
-// replayRecord reads the record at the start of b for a replay: the
-// payload is b's own bytes (capacity capped), the names come from table,
-// and Size adds up what decodeRecord would have built.
-func replayRecord(b []byte, table []string, w *watch) (store.Replayed, error) {
-	var out store.Replayed
-	r := reader{b: b}
-	flags := r.next(1)
-	if len(flags) == 0 {
-		return out, errCorrupt
+// replayRecord reads the record at the start of b for a replay into out:
+// the payload is b's own bytes (capacity capped), the names come from table,
+// and Size adds up what decodeRecord would have built. It runs once per
+// replayed event, so it walks b by index with uv, which inlines, instead
+// of through a reader.
+func replayRecord(b []byte, table []string, w *watch, out *store.Replayed) error {
+	*out = store.Replayed{}
+	if len(b) == 0 {
+		return errCorrupt
 	}
+	flags, i := b[0], 1
 	size := 8 + 2 + 8 // as store.Record.Size counts version, schema, time
-	if flags[0]&flagUUID != 0 {
-		u := r.next(16)
+	if flags&flagUUID != 0 {
+		if len(b) < i+16 {
+			return errCorrupt
+		}
+		out.Watched = w.isUUID && string(b[i:i+16]) == string(w.uuid[:])
+		i += 16
 		size += uuidIDLen
-		out.Watched = w.isUUID && string(u) == string(w.uuid[:])
 	} else {
-		id := r.bytes()
-		size += len(id)
+		var n uint64
+		if n, i = uv(b, i); i < 0 || n > uint64(len(b)-i) {
+			return errCorrupt
+		}
+		id := b[i : i+int(n)]
 		out.Watched = w.text != "" && string(id) == w.text
+		i += int(n)
+		size += int(n)
 	}
-	typ, schema, codec := r.uvarint(), r.uvarint(), r.uvarint()
-	if typ >= uint64(len(table)) || codec >= uint64(len(table)) {
-		return out, errCorrupt
+	var typ, schema, codec, n uint64
+	typ, i = uv(b, i)
+	schema, i = uv(b, i)
+	codec, i = uv(b, i)
+	if i < 0 || typ >= uint64(len(table)) || codec >= uint64(len(table)) {
+		return errCorrupt
 	}
 	out.Type, out.SchemaVersion, out.Codec = table[typ], uint16(schema), table[codec]
 	size += len(out.Type) + len(out.Codec)
-	if flags[0]&flagTime != 0 {
-		r.varint()
-		r.uvarint()
+	if flags&flagTime != 0 {
+		i = skipVarint(b, i)
+		i = skipVarint(b, i)
 	}
-	for n := r.uvarint(); n > 0 && !r.bad; n-- {
-		k := r.uvarint()
-		if k >= uint64(len(table)) {
-			return out, errCorrupt
+	n, i = uv(b, i)
+	for ; n > 0 && i >= 0; n-- {
+		var k, l uint64
+		k, i = uv(b, i)
+		l, i = uv(b, i)
+		if i < 0 || k >= uint64(len(table)) || l > uint64(len(b)-i) {
+			return errCorrupt
 		}
-		size += len(table[k]) + len(r.bytes())
+		size += len(table[k]) + int(l)
+		i += int(l)
 	}
-	out.Payload = r.bytes()
-	if r.bad {
-		return out, errCorrupt
+	n, i = uv(b, i)
+	if i < 0 || n > uint64(len(b)-i) {
+		return errCorrupt
 	}
-	if len(out.Payload) == 0 {
-		out.Payload = nil
+	if n > 0 {
+		out.Payload = b[i : i+int(n) : i+int(n)]
 	}
-	out.Size = size + len(out.Payload)
-	return out, nil
+	out.Size = size + int(n)
+	return nil
+}
+
+// uv reads the unsigned varint at b[i:] and returns it with the index
+// after it, or -1 when there is none (and for any i < 0, so that a walk
+// checks once at its end). A varint longer than ten bytes is none; one
+// that overflows 64 bits reads wrong but in bounds, as any corrupt length
+// does, and the callers' bounds checks catch it.
+func uv(b []byte, i int) (uint64, int) {
+	var v uint64
+	for s := uint(0); s < 70 && uint(i) < uint(len(b)); s += 7 {
+		c := b[i]
+		i++
+		if c < 0x80 {
+			return v | uint64(c)<<s, i
+		}
+		v |= uint64(c&0x7f) << s
+	}
+	return 0, -1
+}
+
+// skipVarint returns the index after the varint at b[i:], or -1.
+func skipVarint(b []byte, i int) int {
+	for j := i; j >= 0 && j < len(b) && j-i < binary.MaxVarintLen64; j++ {
+		if b[j] < 0x80 {
+			return j + 1
+		}
+	}
+	return -1
 }
 
 func (s *Store) appendRecord(b []byte, r *store.Record) []byte {
@@ -222,7 +266,19 @@ type reader struct {
 	bad bool
 }
 
+// uvarint reads an unsigned varint. Most in a record (name numbers,
+// schema versions, counts, short lengths) fit one byte: that case is
+// inlined, the rest is uvarintLong.
 func (r *reader) uvarint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 {
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
+	return r.uvarintLong()
+}
+
+func (r *reader) uvarintLong() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.bad, r.b = true, nil
@@ -240,6 +296,15 @@ func (r *reader) varint() int64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// skipVarint steps over one varint, signed or not, without decoding it.
+func (r *reader) skipVarint() {
+	if i := skipVarint(r.b, 0); i > 0 {
+		r.b = r.b[i:]
+		return
+	}
+	r.bad, r.b = true, nil
 }
 
 func (r *reader) next(n uint64) []byte {
@@ -370,8 +435,8 @@ func (r *reader) skipHeader() {
 	r.uvarint()
 	r.uvarint()
 	if flags[0]&flagTime != 0 {
-		r.varint()
-		r.uvarint()
+		r.skipVarint()
+		r.skipVarint()
 	}
 	for n := r.uvarint(); n > 0 && !r.bad; n-- {
 		r.uvarint()
