@@ -50,8 +50,12 @@ type Manifest struct {
 	Format int `json:"format"`
 	// Esbench is the version and commit of the esbench that made it.
 	Esbench string `json:"esbench"`
-	// Store names the backend ("pebble").
-	Store    string   `json:"store"`
+	// Store names the backend ("pebble" or "cassandra").
+	Store string `json:"store"`
+	// Location is where a dataset kept inside its store lives, as the store
+	// describes it (the Cassandra keyspace and write mode): a run must open
+	// the data the same way to see it. Empty for a pebble directory.
+	Location string   `json:"location,omitempty"`
 	Workload Identity `json:"workload"`
 	// Fingerprint is the SHA-256 of Workload's JSON: two datasets with the
 	// same fingerprint hold the same histories.
@@ -74,6 +78,11 @@ type Manifest struct {
 	// SHA-256 of that list.
 	Tables         []TableSum `json:"tables,omitempty"`
 	TablesChecksum string     `json:"tables_checksum,omitempty"`
+	// Runs counts the runs that reused a dataset kept inside its store:
+	// they run on the data itself (Cassandra has no cheap copy), so each
+	// leaves its writes for the next. Pebble runs work on checkpoints and
+	// leave it 0.
+	Runs int `json:"runs,omitempty"`
 }
 
 // Counts is what a preload wrote.
@@ -181,26 +190,45 @@ func Read(dir string) (m *Manifest, ok bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("dataset: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	m = &Manifest{}
-	if err := dec.Decode(m); err != nil {
-		return nil, false, fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	if m.Format != Format {
-		return nil, false, fmt.Errorf("dataset: %s: format %d, this esbench reads format %d", path, m.Format, Format)
+	m, err = Decode(b, path)
+	if err != nil {
+		return nil, false, err
 	}
 	return m, true, nil
 }
 
-// Write stores m in dir, replacing the manifest atomically.
-func Write(dir string, m *Manifest) error {
+// Decode reads a manifest from b; where names its origin in errors (a file
+// or a keyspace).
+func Decode(b []byte, where string) (*Manifest, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	m := &Manifest{}
+	if err := dec.Decode(m); err != nil {
+		return nil, fmt.Errorf("dataset: %s: %w", where, err)
+	}
+	if m.Format != Format {
+		return nil, fmt.Errorf("dataset: %s: format %d, this esbench reads format %d", where, m.Format, Format)
+	}
+	return m, nil
+}
+
+// Encode returns m as the JSON that Decode reads.
+func Encode(m *Manifest) ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("dataset: %w", err)
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Write stores m in dir, replacing the manifest atomically.
+func Write(dir string, m *Manifest) error {
+	b, err := Encode(m)
+	if err != nil {
+		return err
 	}
 	tmp := filepath.Join(dir, File+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("dataset: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, File)); err != nil {
@@ -212,11 +240,17 @@ func Write(dir string, m *Manifest) error {
 // Usable checks that the dataset in m can serve a run of spec: made for it
 // and complete.
 func (m *Manifest) Usable(dir string, spec *workload.Spec) error {
+	return m.UsableAt(dir, "another directory", spec)
+}
+
+// UsableAt is Usable for a dataset at where (a directory, a keyspace);
+// elsewhere says where else to preload one ("another keyspace").
+func (m *Manifest) UsableAt(where, elsewhere string, spec *workload.Spec) error {
 	if err := m.Check(spec); err != nil {
-		return fmt.Errorf("the dataset in %s cannot serve this run: %w; preload a dataset for this workload into another directory with esbench preload", dir, err)
+		return fmt.Errorf("the dataset in %s cannot serve this run: %w; preload a dataset for this workload into %s with esbench preload", where, err, elsewhere)
 	}
 	if !m.Complete {
-		return fmt.Errorf("the dataset in %s: %w (%d ranges written so far); run the same esbench preload again to finish it", dir, ErrIncomplete, m.Counts.Ranges)
+		return fmt.Errorf("the dataset in %s: %w (%d ranges written so far); run the same esbench preload again to finish it", where, ErrIncomplete, m.Counts.Ranges)
 	}
 	return nil
 }

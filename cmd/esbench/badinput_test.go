@@ -702,8 +702,11 @@ func preloadCases() []badCase {
 	}
 	return []badCase{
 		{name: "preload/no data-dir", args: []string{"preload"}, want: []string{"--data-dir", "required", "new or empty"}},
-		{name: "preload/memory store", args: []string{"preload", "--store", "memory"}, want: []string{"--store memory", "pebble only"}},
-		{name: "preload/cassandra store", args: []string{"preload", "--store", "cassandra"}, want: []string{"--store cassandra", "pebble only"}},
+		{name: "preload/memory store", args: []string{"preload", "--store", "memory"}, want: []string{"--store memory", "does not outlive the process", "--store cassandra --cassandra-keyspace KS"}},
+		{name: "preload/cassandra store with data-dir", args: []string{"preload", "--store", "cassandra", "--data-dir", "{sb}/ds"}, want: []string{"--data-dir applies to --store pebble, not to --store cassandra"}},
+		{name: "preload/cassandra keyspace malformed", args: []string{"preload", "--store", "cassandra", "--cassandra-keyspace", "no-dashes"}, want: []string{"keyspace", "no-dashes"}},
+		{name: "preload/cassandra unreachable", args: []string{"preload", "--store", "cassandra", "--cassandra-hosts", "127.0.0.1:1", "--cassandra-connect-timeout", "300ms"},
+			want: []string{"--store cassandra", "127.0.0.1:1"}, within: 15 * time.Second},
 		{name: "preload/customers zero", args: p("--customers", "0"), want: []string{"--customers 0", "[1, 100000000]"}},
 		{name: "preload/customers too many", args: p("--customers", "1000000000"), want: []string{"--customers 1000000000", "[1, 100000000]"}},
 		{name: "preload/audit negative", args: p("--audit", "-1"), want: []string{"--audit -1", "[0, 100000]"}},

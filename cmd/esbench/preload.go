@@ -44,19 +44,23 @@ type preloadOptions struct {
 func newPreloadCmd() *cobra.Command {
 	var o preloadOptions
 	cmd := &cobra.Command{
-		Use:   "preload [workload] --data-dir DIR",
-		Short: "Build a dataset once: preload a workload's population into a pebble directory that later runs reuse",
+		Use:   "preload [workload] (--data-dir DIR | --store cassandra --cassandra-keyspace KS)",
+		Short: "Build a dataset once: preload a workload's population into a pebble directory or a Cassandra keyspace that later runs reuse",
 		Long: `preload writes the histories of a workload's population (the preset or file
-given, with the overrides below) into a new pebble data directory at storage
-speed — histories decided by the reference service's domain, written as
-sorted tables ingested in ranges of customers — audits a sample, and writes
-the dataset's manifest (` + dataset.File + `: seed, population, codec,
-snapshot policy, counts, fingerprint, esbench version).
+given, with the overrides below) into a new pebble data directory or a new
+Cassandra keyspace at storage speed — histories decided by the reference
+service's domain, written in ranges of customers (pebble: sorted tables
+ingested; Cassandra: unlogged single-partition batches) — audits a sample,
+and writes the dataset's manifest (seed, population, codec, snapshot
+policy, counts, fingerprint, esbench version): ` + dataset.File + ` in the
+directory, or the keyspace's datasets table.
 
-esbench run with the same --data-dir and the same workload then reuses the
-dataset instead of preloading: it checks the manifest, refuses a workload
-that does not match, and runs on a checkpoint (a hard-linked copy) so every
-run starts from the same state.
+esbench run with the same --data-dir (or the same --cassandra-keyspace) and
+the same workload then reuses the dataset instead of preloading: it checks
+the manifest and refuses a workload that does not match, naming the
+setting. A pebble run works on a checkpoint (a hard-linked copy), so every
+run starts from the same state; a Cassandra run works on the keyspace
+itself, so its writes stay for the next run (the manifest counts the runs).
 
 A preload that was interrupted continues where it stopped when run again
 with the same arguments. Exit codes: 0 the dataset is complete; 1 an error;
@@ -119,12 +123,15 @@ func (o *preloadOptions) validate(cmd *cobra.Command) (string, error) {
 		return "", fmt.Errorf("--target %s: esbench preload writes through the in-process reference service (--target %s); a remote service preloads its own store", o.target.Name(), inproc.Name)
 	}
 	is, _ := o.target.Settings().(*inproc.Settings)
-	if is == nil || is.Stores().Name() != "pebble" {
-		name := "?"
-		if is != nil {
-			name = is.Stores().Name()
+	if is == nil || is.Stores().Settings() == nil {
+		return "", fmt.Errorf("--store: esbench preload needs a store")
+	}
+	if is.Stores().Name() != "pebble" {
+		if !is.Stores().Settings().About().Persistent {
+			return "", fmt.Errorf("--store %s: esbench preload builds datasets in pebble (--store pebble --data-dir DIR) or Cassandra (--store cassandra --cassandra-keyspace KS): this store does not outlive the process", is.Stores().Name())
 		}
-		return "", fmt.Errorf("--store %s: esbench preload builds datasets in pebble only (--store pebble --data-dir DIR): a memory store does not outlive the process, and the other stores have no bulk loader", name)
+		// A store that keeps its manifest inside itself: checked once open.
+		return "", nil
 	}
 	dir, _ := cmd.Flags().GetString("data-dir")
 	if dir == "" {
@@ -159,27 +166,40 @@ func (o *preloadOptions) run(ctx context.Context, cmd *cobra.Command, name strin
 	if spec.Experiment != workload.ExperimentMixed {
 		return fmt.Errorf("workload %s: a %s experiment preloads each configuration with its own histories; esbench preload builds datasets for mixed workloads", name, spec.Experiment)
 	}
-	m, resumed, err := dataset.Read(dir)
+	// The dataset's bookkeeping is a few requests, each bounded by the
+	// store's timeouts: it is done even when interrupted, so that the
+	// manifest always says how far the preload got.
+	bctx := context.WithoutCancel(ctx)
+	home, err := o.openHome(bctx, dir)
 	if err != nil {
-		return fmt.Errorf("--data-dir %s: %w", dir, err)
+		return err
+	}
+	defer home.close()
+	m, resumed, err := home.read(bctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", home.flag, err)
 	}
 	if resumed {
 		if err := m.Check(spec); err != nil {
-			return fmt.Errorf("--data-dir %s: %w; give another directory to preload this workload", dir, err)
+			return fmt.Errorf("%s: %w; give %s to preload this workload", home.flag, err, home.elsewhere)
+		}
+		if err := home.checkLocation(m); err != nil {
+			return err
 		}
 		if m.Complete {
-			fmt.Fprintf(stdout, "dataset %s is complete (%d customers, %d events): nothing to do\n", dir, m.Counts.Customers, m.Counts.Events)
+			fmt.Fprintf(stdout, "dataset %s is complete (%d customers, %d events): nothing to do\n", home.where, m.Counts.Customers, m.Counts.Events)
 			return nil
 		}
 		if m.RangeSize != bench.DefaultRangeSize {
-			return fmt.Errorf("--data-dir %s: the dataset was preloaded in ranges of %d customers, this esbench uses %d: preload it again into another directory", dir, m.RangeSize, bench.DefaultRangeSize)
+			return fmt.Errorf("%s: the dataset was preloaded in ranges of %d customers, this esbench uses %d: preload it again into %s", home.flag, m.RangeSize, bench.DefaultRangeSize, home.elsewhere)
 		}
 	} else {
-		if err := owned.Claim(dir, owned.KindPebble); err != nil {
-			return fmt.Errorf("--data-dir: %w", err)
+		if err := home.claim(bctx); err != nil {
+			return err
 		}
-		m = dataset.New(spec, "pebble", bench.DefaultRangeSize)
-		if err := dataset.Write(dir, m); err != nil {
+		m = dataset.New(spec, home.store, bench.DefaultRangeSize)
+		m.Location = home.location
+		if err := home.write(bctx, m); err != nil {
 			return err
 		}
 	}
@@ -192,7 +212,7 @@ func (o *preloadOptions) run(ctx context.Context, cmd *cobra.Command, name strin
 		audit = -1
 	}
 	exp := &bench.Experiment{Workload: w, Progress: prog, Factory: o.target.Open, RangeSize: bench.DefaultRangeSize, Audit: audit}
-	fmt.Fprintf(stderr, "esbench: preloading %d customers of %s (shard %s) into %s\n", w.ShardSize(), spec.Name, dataset.IdentityOf(spec).Shard, dir)
+	fmt.Fprintf(stderr, "esbench: preloading %d customers of %s (shard %s) into %s\n", w.ShardSize(), spec.Name, dataset.IdentityOf(spec).Shard, home.where)
 	res := reports.New(spec.Experiment)
 	start := time.Now()
 	runErr := exp.Preload(ctx, res)
@@ -215,22 +235,91 @@ func (o *preloadOptions) run(ctx context.Context, cmd *cobra.Command, name strin
 		fmt.Fprintf(stdout, "; %d customers audited\n", pl.Audited)
 	}
 	if runErr == nil && ctx.Err() == nil {
-		runErr = sealDataset(dir, m, stderr)
+		runErr = home.seal(m, stderr)
 		if runErr == nil {
 			m.Complete, m.Completed = true, time.Now().UTC()
 		}
 	}
-	if err := dataset.Write(dir, m); err != nil {
+	if err := home.write(bctx, m); err != nil {
 		return errors.Join(runErr, err)
 	}
 	switch {
 	case ctx.Err() != nil:
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: %d ranges of %s committed; run the same esbench preload again to continue", m.Counts.Ranges, dir)}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: %d ranges of %s committed; run the same esbench preload again to continue", m.Counts.Ranges, home.where)}
 	case runErr != nil:
 		return fmt.Errorf("%w\n(the ranges committed so far are kept: run the same esbench preload again to continue)", runErr)
 	}
-	fmt.Fprintf(stdout, "dataset %s: complete (%s)\n", dir, filepath.Join(dir, dataset.File))
+	fmt.Fprintf(stdout, "dataset %s: complete (%s)\n", home.where, home.manifestAt)
 	return nil
+}
+
+// datasetHome is where esbench preload builds a dataset: a pebble directory
+// with the manifest file beside the tables, or a store that keeps the
+// manifest inside itself (a Cassandra keyspace).
+type datasetHome struct {
+	// store is the backend's name; flag the flag that chose the place,
+	// for errors; where names the place and elsewhere says where else to
+	// preload; location is the manifest's Location; manifestAt where the
+	// manifest is.
+	store, flag, where, elsewhere, location, manifestAt string
+
+	read          func(ctx context.Context) (*dataset.Manifest, bool, error)
+	write         func(ctx context.Context, m *dataset.Manifest) error
+	claim         func(ctx context.Context) error
+	seal          func(m *dataset.Manifest, stderr io.Writer) error
+	checkLocation func(m *dataset.Manifest) error
+	close         func()
+}
+
+// openHome returns the place of the dataset: dir (already validated) on
+// pebble, else the store the flags describe, which must keep a manifest.
+func (o *preloadOptions) openHome(ctx context.Context, dir string) (*datasetHome, error) {
+	if dir != "" {
+		return &datasetHome{
+			store: "pebble", flag: "--data-dir " + dir, where: dir, elsewhere: "another directory",
+			manifestAt: filepath.Join(dir, dataset.File),
+			read:       func(context.Context) (*dataset.Manifest, bool, error) { return dataset.Read(dir) },
+			write:      func(_ context.Context, m *dataset.Manifest) error { return dataset.Write(dir, m) },
+			claim: func(context.Context) error {
+				if err := owned.Claim(dir, owned.KindPebble); err != nil {
+					return fmt.Errorf("--data-dir: %w", err)
+				}
+				return nil
+			},
+			seal:          func(m *dataset.Manifest, stderr io.Writer) error { return sealDataset(dir, m, stderr) },
+			checkLocation: func(*dataset.Manifest) error { return nil },
+			close:         func() {},
+		}, nil
+	}
+	name := o.target.Settings().(*inproc.Settings).Stores().Name() // validate checked it
+	kd, ok, err := openKeptDataset(ctx, o.target)
+	if err != nil {
+		return nil, fmt.Errorf("--store %s: %w", name, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("--store %s: esbench preload builds datasets in pebble (--store pebble --data-dir DIR) or Cassandra (--store cassandra --cassandra-keyspace KS): this store keeps no dataset manifest", name)
+	}
+	return &datasetHome{
+		store: name, flag: "--store " + name + " (" + kd.where + ")", where: kd.where, elsewhere: "another keyspace (--cassandra-keyspace)",
+		location: kd.where, manifestAt: "its datasets table",
+		read:  kd.read,
+		write: kd.write,
+		claim: func(ctx context.Context) error {
+			// A new dataset needs an empty store: data of earlier runs is
+			// data no manifest describes.
+			holds, err := kd.keeper.HoldsStreams(ctx)
+			if err != nil {
+				return err
+			}
+			if holds {
+				return fmt.Errorf("--store %s: %s holds streams but no dataset manifest: give a new or empty keyspace for the dataset (--cassandra-keyspace)", name, kd.where)
+			}
+			return nil
+		},
+		seal:          func(*dataset.Manifest, io.Writer) error { return nil },
+		checkLocation: kd.checkLocation,
+		close:         func() { _ = kd.st.Close() },
+	}, nil
 }
 
 // sealDataset flushes the finished dataset in dir, so that opening it again

@@ -431,19 +431,22 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 	if err != nil {
 		return nil, err
 	}
-	ds, dropCheckpoint, err := useDataset(cmd, o.target, spec, stderr)
+	ds, dropCheckpoint, err := useDataset(ctx, cmd, o.target, spec, stderr)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = dropCheckpoint() }()
-	if ds != "" {
+	// A pebble dataset is run on a checkpoint; one kept in its store
+	// (Cassandra) is run on directly.
+	onCheckpoint := ds != "" && o.target.Settings().(*inproc.Settings).Stores().Name() == "pebble"
+	if onCheckpoint {
 		// useDataset pointed --data-dir at this run's checkpoint; the next
 		// run of a --count takes a checkpoint of its own from the dataset.
 		defer func() { _ = cmd.Flags().Set("data-dir", ds) }()
 	}
 	useLedger := o.ledger
 	switch {
-	case ds != "" && useLedger:
+	case onCheckpoint && useLedger:
 		// The checkpoint is removed after the run: nothing could audit it.
 		useLedger = false
 		fmt.Fprintln(stderr, "esbench: no acknowledged-write ledger on a dataset's checkpoint (it is removed after the run)")

@@ -40,6 +40,7 @@ func TestSchemaPrint(t *testing.T) {
 			"CREATE TABLE IF NOT EXISTS esbench.events_archive (",
 			"CREATE TABLE IF NOT EXISTS esbench.events_unconditional (",
 			"CREATE TABLE IF NOT EXISTS esbench.preload_marks (",
+			"CREATE TABLE IF NOT EXISTS esbench.datasets (\n    name text,\n    manifest text,\n    written timestamp,\n    PRIMARY KEY ((name))\n) WITH comment = ",
 		}},
 		{"Topology", []string{"--cassandra-keyspace", "prod_es", "--cassandra-replication", "NetworkTopologyStrategy", "--cassandra-replication-dcs", "eu=3, us=2"}, []string{
 			"CREATE KEYSPACE IF NOT EXISTS prod_es WITH replication = {'class': 'NetworkTopologyStrategy', 'eu': 3, 'us': 2};",
@@ -62,8 +63,8 @@ func TestSchemaPrint(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			if n := strings.Count(out, ";\n"); n != 6 {
-				t.Errorf("%d statements, want 6", n)
+			if n := strings.Count(out, ";\n"); n != 7 {
+				t.Errorf("%d statements, want 7", n)
 			}
 		})
 	}

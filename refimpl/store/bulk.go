@@ -63,3 +63,19 @@ func CheckBulkAdd(reqs []AppendRequest, snaps []Snapshot) error {
 	}
 	return nil
 }
+
+// DatasetKeeper is implemented by backends that keep a dataset's manifest
+// inside the store itself (a Cassandra keyspace has no directory beside it
+// for a file): esbench preload writes it there, and a run on the same store
+// reads it to reuse the data (docs/design.md §16). The manifest is opaque
+// bytes to the store.
+type DatasetKeeper interface {
+	// ReadDataset returns the stored manifest; ok is false when there is
+	// none.
+	ReadDataset(ctx context.Context) (manifest []byte, ok bool, err error)
+	// WriteDataset stores manifest, replacing any earlier one.
+	WriteDataset(ctx context.Context, manifest []byte) error
+	// HoldsStreams reports whether the store holds any stream, so that a
+	// preload never mixes a dataset into data no manifest describes.
+	HoldsStreams(ctx context.Context) (bool, error)
+}

@@ -108,6 +108,15 @@ var tables = []table{
 			{"range_to", "regular", "bigint", ""},
 		},
 	},
+	{
+		name:    "datasets",
+		comment: "esbench preload: the manifest of the dataset this keyspace holds",
+		columns: []column{
+			{"name", "partition_key", "text", ""},
+			{"manifest", "regular", "text", ""},
+			{"written", "regular", "timestamp", ""},
+		},
+	},
 }
 
 // SchemaCQL returns the CQL that creates the keyspace and tables of cfg,
@@ -156,6 +165,11 @@ func createTable(ks string, t table) string {
 			ck = append(ck, c.name)
 			order = append(order, c.name+" "+strings.ToUpper(c.order))
 		}
+	}
+	if len(ck) == 0 {
+		fmt.Fprintf(&b, "    PRIMARY KEY ((%s))\n)", strings.Join(pk, ", "))
+		fmt.Fprintf(&b, " WITH comment = '%s'", t.comment)
+		return b.String()
 	}
 	fmt.Fprintf(&b, "    PRIMARY KEY ((%s), %s)\n)", strings.Join(pk, ", "), strings.Join(ck, ", "))
 	fmt.Fprintf(&b, " WITH CLUSTERING ORDER BY (%s)\n    AND comment = '%s'", strings.Join(order, ", "), t.comment)

@@ -66,6 +66,9 @@ type queries struct {
 	insertPlain                              string
 	// Bulk loading (bulk.go).
 	bulkHead, setMark, marks string
+	// Dataset manifest (dataset.go).
+	readDataset, writeDataset string
+	anyStream                 []string
 }
 
 func newQueries(ks string, mode Mode) queries {
@@ -101,6 +104,9 @@ func newQueries(ks string, mode Mode) queries {
 		bulkHead:        "INSERT INTO " + hot + " (customer, aggregate_type, aggregate_id, version, head) VALUES (?, ?, ?, 0, ?)",
 		setMark:         "INSERT INTO " + ks + ".preload_marks (part, range_from, range_to) VALUES (?, ?, ?)",
 		marks:           "SELECT part, range_from, range_to FROM " + ks + ".preload_marks",
+		readDataset:     "SELECT manifest FROM " + ks + ".datasets WHERE name = ?",
+		writeDataset:    "INSERT INTO " + ks + ".datasets (name, manifest, written) VALUES (?, ?, ?)",
+		anyStream:       []string{"SELECT customer FROM " + ks + ".events LIMIT 1", "SELECT customer FROM " + ks + ".events_unconditional LIMIT 1"},
 	}
 }
 
