@@ -136,6 +136,8 @@ type bulkBatch struct {
 	// becoming one table.
 	events, metas, snaps []kv
 	mem                  arena
+	// order is Add's scratch space.
+	order []streamReq
 }
 
 func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps []store.Snapshot) error {
@@ -145,26 +147,42 @@ func (b *bulkBatch) Add(ctx context.Context, reqs []store.AppendRequest, snaps [
 	if err := store.CheckBulkAdd(reqs, snaps); err != nil {
 		return err
 	}
-	e0, m0, s0 := len(b.events), len(b.metas), len(b.snaps)
-	for _, r := range reqs {
-		prefix := streamPrefix(kindEvent, r.Stream)
+	// One customer's keys in key order, so that a range's customers, which
+	// come in key order, give Commit tables sorted already: the streams
+	// sorted by prefix (prefixes are length-prefixed, so no stream's keys
+	// fall between another's), each stream's events in version order.
+	order := b.order[:0]
+	for i := range reqs {
+		p := b.mem.keep(appendStreamPrefix(b.mem.room(streamPrefixSize(reqs[i].Stream)), kindEvent, reqs[i].Stream))
+		order = append(order, streamReq{prefix: p, req: &reqs[i]})
+	}
+	if len(order) > 1 {
+		slices.SortFunc(order, func(x, y streamReq) int { return bytes.Compare(x.prefix, y.prefix) })
+	}
+	for _, o := range order {
+		prefix, r := o.prefix, o.req
 		for i, e := range r.Events {
 			k := b.mem.keep(binary.BigEndian.AppendUint64(append(b.mem.room(len(prefix)+8), prefix...), uint64(i+1)))
 			v := b.mem.keep(appendRecord(b.mem.room(recordSize(e)), e))
 			b.events = append(b.events, kv{k, v})
 		}
 		prefix[0] = kindMeta
-		b.metas = append(b.metas, kv{prefix, meta{head: uint64(len(r.Events))}.encode()})
+		b.metas = append(b.metas, kv{prefix, b.mem.keep(meta{head: uint64(len(r.Events))}.appendTo(b.mem.room(metaSize)))})
 	}
+	clear(order) // keeps no request alive
+	b.order = order[:0]
+	s0 := len(b.snaps)
 	for _, sn := range snaps {
 		b.snaps = append(b.snaps, kv{snapshotKey(streamPrefix(kindSnapshot, sn.Stream), sn.Version), encodeSnapshot(sn)})
 	}
-	// One customer's streams in key order: a range's customers come in key
-	// order, so Commit finds each table's keys sorted already.
-	for _, kvs := range [][]kv{b.events[e0:], b.metas[m0:], b.snaps[s0:]} {
-		slices.SortFunc(kvs, compareKV)
-	}
+	slices.SortFunc(b.snaps[s0:], compareKV)
 	return nil
+}
+
+// streamReq is a request of a bulk Add with its stream's key prefix.
+type streamReq struct {
+	prefix []byte
+	req    *store.AppendRequest
 }
 
 func compareKV(x, y kv) int { return bytes.Compare(x.key, y.key) }

@@ -26,9 +26,18 @@ const valueFormat = 1
 var errCorrupt = errors.New("pebble store: corrupt value")
 
 func streamPrefix(kind byte, id store.StreamID) []byte {
-	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(id.Customer)+len(id.AggregateType)+len(id.AggregateID)+8)
+	return appendStreamPrefix(make([]byte, 0, streamPrefixSize(id)+8), kind, id)
+}
+
+// streamPrefixSize bounds the length of id's stream prefix.
+func streamPrefixSize(id store.StreamID) int {
+	return 1 + 3*binary.MaxVarintLen64 + len(id.Customer) + len(id.AggregateType) + len(id.AggregateID)
+}
+
+// appendStreamPrefix appends id's stream prefix of kind to b.
+func appendStreamPrefix(b []byte, kind byte, id store.StreamID) []byte {
 	b = append(b, kind)
-	for _, s := range []string{id.Customer, id.AggregateType, id.AggregateID} {
+	for _, s := range [...]string{id.Customer, id.AggregateType, id.AggregateID} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -70,8 +79,13 @@ type meta struct {
 	watermark uint64 // highest version moved to the cold tier
 }
 
-func (m meta) encode() []byte {
-	b := make([]byte, 0, 17)
+func (m meta) encode() []byte { return m.appendTo(make([]byte, 0, metaSize)) }
+
+// metaSize is the length of an encoded meta.
+const metaSize = 17
+
+// appendTo appends m's encoding to b.
+func (m meta) appendTo(b []byte) []byte {
 	b = append(b, valueFormat)
 	b = binary.BigEndian.AppendUint64(b, m.head)
 	return binary.BigEndian.AppendUint64(b, m.watermark)

@@ -2,7 +2,10 @@ package pebble
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,6 +111,55 @@ func TestKeysPrefixFree(t *testing.T) {
 			if end := prefixEnd(pa); bytes.Compare(eventKey(pa, ^uint64(0)), end) >= 0 {
 				t.Fatalf("prefixEnd(%q) does not bound its keys", a)
 			}
+		}
+	}
+}
+
+// TestBulkAddSortsWithoutSortingEvents checks that a bulk Add leaves a
+// customer's event and meta keys in key order however its streams come
+// (license streams named so that first-written is not first in key order,
+// one id a prefix of another), so that Commit never sorts a range's events.
+func TestBulkAddSortsWithoutSortingEvents(t *testing.T) {
+	st, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	bb, err := st.NewBulkBatch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Abort()
+	recs := func(n int) []store.Record {
+		out := make([]store.Record, n)
+		for i := range out {
+			out[i] = store.Record{EventID: fmt.Sprintf("e%d", i), Type: "T", Codec: "json", Payload: []byte("{}")}
+		}
+		return out
+	}
+	for _, c := range []string{"c1", "c2"} {
+		var reqs []store.AppendRequest
+		for _, s := range []store.StreamID{
+			{Customer: c, AggregateType: "License", AggregateID: "zz"},
+			{Customer: c, AggregateType: "DownloadAccount", AggregateID: c},
+			{Customer: c, AggregateType: "License", AggregateID: "a"},
+			{Customer: c, AggregateType: "License", AggregateID: "ab"},
+			{Customer: c, AggregateType: "License", AggregateID: "b"},
+		} {
+			reqs = append(reqs, store.AppendRequest{Stream: s, Events: recs(1 + len(reqs)*3)})
+		}
+		if err := bb.Add(ctx, reqs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := bb.(*bulkBatch)
+	if len(b.events) != 2*(1+4+7+10+13) || len(b.metas) != 10 {
+		t.Fatalf("%d event keys and %d metas", len(b.events), len(b.metas))
+	}
+	for _, kvs := range [][]kv{b.events, b.metas} {
+		if !slices.IsSortedFunc(kvs, compareKV) {
+			t.Fatal("a bulk batch's keys are not in key order after Add")
 		}
 	}
 }
