@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestDefaultPolicy(t *testing.T) {
@@ -102,5 +104,15 @@ func TestLicenseIDFor(t *testing.T) {
 	// change.
 	if want := "f7c2bb59-4ac3-5fb4-82ae-7be26b2ae38d"; a != want {
 		t.Fatalf("LicenseIDFor(req-1) = %s, want %s", a, want)
+	}
+}
+
+// TestLicenseIDIsUUIDv5: the stack-built hash gives uuid.NewSHA1's ids, for
+// request ids short and longer than the stack buffer.
+func TestLicenseIDIsUUIDv5(t *testing.T) {
+	for _, req := range []string{"", "r", "p1.c42.7", strings.Repeat("x", 112), strings.Repeat("y", 300)} {
+		if got, want := LicenseIDFor(req), uuid.NewSHA1(licenseNamespace, []byte(req)).String(); got != want {
+			t.Errorf("LicenseIDFor(%.20q) = %s, uuid.NewSHA1 gives %s", req, got, want)
+		}
 	}
 }

@@ -90,7 +90,8 @@ func (r *Repository) NewBulk(customer string, newAgg func(store.StreamID) (domai
 		customer: customer,
 		newAgg:   newAgg,
 		streams:  map[store.StreamID]*bulkStream{},
-		requests: map[string]struct{}{},
+		// Room for a typical history's commands without regrowing.
+		requests: make(map[string]struct{}, 32),
 	}, nil
 }
 
@@ -215,6 +216,9 @@ func (b *Bulk) Commit(requestID string, targets []store.StreamID, decide DecideF
 	}
 	b.requests[requestID] = struct{}{}
 	b.r.c.updates.Add(1)
+	if len(reqs) > 0 {
+		res.Commits = make([]Commit, 0, len(reqs))
+	}
 	for i, req := range reqs {
 		s := streams[i]
 		from := req.ExpectedVersion

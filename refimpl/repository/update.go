@@ -197,7 +197,7 @@ func (r *Repository) Update(ctx context.Context, requestID string, targets []Tar
 
 // appendRequests encodes the changes into one append request per stream.
 func (r *Repository) appendRequests(requestID string, changes []Change, aggs []domain.Aggregate, index map[store.StreamID]int, meta map[string]string) ([]store.AppendRequest, error) {
-	var reqs []store.AppendRequest
+	reqs := make([]store.AppendRequest, 0, len(changes))
 	now := time.Now()
 	for _, ch := range changes {
 		if len(ch.Events) == 0 {
