@@ -53,7 +53,9 @@ type Aborter struct {
 	series   map[seriesKey]*abortSeries
 	late     int64
 	recorded int64
-	fired    *Abort
+	// overdue is the latest interval's overdue count (LiveInterval.Overdue).
+	overdue int64
+	fired   *Abort
 }
 
 type abortSeries struct {
@@ -90,6 +92,7 @@ func (a *Aborter) ObserveInterval(iv *LiveInterval) {
 		a.series = map[seriesKey]*abortSeries{}
 		a.late, a.recorded = 0, 0
 	}
+	a.overdue = iv.Overdue
 	for _, s := range iv.Series {
 		k := seriesKey{s.Kind, s.Outcome}
 		as := a.series[k]
@@ -113,7 +116,7 @@ func (a *Aborter) ObserveInterval(iv *LiveInterval) {
 			due = append(due, r)
 		}
 	}
-	if len(due) == 0 || a.recorded == 0 {
+	if len(due) == 0 || a.recorded+a.overdue == 0 {
 		return
 	}
 	metrics := compare.Metrics(&reports.Result{Runs: []reports.Run{a.snapshot(elapsed)}}, nil)
@@ -143,7 +146,9 @@ func (a *Aborter) snapshot(elapsed time.Duration) reports.Run {
 		ops = append(ops, op)
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i] < ops[j] })
-	run := reports.Run{Name: a.run, MeasuredNs: int64(elapsed), Late: a.late, Recorded: a.recorded}
+	// The overdue operations count as the result counts the never-started
+	// ones: late, and in late_share's denominator.
+	run := reports.Run{Name: a.run, MeasuredNs: int64(elapsed), Late: a.late, Recorded: a.recorded, Missed: a.overdue}
 	secs := elapsed.Seconds()
 	for _, op := range ops {
 		keys := byOp[op]

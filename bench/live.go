@@ -51,6 +51,13 @@ type LiveInterval struct {
 	// Started and Completed count operations since the run began, warmup
 	// included; Errors the completed ones that ended in an error class.
 	Started, Completed, Errors int64
+	// Overdue counts the measured-period operations of an open loop whose
+	// intended start lies more than the late threshold before End and that
+	// had not started by then: a stalled target's backlog, late whenever
+	// they start, or never started at all (Stats.Missed at the end). No
+	// completed operation shows them yet, so a live late_share counts
+	// them as late operations.
+	Overdue int64
 }
 
 // InFlight is the number of operations started and not yet finished.

@@ -91,7 +91,10 @@ type workerRecorder struct {
 	// generatorLate counts measured operations that started late although
 	// the worker was free at their intended start (Stats.GeneratorLate).
 	generatorLate atomic.Int64
-	_             [32]byte // keep neighbouring workers' counters off this cache line
+	// finished is set when the worker has returned: nothing it has not
+	// started will start (the live overdue count stops there).
+	finished atomic.Bool
+	_        [32]byte // keep neighbouring workers' counters off this cache line
 }
 
 func newWorkerRecorder() *workerRecorder {
@@ -203,15 +206,75 @@ type liveState struct {
 	iv        LiveInterval // Run, OpenLoop and TargetRate set once
 	measureAt time.Time
 	phases    [numPhases]*hdr.PackedHistogram
+	// due counts each open-loop worker's due arrivals on a copy of its
+	// schedule (nil entries: a schedule that cannot be copied), from base,
+	// for the overdue count; warmup, end and late are the run's.
+	due               []*dueCounter
+	base              time.Time
+	warmup, end, late time.Duration
 }
 
-func newLiveState(obs LiveObserver, cfg *Config, measureAt time.Time) *liveState {
-	l := &liveState{obs: obs, measureAt: measureAt}
+// dueCounter walks a copy of one worker's schedule up to the present:
+// how many of its arrivals were intended by then, in all and in the
+// measured period.
+type dueCounter struct {
+	sched         Schedule
+	next          time.Duration
+	ok            bool
+	all, measured int64
+}
+
+// arrivalsCloner is a schedule that copies itself at its position
+// (workload.Arrivals).
+type arrivalsCloner interface {
+	Clone() *workload.Arrivals
+}
+
+func newLiveState(obs LiveObserver, r *Runner, measureAt time.Time) *liveState {
+	cfg := &r.cfg
+	l := &liveState{obs: obs, measureAt: measureAt, base: r.base, warmup: r.warmup, end: r.end, late: r.late}
 	l.iv.Run, l.iv.OpenLoop, l.iv.TargetRate = cfg.Name, cfg.Schedule != nil, cfg.TargetRate
 	for p := range l.phases {
 		l.phases[p] = newPacked()
 	}
+	if cfg.Schedule != nil {
+		// Copied before any worker draws from its schedule.
+		l.due = make([]*dueCounter, cfg.Workers)
+		for i := range l.due {
+			if c, ok := cfg.Schedule(i).(arrivalsCloner); ok {
+				d := &dueCounter{sched: c.Clone()}
+				d.next, d.ok = d.sched.Next()
+				l.due[i] = d
+			}
+		}
+	}
 	return l
+}
+
+// overdue counts the measured-period operations intended more than the
+// late threshold before now that no worker has started: a stalled
+// target's backlog, which no completed operation shows yet. Each worker
+// starts its arrivals in order, so its overdue ones are its due arrivals
+// beyond those it started.
+func (l *liveState) overdue(workers []*workerRecorder, now time.Time) int64 {
+	horizon := now.Sub(l.base) - l.late
+	var n int64
+	for i, d := range l.due {
+		if d == nil || workers[i].finished.Load() {
+			continue
+		}
+		for d.ok && d.next <= horizon && (l.end == 0 || d.next < l.end) {
+			d.all++
+			if d.next >= l.warmup {
+				d.measured++
+			}
+			d.next, d.ok = d.sched.Next()
+		}
+		if behind := d.all - workers[i].started.Load(); behind > 0 {
+			n += min(behind, d.measured)
+		}
+	}
+	return n
 }
 
 func newCollector(workers []*workerRecorder, sink IntervalSink, start time.Time) *collector {
@@ -346,6 +409,7 @@ func (c *collector) observe(start, end time.Time) {
 		iv.Completed += w.done.Load()
 		iv.Errors += w.errs.Load()
 	}
+	iv.Overdue = l.overdue(c.workers, end)
 	l.obs.ObserveInterval(iv)
 	for _, h := range l.phases {
 		h.Reset()

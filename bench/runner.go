@@ -312,7 +312,7 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	}
 	col := newCollector(r.workers, r.cfg.Sink, r.base)
 	if r.cfg.Live != nil {
-		col.live = newLiveState(r.cfg.Live, &r.cfg, r.base.Add(r.warmup))
+		col.live = newLiveState(r.cfg.Live, r, r.base.Add(r.warmup))
 	}
 	phases := r.startProgress()
 
@@ -407,6 +407,7 @@ func (r *Runner) work(ctx context.Context, id int) error {
 		}
 	}
 	rec := r.workers[id]
+	defer rec.finished.Store(true)
 	var w waiter
 	if sched != nil {
 		w.init(ctx, r.base, r.waker)

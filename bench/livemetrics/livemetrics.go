@@ -50,6 +50,7 @@ type Exporter struct {
 	completed  *prometheus.CounterVec
 	errs       *prometheus.CounterVec
 	inFlight   *prometheus.GaugeVec
+	overdue    *prometheus.GaugeVec
 	targetRate *prometheus.GaugeVec
 	achieved   *prometheus.GaugeVec
 	measuring  *prometheus.GaugeVec
@@ -81,6 +82,8 @@ func New() *Exporter {
 		Help: "Finished operations that ended in an error class, warmup included."}, run)
 	e.inFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "in_flight_operations",
 		Help: "Operations started and not yet finished, at the end of the last interval."}, run)
+	e.overdue = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "overdue_operations",
+		Help: "Measured open-loop operations intended more than the late threshold ago and not yet started, at the end of the last interval (a stalled target's backlog)."}, run)
 	e.targetRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "target_rate_ops_per_second",
 		Help: "The open-loop arrival rate the schedule aims at (0 in a closed loop)."}, run)
 	e.achieved = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "achieved_rate_ops_per_second",
@@ -95,7 +98,7 @@ func New() *Exporter {
 		"Actual minus intended start of open-loop operations."), run)
 	e.phases = prometheus.NewHistogramVec(histogramOpts("replay_phase_seconds",
 		"Aggregate load time by replay phase (snapshot_read, event_read, decode, apply, total)."), []string{"run", "phase"})
-	e.reg.MustRegister(e.ops, e.late, e.started, e.completed, e.errs, e.inFlight, e.targetRate, e.achieved,
+	e.reg.MustRegister(e.ops, e.late, e.started, e.completed, e.errs, e.inFlight, e.overdue, e.targetRate, e.achieved,
 		e.measuring, e.latency, e.service, e.lag, e.phases,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return e
@@ -157,6 +160,7 @@ func (e *Exporter) ObserveInterval(iv *bench.LiveInterval) {
 	e.errs.WithLabelValues(run).Add(float64(iv.Errors - prev[2]))
 	e.last[run] = [3]int64{iv.Started, iv.Completed, iv.Errors}
 	e.inFlight.WithLabelValues(run).Set(float64(iv.InFlight()))
+	e.overdue.WithLabelValues(run).Set(float64(iv.Overdue))
 	e.targetRate.WithLabelValues(run).Set(iv.TargetRate)
 	if d := iv.End.Sub(iv.Start).Seconds(); d > 0 {
 		e.achieved.WithLabelValues(run).Set(float64(iv.Completed-prev[1]) / d)

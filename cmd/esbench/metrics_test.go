@@ -148,6 +148,7 @@ func TestMetricsEndpointDuringRun(t *testing.T) {
 		"esbench_operations_completed_total":   dto.MetricType_COUNTER,
 		"esbench_operation_errors_total":       dto.MetricType_COUNTER,
 		"esbench_in_flight_operations":         dto.MetricType_GAUGE,
+		"esbench_overdue_operations":           dto.MetricType_GAUGE,
 		"esbench_target_rate_ops_per_second":   dto.MetricType_GAUGE,
 		"esbench_achieved_rate_ops_per_second": dto.MetricType_GAUGE,
 		"esbench_measuring":                    dto.MetricType_GAUGE,

@@ -197,9 +197,11 @@ func runMetrics(run *reports.Run, logs []*reports.IntervalLog) map[string]thresh
 		n := float64(run.Recorded)
 		put("error_share", float64(run.Errors)/n, thresholds.UnitFraction, false, nil, "", "")
 		put("fallback_share", float64(fallbacks)/n, thresholds.UnitFraction, false, nil, "", "")
+	}
+	if run.Recorded+run.Missed > 0 {
 		// An operation the schedule intended but that never started is as
-		// late as it gets.
-		put("late_share", float64(run.Late+run.Missed)/(n+float64(run.Missed)), thresholds.UnitFraction, false, nil, "", "")
+		// late as it gets: a run whose every operation stalled is all late.
+		put("late_share", float64(run.Late+run.Missed)/float64(run.Recorded+run.Missed), thresholds.UnitFraction, false, nil, "", "")
 	}
 	if rp := run.Replay; rp != nil {
 		for _, ph := range rp.Phases {
