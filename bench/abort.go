@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -51,6 +53,7 @@ type Aborter struct {
 	run      string
 	start    time.Time
 	series   map[seriesKey]*abortSeries
+	phases   map[string]*hdr.Histogram // replay phases (loads)
 	late     int64
 	recorded int64
 	// overdue is the latest interval's overdue count (LiveInterval.Overdue).
@@ -65,7 +68,7 @@ type abortSeries struct {
 // NewAborter returns an Aborter for rules that calls stop (once) when one
 // fails; every rule must be an absolute threshold.
 func NewAborter(rules []AbortRule, stop func(*Abort)) *Aborter {
-	return &Aborter{rules: rules, stop: stop, series: map[seriesKey]*abortSeries{}}
+	return &Aborter{rules: rules, stop: stop, series: map[seriesKey]*abortSeries{}, phases: map[string]*hdr.Histogram{}}
 }
 
 // Fired is the abort that stopped the run, or nil.
@@ -76,9 +79,12 @@ func (a *Aborter) Fired() *Abort {
 }
 
 // ObserveInterval folds the interval into the measured totals and checks
-// the rules whose delay has passed.
+// the rules whose delay has passed. Every measured run of any experiment
+// is judged on its own (a mixed run, a capacity step, a replay or sweep
+// configuration's loads); runs that only prepare one (preloads, warm
+// passes) are not.
 func (a *Aborter) ObserveInterval(iv *LiveInterval) {
-	if !iv.Measuring {
+	if !iv.Measuring || iv.Setup {
 		return
 	}
 	a.mu.Lock()
@@ -90,7 +96,16 @@ func (a *Aborter) ObserveInterval(iv *LiveInterval) {
 		// A new run (another step or configuration) starts from nothing.
 		a.run, a.start = iv.Run, iv.MeasureStart
 		a.series = map[seriesKey]*abortSeries{}
+		a.phases = map[string]*hdr.Histogram{}
 		a.late, a.recorded = 0, 0
+	}
+	for _, p := range iv.Phases {
+		h := a.phases[p.Name]
+		if h == nil {
+			h = newHist()
+			a.phases[p.Name] = h
+		}
+		p.H.MergeInto(h)
 	}
 	a.overdue = iv.Overdue
 	for _, s := range iv.Series {
@@ -172,6 +187,18 @@ func (a *Aborter) snapshot(elapsed time.Duration) reports.Run {
 		}
 		st.Corrected, st.Service = quickLatency(corr), quickLatency(serv)
 		run.Operations = append(run.Operations, st)
+	}
+	if len(a.phases) > 0 {
+		// The loads' phases so far, for replay.* and phase.* thresholds.
+		rp := &reports.ReplayReport{}
+		for _, name := range slices.Sorted(maps.Keys(a.phases)) {
+			h := a.phases[name]
+			rp.Phases = append(rp.Phases, reports.PhaseStats{Phase: name, Latency: quickLatency(h)})
+			if name == "total" {
+				rp.Loads = h.TotalCount()
+			}
+		}
+		run.Replay = rp
 	}
 	return run
 }

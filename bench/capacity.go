@@ -156,12 +156,23 @@ func (e *Experiment) capacity(ctx context.Context, res *reports.Result) error {
 	}
 
 	var lo, hi float64 // highest passing and lowest failing rate
+	// An interrupt or an abort_on_fail rule ends the search early: the
+	// steps measured so far still give a (partial) verdict.
+	stopped := func() bool {
+		if ctx.Err() != nil && out.Stopped == "" {
+			out.Stopped = "stopped early: " + context.Cause(ctx).Error()
+		}
+		return out.Stopped != ""
+	}
 	rate := spec.Arrival.Rate
 	for len(out.Steps) < c.MaxSteps {
 		rate = min(rate, c.MaxRate)
 		ok, err := step(rate, "step")
-		if err != nil || ctx.Err() != nil {
+		if err != nil && ctx.Err() == nil {
 			return err
+		}
+		if stopped() {
+			break
 		}
 		if !ok {
 			hi = rate
@@ -176,15 +187,18 @@ func (e *Experiment) capacity(ctx context.Context, res *reports.Result) error {
 	}
 	// The starting rate already failed: step down the same way, no lower
 	// than min_rate, so every step stays bounded in time.
-	for lo == 0 && hi > 0 && len(out.Steps) < c.MaxSteps {
+	for !stopped() && lo == 0 && hi > 0 && len(out.Steps) < c.MaxSteps {
 		rate = hi / c.Growth
 		if rate < c.MinRate {
 			out.Stopped = capacityFloor
 			break
 		}
 		ok, err := step(rate, "step down")
-		if err != nil || ctx.Err() != nil {
+		if err != nil && ctx.Err() == nil {
 			return err
+		}
+		if stopped() {
+			break
 		}
 		if ok {
 			lo = rate
@@ -192,11 +206,14 @@ func (e *Experiment) capacity(ctx context.Context, res *reports.Result) error {
 			hi = rate
 		}
 	}
-	for lo > 0 && hi > 0 && len(out.Steps) < c.MaxSteps && hi-lo > c.Resolution*lo {
+	for !stopped() && lo > 0 && hi > 0 && len(out.Steps) < c.MaxSteps && hi-lo > c.Resolution*lo {
 		mid := (lo + hi) / 2
 		ok, err := step(mid, "bisect")
-		if err != nil || ctx.Err() != nil {
+		if err != nil && ctx.Err() == nil {
 			return err
+		}
+		if stopped() {
+			break
 		}
 		if ok {
 			lo = mid

@@ -155,6 +155,7 @@ func (e *Experiment) preload(ctx context.Context, res *reports.Result, sys Syste
 		srcs[i] = &customerCounter{p: p}
 	}
 	cfg := e.config(sys, name, 0, 0)
+	cfg.Setup = true
 	cfg.Workers = workers
 	cfg.TargetFor = sys.Target
 	cfg.Source = func(i int) OpSource { return srcs[i] }
@@ -488,6 +489,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 		srcs[i] = &customerCounter{p: p}
 	}
 	pcfg := e.config(sys, "preload "+cfgName, 0, 0)
+	pcfg.Setup = true
 	pcfg.Workers = workers
 	pcfg.TargetFor = sys.Target
 	pcfg.Source = func(i int) OpSource { return srcs[i] }
@@ -510,6 +512,7 @@ func (e *Experiment) studyConfig(ctx context.Context, res *reports.Result, sys S
 	// Warm pass: every customer once, not reported.
 	lw := min(max(spec.Arrival.Workers, 1), len(all))
 	wcfg := e.config(sys, "warm "+cfgName, 0, 0)
+	wcfg.Setup = true
 	wcfg.Workers = lw
 	wcfg.TargetFor = sys.Target
 	wcfg.Source = func(i int) OpSource { return newLoadSource(all, i, lw, 1) }

@@ -36,7 +36,9 @@ type LivePhase struct {
 // intended after the warmup are in the histograms; the counters include the
 // warmup.
 type LiveInterval struct {
-	Run        string
+	Run string
+	// Setup is set for a run that prepares the measurement (Config.Setup).
+	Setup      bool
 	OpenLoop   bool
 	TargetRate float64
 	Start, End time.Time

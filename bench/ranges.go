@@ -72,6 +72,7 @@ func (e *Experiment) rangePreload(ctx context.Context, res *reports.Result, rp t
 	rt := &rangeTarget{w: w, rp: rp, q: q}
 	workers := min(max(spec.Preload.Workers, 1), 2*runtime.GOMAXPROCS(0), max(len(todo), 1))
 	cfg := e.config(sys, name, 0, 0)
+	cfg.Setup = true
 	cfg.Workers = workers
 	cfg.Target = rt
 	cfg.Source = func(int) OpSource { return q }

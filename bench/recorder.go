@@ -233,7 +233,7 @@ type arrivalsCloner interface {
 func newLiveState(obs LiveObserver, r *Runner, measureAt time.Time) *liveState {
 	cfg := &r.cfg
 	l := &liveState{obs: obs, measureAt: measureAt, base: r.base, warmup: r.warmup, end: r.end, late: r.late}
-	l.iv.Run, l.iv.OpenLoop, l.iv.TargetRate = cfg.Name, cfg.Schedule != nil, cfg.TargetRate
+	l.iv.Run, l.iv.OpenLoop, l.iv.TargetRate, l.iv.Setup = cfg.Name, cfg.Schedule != nil, cfg.TargetRate, cfg.Setup
 	for p := range l.phases {
 		l.phases[p] = newPacked()
 	}

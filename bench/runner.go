@@ -74,6 +74,10 @@ type Config struct {
 	Sink IntervalSink
 	// Live, if set, watches every interval as it closes (live metrics).
 	Live LiveObserver
+	// Setup marks a run that prepares the measurement (a preload, a warm
+	// pass) rather than being it: its live intervals say so, and
+	// abort_on_fail does not judge them.
+	Setup bool
 	// Log, if set, receives the run's start and end (info) and its failed
 	// and fallback operations (warn), at most LogPerSecond of those a
 	// second (default DefaultLogPerSecond).

@@ -365,10 +365,6 @@ func (s *Spec) Validate() error {
 	}
 	for i, a := range s.AbortOnFail {
 		field := fmt.Sprintf("abort_on_fail[%d]", i)
-		if s.Experiment != ExperimentMixed {
-			v.addf(field, "abort_on_fail applies to the mixed experiment only, not to %s", s.Experiment)
-			break
-		}
 		t, err := thresholds.Parse(a.Threshold)
 		switch {
 		case strings.TrimSpace(a.Threshold) == "":

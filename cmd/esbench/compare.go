@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,8 @@ type compareOptions struct {
 	thresholds      []string
 	workloadFile    string
 	out             string
+	jsonOut         string
+	csvOut          string
 	failWithinNoise bool
 	alpha           float64
 }
@@ -87,6 +90,8 @@ Exit codes: %d every threshold held; %d a threshold failed (regression);
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a check such as 'replay.p99 < 5ms' or 'acquire.p99 regression < 10%' (repeatable)")
 	fs.StringVar(&o.workloadFile, "workload", "", "also check the thresholds list of this workload file or preset")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file (new, or an earlier compare report: another file is never overwritten)")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the comparison as JSON to this file (every metric with both sides, change, noise band and, across runs, the rank test's medians, p-value, runs and verdict; then the thresholds); new, or an earlier compare JSON")
+	fs.StringVar(&o.csvOut, "csv", "", "also write the comparison as CSV to this file (one row per metric, then per threshold, with the same columns as --json); new, or an earlier compare CSV")
 	fs.BoolVar(&o.failWithinNoise, "fail-within-noise", false, "fail a relative threshold even when the change is within the noise band (or, across runs, not significant)")
 	fs.Float64Var(&o.alpha, "alpha", compare.DefaultAlpha, "significance level of the rank test across runs, in (0, 0.5]")
 	return cmd
@@ -123,6 +128,9 @@ func loadSide(side string, paths []string) ([]*compare.Loaded, error) {
 
 func (o *compareOptions) run(cmd *cobra.Command, basePaths, newPaths []string) error {
 	if err := checkReportFile(o.out); err != nil {
+		return err
+	}
+	if err := o.checkDataFiles(); err != nil {
 		return err
 	}
 	if !(o.alpha > 0 && o.alpha <= 0.5) {
@@ -164,6 +172,12 @@ func (o *compareOptions) run(cmd *cobra.Command, basePaths, newPaths []string) e
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
+	if err := writeCompareFile("json", o.jsonOut, c, compare.WriteJSON); err != nil {
+		return err
+	}
+	if err := writeCompareFile("csv", o.csvOut, c, compare.WriteCSV); err != nil {
+		return err
+	}
 	if c.Regressed {
 		failed := thresholds.Failed(c.Checks)
 		return &exitError{code: exitCompareRegression, err: fmt.Errorf("%w: %s", errRegression, strings.Join(failed, "; "))}
@@ -199,6 +213,86 @@ func checkReportFile(path string) error {
 	head := make([]byte, len(compareHeading))
 	if _, err := io.ReadFull(f, head); err != nil || string(head) != compareHeading {
 		return fmt.Errorf("--out %s: the file exists and is not an esbench compare report (it does not start with %q): esbench will not overwrite it; give a new path", path, compareHeading)
+	}
+	return nil
+}
+
+// compareJSONHead and compareCSVHead start every JSON and CSV file compare
+// writes; a file that starts otherwise is someone else's and is not
+// overwritten.
+var (
+	compareJSONHead = "{\n  \"schema\": \"" + compare.JSONSchema + "\""
+	compareCSVHead  = strings.Join(compare.CSVHeader, ",") + "\n"
+)
+
+// checkDataFiles refuses a --json or --csv that exists and is not an
+// earlier compare output of its kind, or that names the same file as
+// another output, before any work.
+func (o *compareOptions) checkDataFiles() error {
+	seen := map[string]string{}
+	for _, f := range []struct{ flag, path, head, what string }{
+		{"out", o.out, "", ""},
+		{"json", o.jsonOut, compareJSONHead, "an esbench compare JSON"},
+		{"csv", o.csvOut, compareCSVHead, "an esbench compare CSV"},
+	} {
+		if f.path == "" {
+			continue
+		}
+		abs, err := filepath.Abs(f.path)
+		if err != nil {
+			return fmt.Errorf("--%s %s: %w", f.flag, f.path, err)
+		}
+		if other, ok := seen[abs]; ok {
+			return fmt.Errorf("--%s %s: the same file as --%s; give each output its own file", f.flag, f.path, other)
+		}
+		seen[abs] = f.flag
+		if f.head == "" {
+			continue
+		}
+		if err := checkOwnFile(f.flag, f.path, f.head, f.what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkOwnFile refuses a path that is a directory, or an existing file that
+// does not start with head (what names such a file).
+func checkOwnFile(flag, path, head, what string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--%s %s: %w", flag, path, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("--%s %s: is a directory; give the path of the file to write", flag, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--%s %s: %w", flag, path, err)
+	}
+	defer f.Close()
+	buf := make([]byte, len(head))
+	if _, err := io.ReadFull(f, buf); err != nil || string(buf) != head {
+		return fmt.Errorf("--%s %s: the file exists and is not %s (it does not start with %q): esbench will not overwrite it; give a new path", flag, path, what, head)
+	}
+	return nil
+}
+
+// writeCompareFile writes the comparison to path with write (nothing when
+// path is empty).
+func writeCompareFile(flag, path string, c *compare.Comparison, write func(io.Writer, *compare.Comparison) error) error {
+	if path == "" {
+		return nil
+	}
+	var b strings.Builder
+	if err := write(&b, c); err != nil {
+		return fmt.Errorf("--%s: %w", flag, err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("--%s: %w", flag, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/esbench/esbench/internal/owned"
 	"github.com/esbench/esbench/reports"
+	"github.com/esbench/esbench/reports/compare"
 )
 
 // TestCompareCommand compares two real result directories made in-process
@@ -144,9 +146,37 @@ func TestRunCountAndCompareSets(t *testing.T) {
 			t.Errorf("%s is not marked as esbench's run set", sets[i])
 		}
 	}
-	stdout, err := runCLI(t, "compare", sets[0], sets[1], "--threshold", "acquire.count > 0")
+	files := t.TempDir()
+	jsonPath, csvPath := filepath.Join(files, "c.json"), filepath.Join(files, "c.csv")
+	stdout, err := runCLI(t, "compare", sets[0], sets[1], "--threshold", "acquire.count > 0", "--json", jsonPath, "--csv", csvPath)
 	if err != nil {
 		t.Fatalf("compare: %v\n%s", err, stdout)
+	}
+	// The rank test is in the JSON and CSV files too.
+	jb, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc compare.JSONComparison
+	if err := json.Unmarshal(jb, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ranked int
+	for _, m := range doc.Metrics {
+		if r := m.Rank; r != nil && r.NBase == 4 && r.NNew == 4 && r.P > 0 && r.P <= 1 && len(m.BaseRuns) == 4 {
+			ranked++
+		}
+	}
+	if doc.Base.Runs != 4 || ranked == 0 || len(doc.Checks) != 1 {
+		t.Errorf("--json: %d runs, %d metrics with a 4+4 rank test, %d checks", doc.Base.Runs, ranked, len(doc.Checks))
+	}
+	cb, err := os.ReadFile(csvPath)
+	if err != nil || !strings.Contains(string(cb), ",4,4,0.05,") {
+		t.Errorf("--csv lacks rank tests over 4+4 runs at alpha 0.05 (%v):\n%s", err, cb)
+	}
+	// An earlier compare output may be overwritten.
+	if _, err := runCLI(t, "compare", sets[0], sets[1], "--json", jsonPath, "--csv", csvPath); err != nil {
+		t.Errorf("compare over its own JSON and CSV: %v", err)
 	}
 	for _, want := range []string{"Base: 4 runs in `" + sets[0] + "`", "new: 4 runs in `" + sets[1] + "`", "n=4+4", "| rank test |", "Mann-Whitney U"} {
 		if !strings.Contains(stdout, want) {

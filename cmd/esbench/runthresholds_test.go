@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,6 +168,75 @@ func TestRunAbortOnFail(t *testing.T) {
 			}
 			if verdict != reports.ThresholdFail {
 				t.Errorf("the abort threshold's end verdict is %q, want %q", verdict, reports.ThresholdFail)
+			}
+		})
+	}
+}
+
+// studyWorkload is a small replay study whose first configuration's
+// measured loads take a few seconds: long enough for an abort to cut them.
+const studyWorkload = `name: study
+experiment: %s
+population:
+  customers: 20
+  chooser: uniform
+  plans: {basic: 0, standard: 100, premium: 0}
+  history: {distribution: groups, lengths: [10, 1000], span: 8760h}
+mix: {load: 1}
+arrival: {mode: closed, workers: 1}
+warmup: 0s
+duration: 20s
+preload: {enabled: true, workers: 2}
+service: {snapshot: none, codec: json}
+sweep: {intervals: [none, 100], histories: [10, 1000], customers: 5, replays: 20000, replay_target: 5ms}
+abort_on_fail: [{threshold: "replay.p50 < 1ns", delay_abort_eval: 300ms}]
+`
+
+// abort_on_fail works in every experiment: each measured run (a replay or
+// sweep configuration's loads, a capacity step) is judged on its own, the
+// first failure stops the whole experiment with exit 3 and partial results
+// marked aborted, and the preloads (set-up) are never judged.
+func TestRunAbortOnFailEveryExperiment(t *testing.T) {
+	capacity := strings.Replace(capacityWorkload, "max_steps: 8", "max_steps: 8\nabort_on_fail: [{threshold: \"acquire.p50 < 1ns\", delay_abort_eval: 300ms}]", 1)
+	capacity = strings.Replace(capacity, "duration: 1s", "duration: 5s", 1)
+	tests := []struct {
+		name, workload, rule, run string
+	}{
+		{"replay", fmt.Sprintf(studyWorkload, "replay"), "replay.p50 < 1ns", "snapshots=none"},
+		{"sweep", fmt.Sprintf(studyWorkload, "sweep"), "replay.p50 < 1ns", "snapshots=none"},
+		{"capacity", capacity, "acquire.p50 < 1ns", "cap.step01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "results")
+			stdout, stderr, err := runCLIErr(t, "run", writeWorkload(t, tt.workload), "--store", "memory", "--out", out, "--progress", "none", "--interval", "100ms")
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != exitThresholds {
+				t.Fatalf("want exit %d, got %v\n%s%s", exitThresholds, err, stdout, stderr)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("threshold %q (abort_on_fail) failed", tt.rule)) {
+				t.Errorf("error %q does not name the rule", err)
+			}
+			res, rerr := reports.ReadFile(filepath.Join(resultDir(t, out), reports.ResultFile))
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if !res.Partial || !strings.HasPrefix(res.PartialReason, "aborted: ") {
+				t.Errorf("result partial %v reason %q: want partial, aborted", res.Partial, res.PartialReason)
+			}
+			// The measured run the rule stopped is the last; nothing after it ran.
+			last := res.Runs[len(res.Runs)-1]
+			if last.Name != tt.run {
+				t.Fatalf("last run %q, want %q: the abort must stop the first measured run (preloads are not judged)", last.Name, tt.run)
+			}
+			if m := time.Duration(last.MeasuredNs); m < 300*time.Millisecond || m > 3*time.Second {
+				t.Errorf("%s measured %s: want it stopped soon after the 300ms grace period", last.Name, m)
+			}
+			if tt.name == "capacity" {
+				c := res.Capacity
+				if c == nil || len(c.Steps) != 0 || !strings.HasPrefix(c.Stopped, "stopped early: threshold") {
+					t.Errorf("capacity %+v: want no step judged and the search stopped early by the rule", c)
+				}
 			}
 		})
 	}
