@@ -195,26 +195,7 @@ func checkReportFile(path string) error {
 	if path == "" {
 		return nil
 	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("--out %s: is a directory; give the path of the Markdown file to write", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	defer f.Close()
-	head := make([]byte, len(compareHeading))
-	if _, err := io.ReadFull(f, head); err != nil || string(head) != compareHeading {
-		return fmt.Errorf("--out %s: the file exists and is not an esbench compare report (it does not start with %q): esbench will not overwrite it; give a new path", path, compareHeading)
-	}
-	return nil
+	return checkOwnFile("out", path, compareHeading, "an esbench compare report")
 }
 
 // compareJSONHead and compareCSVHead start every JSON and CSV file compare

@@ -197,8 +197,8 @@ abort_on_fail: [{threshold: "replay.p50 < 1ns", delay_abort_eval: 300ms}]
 // first failure stops the whole experiment with exit 3 and partial results
 // marked aborted, and the preloads (set-up) are never judged.
 func TestRunAbortOnFailEveryExperiment(t *testing.T) {
-	capacity := strings.Replace(capacityWorkload, "max_steps: 8", "max_steps: 8\nabort_on_fail: [{threshold: \"acquire.p50 < 1ns\", delay_abort_eval: 300ms}]", 1)
-	capacity = strings.Replace(capacity, "duration: 1s", "duration: 5s", 1)
+	capacity := strings.Replace(capacityWorkload, "duration: 1s", "duration: 5s", 1) +
+		"abort_on_fail: [{threshold: \"acquire.p50 < 1ns\", delay_abort_eval: 300ms}]\n"
 	tests := []struct {
 		name, workload, rule, run string
 	}{
