@@ -14,14 +14,8 @@ type JSON struct{}
 // ID returns "json".
 func (JSON) ID() string { return "json" }
 
-// Marshal encodes v as JSON, exactly as json.Marshal does; flat structs
-// (every domain event) take a faster path to the same bytes (jsonflat.go).
-func (JSON) Marshal(v any) ([]byte, error) {
-	if b, ok := appendFlatJSON(make([]byte, 0, 256), v); ok {
-		return b, nil
-	}
-	return json.Marshal(v)
-}
+// Marshal encodes v as JSON.
+func (JSON) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // Unmarshal decodes JSON into v. json.Unmarshal already rejects trailing
 // data after the value, and avoids a Decoder allocation per event.
