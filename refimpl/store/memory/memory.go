@@ -530,6 +530,38 @@ func (s *Store) Archive(ctx context.Context, id store.StreamID) (int, error) {
 	return n, nil
 }
 
+// Streams yields the id of every stream the store holds, a customer's
+// streams together, for measurements that copy a store (the raw append
+// loop beside the preload). No lock is held while it yields; streams
+// created meanwhile may be missed.
+func (s *Store) Streams() iter.Seq[store.StreamID] {
+	return func(yield func(store.StreamID) bool) {
+		s.mu.RLock()
+		customers := make([]string, 0, len(s.parts))
+		parts := make([]*partition, 0, len(s.parts))
+		for c, p := range s.parts {
+			customers = append(customers, c)
+			parts = append(parts, p)
+		}
+		s.mu.RUnlock()
+		var ids []store.StreamID
+		for i, p := range parts {
+			ids = ids[:0]
+			p.mu.RLock()
+			for j := range p.streams {
+				k := p.streams[j].key
+				ids = append(ids, store.StreamID{Customer: customers[i], AggregateType: k.typ, AggregateID: k.id})
+			}
+			p.mu.RUnlock()
+			for _, id := range ids {
+				if !yield(id) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // Usage is what a store holds, for footprint measurements.
 type Usage struct {
 	Customers, Streams, Events, Snapshots int

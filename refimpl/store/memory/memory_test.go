@@ -122,3 +122,34 @@ func BenchmarkReplay(b *testing.B) {
 		}
 	})
 }
+
+// TestStreams: every stream is listed once, a customer's streams together.
+func TestStreams(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	want := map[store.StreamID]bool{}
+	for c := range 5 {
+		for i := range c + 1 {
+			id := store.StreamID{Customer: fmt.Sprint("c", c), AggregateType: "T", AggregateID: fmt.Sprint("s", i)}
+			want[id] = true
+			if err := s.Append(ctx, store.AppendRequest{Stream: id, Events: []store.Record{{EventID: "e", Type: "E"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seen := map[store.StreamID]bool{}
+	done := map[string]bool{}
+	last := ""
+	for id := range s.Streams() {
+		if seen[id] || !want[id] {
+			t.Fatalf("stream %s listed twice or never written", id)
+		}
+		if id.Customer != last && done[id.Customer] {
+			t.Fatalf("customer %s's streams are not together", id.Customer)
+		}
+		seen[id], done[id.Customer], last = true, true, id.Customer
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("listed %d streams, want %d", len(seen), len(want))
+	}
+}
