@@ -22,18 +22,18 @@ import (
 	"github.com/esbench/esbench/workload"
 )
 
-// stub answers every CheckDownload with err after delay.
+// stub answers every CheckDownload with err after delay. It waits the whole
+// delay even when the call's deadline passes, as a slow server does: were it
+// to answer at the deadline, the answer could reach a loaded client before
+// the client's own timer fired, and a timeout would read as an answer.
 type stub struct {
 	licensingv1connect.UnimplementedLicensingServiceHandler
 	delay time.Duration
 	err   error
 }
 
-func (s stub) CheckDownload(ctx context.Context, _ *licensingv1.CheckDownloadRequest) (*licensingv1.CommandResponse, error) {
-	select {
-	case <-time.After(s.delay):
-	case <-ctx.Done():
-	}
+func (s stub) CheckDownload(context.Context, *licensingv1.CheckDownloadRequest) (*licensingv1.CommandResponse, error) {
+	time.Sleep(s.delay)
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -106,7 +106,7 @@ func TestTransportOutcomes(t *testing.T) {
 			c.Close()
 		}
 	}()
-	slow := stubServer(t, stub{delay: 2 * time.Second}, false)
+	slow := stubServer(t, stub{delay: time.Second}, false)
 	secure := stubServer(t, stub{}, true)
 	storeDeadline := stubServer(t, stub{err: connect.NewError(connect.CodeDeadlineExceeded, errors.New("store deadline"))}, false)
 	conflict := stubServer(t, stub{err: connect.NewError(connect.CodeAborted, errors.New("conflict"))}, false)
