@@ -46,6 +46,12 @@ type Experiment struct {
 	// DefaultAudit, negative: none).
 	RangeSize uint64
 	Audit     int
+	// AuditWrittenOnly limits the audit to ranges this preload wrote. A run
+	// sets it: ranges an earlier process preloaded may have been written by
+	// runs since, so their state no longer is their history's. `esbench
+	// preload` audits every range, resumed ones included (a dataset is not
+	// run before it is complete).
+	AuditWrittenOnly bool
 	// Windows, RecoveryShare and OnStart are passed to the measured run of
 	// a mixed experiment (not to its preload): the fault windows reported
 	// apart, and the hook that starts their clock.

@@ -103,8 +103,12 @@ func (e *Experiment) rangePreload(ctx context.Context, res *reports.Result, rp t
 	if p := rt.firstRefusal.Load(); p != nil {
 		return fmt.Errorf("bench: preload: the service refused %d history operations, first %w", pl.Refused, *p)
 	}
-	if a, ok := sys.(target.PreloadAuditor); ok {
-		n, err := e.auditPreload(ctx, a)
+	if a, ok := sys.(target.PreloadAuditor); ok && (len(todo) > 0 || !e.AuditWrittenOnly) {
+		audit := func(uint64) bool { return true }
+		if e.AuditWrittenOnly {
+			audit = func(id uint64) bool { return !doneSet[id-id%size] }
+		}
+		n, err := e.auditPreload(ctx, a, audit)
 		pl.Audited = n
 		if err != nil {
 			return err
@@ -193,10 +197,11 @@ func (t *rangeTarget) do(ctx context.Context, r target.Range, ids []uint64) erro
 	return nil
 }
 
-// auditPreload checks up to e.Audit customers spread over the shard: their
-// history as the generator makes it has the length the population says,
-// and the state the system stored is the state that history gives.
-func (e *Experiment) auditPreload(ctx context.Context, a target.PreloadAuditor) (int, error) {
+// auditPreload checks up to e.Audit customers spread over the shard (those
+// for which audit is true): their history as the generator makes it has the
+// length the population says, and the state the system stored is the state
+// that history gives.
+func (e *Experiment) auditPreload(ctx context.Context, a target.PreloadAuditor, audit func(id uint64) bool) (int, error) {
 	w := e.Workload
 	want := e.Audit
 	if want == 0 {
@@ -215,7 +220,7 @@ func (e *Experiment) auditPreload(ctx context.Context, a target.PreloadAuditor) 
 	for i := range uint64(want) {
 		// Evenly spread over the numbers, then the next customer of the shard.
 		for id := i * n / uint64(want); id < n; id++ {
-			if w.InShard(id) {
+			if w.InShard(id) && audit(id) {
 				if !seen[id] {
 					seen[id] = true
 					ids = append(ids, id)

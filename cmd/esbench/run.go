@@ -511,6 +511,8 @@ func (o *runOptions) runOnce(ctx context.Context, cmd *cobra.Command, name, out 
 		// A window's recovery is judged by the alert share.
 		RecoveryShare: max(o.alertShare, 1e-9),
 		Dataset:       ds,
+		// Ranges preloaded before this run may hold earlier runs' writes.
+		AuditWrittenOnly: true,
 	}
 	if o.startAt != "" {
 		exp.StartAt, _ = parseStartAt(o.startAt, time.Now()) // checked by validate

@@ -57,6 +57,11 @@ type Settings struct {
 	// (results record it); Open may run on several goroutines.
 	mu       sync.Mutex
 	resolved string
+	// chosen holds, per keyspace this process created, how its replication
+	// was chosen: a later Open finds the keyspace existing, but a run that
+	// opened it once before (to look for a dataset) must still report the
+	// choice it made, not "the existing keyspace's".
+	chosen map[string]string
 }
 
 // factorFlag is --cassandra-replication-factor: "auto" (n 0) or a number;
@@ -233,8 +238,17 @@ func (o *Settings) Open(ctx context.Context, opts store.OpenOptions) (store.Stor
 	if err != nil {
 		return nil, o.flagError(err)
 	}
+	info := s.Replication()
 	o.mu.Lock()
-	o.resolved = s.Replication().String()
+	o.resolved = info.String()
+	if info.Source != "existing" {
+		if o.chosen == nil {
+			o.chosen = map[string]string{}
+		}
+		o.chosen[info.Keyspace] = o.resolved
+	} else if c, ok := o.chosen[info.Keyspace]; ok {
+		o.resolved = c
+	}
 	o.mu.Unlock()
 	return s, nil
 }
