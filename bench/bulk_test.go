@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 	"github.com/esbench/esbench/refimpl/store/memory"
@@ -234,17 +235,7 @@ func TestRangePreloadResumes(t *testing.T) {
 	w := newWorkload(t, spec)
 	dir := t.TempDir()
 	reg := domain.NewRegistry()
-	open := func() *inproc.System {
-		st, err := pebble.Open(pebble.Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sys
-	}
+	open := func() *inproc.System { return openPebbleSystem(t, dir, reg, spec) }
 	exp := &Experiment{Workload: w, Classify: inproc.Classify, RangeSize: 5, Audit: 40}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -292,17 +283,7 @@ func TestRangePreloadAuditWrittenOnly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			reg := domain.NewRegistry()
-			open := func() *inproc.System {
-				st, err := pebble.Open(pebble.Options{Dir: dir})
-				if err != nil {
-					t.Fatal(err)
-				}
-				sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return sys
-			}
+			open := func() *inproc.System { return openPebbleSystem(t, dir, reg, spec) }
 			exp := &Experiment{Workload: w, Classify: inproc.Classify, RangeSize: 5, Audit: 40, AuditWrittenOnly: tc.writtenOnly}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -337,4 +318,19 @@ func TestRangePreloadAuditWrittenOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openPebbleSystem opens the pebble store in dir, as a new process would,
+// behind the in-process service.
+func openPebbleSystem(t *testing.T, dir string, reg *codec.Registry, spec workload.Spec) *inproc.System {
+	t.Helper()
+	st, err := pebble.Open(pebble.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := inproc.New(st, inproc.Options{Registry: reg, Codec: "json", Snapshot: spec.Service.Snapshot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
 }
