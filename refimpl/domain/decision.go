@@ -91,6 +91,13 @@ func LicenseIDFor(requestID string) string {
 	var buf [128]byte
 	in := append(buf[:0], licenseNamespace[:]...)
 	in = append(in, requestID...)
+	return NameUUID(in)
+}
+
+// NameUUID returns the version-5 UUID of in, which holds a namespace UUID
+// followed by a name: uuid.NewSHA1's result without its allocations, for
+// ids made on the preload's hot path (license and event ids).
+func NameUUID(in []byte) string {
 	sum := sha1.Sum(in)
 	var u uuid.UUID
 	copy(u[:], sum[:])

@@ -2,7 +2,6 @@ package repository
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -92,12 +91,7 @@ func EventID(requestID string, stream store.StreamID, index int) string {
 	in = append(in, stream.AggregateID...)
 	in = append(in, 0)
 	in = strconv.AppendInt(in, int64(index), 10)
-	sum := sha1.Sum(in)
-	var u uuid.UUID
-	copy(u[:], sum[:])
-	u[6] = (u[6] & 0x0f) | 0x50 // version 5
-	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
-	return u.String()
+	return domain.NameUUID(in)
 }
 
 // eventNamespace is the UUID namespace of event ids (itself the SHA-1 UUID of
