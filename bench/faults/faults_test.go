@@ -194,12 +194,42 @@ func TestInjectorReportsNodeThatDiedAfterRestart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "node3", "cassandra.pid"), []byte(strconv.Itoa(start.Process.Pid)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The stand-in must have left its mark before the kill, or its restart
+	// would be its "first" start and run on.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stand-in did not start within 20 s")
+		}
+	}
+	t.Cleanup(func() {
+		if pid, _, err := (&Nodes{Dir: dir}).Pid(3); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	in, err := New([]workload.FaultSpec{{Kind: workload.FaultNodeKill, At: 0, For: 50 * time.Millisecond, Node: 3}}, &Nodes{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in.Arm(context.Background(), time.Now())
-	time.Sleep(500 * time.Millisecond) // the restarted stand-in exits at once
+	// The restarted stand-in exits at once, but on a loaded machine "at
+	// once" can take a while: wait (bounded) until the pid the restart
+	// recorded no longer runs, then ask the injector.
+	nodes := &Nodes{Dir: dir}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "node3", "cassandra.pid"))
+		restarted := strings.TrimSpace(string(b)) != strconv.Itoa(start.Process.Pid)
+		if _, _, err := nodes.Pid(3); restarted && err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted stand-in still runs after 20 s; it should exit at once")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	events := in.Wait()
 	if len(events) != 3 || events[0].Err != "" || events[1].Err != "" {
 		t.Fatalf("events %+v, want a kill, a restart and the node found gone", events)
