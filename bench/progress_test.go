@@ -39,7 +39,13 @@ func TestProgressPlain(t *testing.T) {
 	for range 42 {
 		n.Add(1)
 	}
-	time.Sleep(40 * time.Millisecond)
+	// Wait (bounded) for a periodic line rather than sleeping a fixed
+	// time: a loaded machine may not tick within a few intervals.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "[preload] 42 events"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			break
+		}
+	}
 	task.Done()
 	task.Done() // idempotent
 	p.Wait()

@@ -143,18 +143,27 @@ func TestNodesKillRestartStopCont(t *testing.T) {
 		}
 		return f[2]
 	}
+	// A signal takes effect when the process next runs, which on a loaded
+	// machine can take a while: poll (bounded) for the state.
+	waitState := func(stopped bool) string {
+		var s string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if s = state(start.Process.Pid); (s == "T") == stopped {
+				break
+			}
+		}
+		return s
+	}
 	if err := n.Stop(2); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if s := state(start.Process.Pid); s != "T" {
+	if s := waitState(true); s != "T" {
 		t.Fatalf("after SIGSTOP the node is in state %s, want T (stopped)", s)
 	}
 	if err := n.Cont(2); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if s := state(start.Process.Pid); s == "T" {
+	if s := waitState(false); s == "T" {
 		t.Fatal("after SIGCONT the node is still stopped")
 	}
 	go start.Wait() // reap it once killed
