@@ -59,6 +59,10 @@ type Inputs struct {
 	// Fit is the measured load time ≈ A + B·events, if any.
 	Fit       *reports.LinearFit
 	FitSource string
+	// FitRejected names a measured fit Measure did not use because its r²
+	// is below reports.MinFitR2 (a line through noise would project
+	// nonsense); empty when none was rejected.
+	FitRejected string
 	// Cells are measured sweep cells at the target snapshot interval.
 	Cells      []reports.SweepCell
 	CellSource string
@@ -174,6 +178,12 @@ func (in *Inputs) Measure(res *reports.Result, source string) {
 		for i := range res.Runs {
 			r := &res.Runs[i]
 			if r.Replay == nil || !r.Replay.Fit.OK {
+				continue
+			}
+			if !reports.FitMeaningful(r.Replay.Fit) {
+				if in.FitRejected == "" {
+					in.FitRejected = fmt.Sprintf("%s run %q replay fit has r² %.3f (below %g)", source, r.Name, r.Replay.Fit.R2, reports.MinFitR2)
+				}
 				continue
 			}
 			if r.Params["snapshot"] == want {
@@ -384,7 +394,12 @@ func Compute(in Inputs) (*Plan, error) {
 		p.ReplayCell = &best
 		p.ReplayP99CellNs = best.ReplayP99Ns
 	}
-	if p.ReplayCell == nil && in.Fit == nil {
+	switch {
+	case p.ReplayCell != nil || in.Fit != nil:
+	case in.FitRejected != "":
+		p.Assumptions = append(p.Assumptions, "replay latency not projected: "+in.FitRejected+
+			", so load time does not follow events replayed there; a sweep (experiment: sweep) measures it per history length")
+	default:
 		p.Assumptions = append(p.Assumptions, "the result has no replay measurement for this codec: replay latency not projected")
 	}
 	return p, nil

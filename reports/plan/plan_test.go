@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,8 +149,8 @@ func TestPlanMeasure(t *testing.T) {
 		{Interval: 100, History: 300, BytesPerStrm: 70_000, WriteAmplification: 1.5, ReplayP99Ns: 120_000},
 	}}
 	res.Runs = []reports.Run{
-		{Name: "snapshots=none", Params: map[string]string{"snapshot": "none"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 1, B: 2, OK: true}}},
-		{Name: "snapshots=100", Params: map[string]string{"snapshot": "every:100"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 40_000, B: 500, OK: true}}},
+		{Name: "snapshots=none", Params: map[string]string{"snapshot": "none"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 1, B: 2, OK: true, R2: 0.9}}},
+		{Name: "snapshots=100", Params: map[string]string{"snapshot": "every:100"}, Replay: &reports.ReplayReport{FromSnapshot: 5, Fit: reports.LinearFit{A: 40_000, B: 500, OK: true, R2: 0.8}}},
 	}
 	in := handInputs()
 	in.BytesPerEvent = Input{Flag: "--bytes-per-event"}
@@ -184,6 +185,34 @@ func TestPlanMeasure(t *testing.T) {
 	other.Measure(res, "result.json")
 	if _, err := Compute(other); err == nil || !strings.Contains(err.Error(), "--bytes-per-event") {
 		t.Errorf("plan for an unmeasured codec: %v", err)
+	}
+}
+
+// A fit whose r² is below reports.MinFitR2 is a line through noise: the
+// plan does not project replay latency from it and says why.
+func TestPlanRejectsNoiseFit(t *testing.T) {
+	res := reports.New("capacity")
+	res.Environment.Codec = "json"
+	res.Runs = []reports.Run{
+		{Name: "capacity.step01", Params: map[string]string{"snapshot": "every:100"}, Replay: &reports.ReplayReport{Fit: reports.LinearFit{A: 295_900, B: 8_028, OK: true, R2: 0.129, N: 1482}}},
+	}
+	in := handInputs()
+	in.Fit = nil
+	in.Measure(res, "result.json")
+	if in.Fit != nil {
+		t.Fatalf("used a fit with r² 0.129: %+v", in.Fit)
+	}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ReplayMeanNs != 0 || p.ReplayP99FitNs != 0 {
+		t.Errorf("replay projected from a rejected fit: mean %v, p99 %v", p.ReplayMeanNs, p.ReplayP99FitNs)
+	}
+	if !slices.ContainsFunc(p.Assumptions, func(a string) bool {
+		return strings.Contains(a, "not projected") && strings.Contains(a, `"capacity.step01"`) && strings.Contains(a, "0.129")
+	}) {
+		t.Errorf("assumptions do not say why replay was not projected: %q", p.Assumptions)
 	}
 }
 
