@@ -243,17 +243,25 @@ func (s *faultyStore) Append(ctx context.Context, reqs ...store.AppendRequest) e
 }
 
 func (s *faultyStore) Load(ctx context.Context, st store.StreamID, after uint64) iter.Seq2[store.Record, error] {
-	return s.seq(ctx, func() iter.Seq2[store.Record, error] { return s.Store.Load(ctx, st, after) })
+	return faultySeq(ctx, s.in, func() iter.Seq2[store.Record, error] { return s.Store.Load(ctx, st, after) })
+}
+
+// Replay implements store.Replayer: the fault applies to the call as it
+// does to Load, then the wrapped store's replay reader serves it.
+func (s *faultyStore) Replay(ctx context.Context, stream store.StreamID, after uint64, watch string) iter.Seq2[store.Replayed, error] {
+	return faultySeq(ctx, s.in, func() iter.Seq2[store.Replayed, error] { return store.ReplayFrom(ctx, s.Store, stream, after, watch) })
 }
 
 func (s *faultyStore) LoadAudit(ctx context.Context, st store.StreamID) iter.Seq2[store.Record, error] {
-	return s.seq(ctx, func() iter.Seq2[store.Record, error] { return s.Store.LoadAudit(ctx, st) })
+	return faultySeq(ctx, s.in, func() iter.Seq2[store.Record, error] { return s.Store.LoadAudit(ctx, st) })
 }
 
-func (s *faultyStore) seq(ctx context.Context, inner func() iter.Seq2[store.Record, error]) iter.Seq2[store.Record, error] {
-	return func(yield func(store.Record, error) bool) {
-		if err := s.in.before(ctx); err != nil {
-			yield(store.Record{}, err)
+// faultySeq applies the fault due now to a read before its first item.
+func faultySeq[T any](ctx context.Context, in *Injector, inner func() iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		if err := in.before(ctx); err != nil {
+			var zero T
+			yield(zero, err)
 			return
 		}
 		for r, err := range inner() {

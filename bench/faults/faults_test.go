@@ -59,6 +59,15 @@ func TestStoreFaults(t *testing.T) {
 			t.Fatalf("load in the error window: %v", lerr)
 		}
 	}
+	rp, ok := st.(store.Replayer)
+	if !ok {
+		t.Fatal("the fault decorator hides the store's replay reader")
+	}
+	for _, rerr := range rp.Replay(ctx, store.StreamID{Customer: "slow", AggregateType: "T", AggregateID: "slow"}, 0, "") {
+		if !errors.Is(rerr, store.ErrUnavailable) {
+			t.Fatalf("replay in the error window: %v", rerr)
+		}
+	}
 	at(520 * time.Millisecond)
 	s = time.Now()
 	err = appendOne(ctx, st, "timeout")

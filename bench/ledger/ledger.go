@@ -62,6 +62,10 @@ type Writer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	line    []byte
+	// closeOnce makes Close safe to call again (a store's Close may be);
+	// closeErr is what the first call returned.
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Create creates the ledger file at path (which must not exist) and writes
@@ -227,8 +231,14 @@ func (w *Writer) end(l []byte) bool {
 
 // Close writes what is buffered, syncs the file and closes it. It returns
 // the first write error, if any: the ledger is then incomplete (still
-// sound: it claims only acknowledged appends).
+// sound: it claims only acknowledged appends). Closing again returns the
+// first Close's result.
 func (w *Writer) Close() error {
+	w.closeOnce.Do(func() { w.closeErr = w.close() })
+	return w.closeErr
+}
+
+func (w *Writer) close() error {
 	close(w.stop)
 	<-w.done
 	w.mu.Lock()

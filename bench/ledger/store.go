@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"iter"
 
 	"github.com/esbench/esbench/refimpl/store"
 )
@@ -43,6 +44,12 @@ func (s *Store) Append(ctx context.Context, reqs ...store.AppendRequest) error {
 		s.w.Unknown(reqs)
 	}
 	return err
+}
+
+// Replay implements store.Replayer: reads are not recorded, so the wrapped
+// store's replay reader serves them.
+func (s *Store) Replay(ctx context.Context, stream store.StreamID, after uint64, watch string) iter.Seq2[store.Replayed, error] {
+	return store.ReplayFrom(ctx, s.Store, stream, after, watch)
 }
 
 // outcomeKnown reports whether err proves the append was not applied: a

@@ -438,13 +438,7 @@ func (r *Repository) replay(ctx context.Context, stream store.StreamID, agg doma
 		}
 		return nil
 	}
-	var hot iter.Seq2[store.Replayed, error]
-	if rp, ok := r.st.(store.Replayer); ok {
-		hot = rp.Replay(ctx, stream, agg.Version(), dupID)
-	} else {
-		hot = store.ReplayOf(r.st.Load(ctx, stream, agg.Version()), dupID)
-	}
-	if err := fold(hot); err != nil {
+	if err := fold(store.ReplayFrom(ctx, r.st, stream, agg.Version(), dupID)); err != nil {
 		return dup, err
 	}
 	if archived {

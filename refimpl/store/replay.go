@@ -43,6 +43,17 @@ type Replayer interface {
 	Replay(ctx context.Context, stream StreamID, after uint64, watch string) iter.Seq2[Replayed, error]
 }
 
+// ReplayFrom returns st's replay of stream after after, watching watch:
+// through its Replayer when it has one, ReplayOf(Load) otherwise. Wrappers
+// that add nothing to reads use it, so wrapping a store never hides its
+// replay reader.
+func ReplayFrom(ctx context.Context, st EventStore, stream StreamID, after uint64, watch string) iter.Seq2[Replayed, error] {
+	if rp, ok := st.(Replayer); ok {
+		return rp.Replay(ctx, stream, after, watch)
+	}
+	return ReplayOf(st.Load(ctx, stream, after), watch)
+}
+
 // ReplayOf turns loaded records into replayed ones, for backends without
 // Replayer and for the cold tier (LoadAudit).
 func ReplayOf(seq iter.Seq2[Record, error], watch string) iter.Seq2[Replayed, error] {

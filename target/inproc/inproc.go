@@ -176,10 +176,7 @@ func (c *countingStore) SaveSnapshot(ctx context.Context, s store.Snapshot) erro
 // interface would hide it), so the repository replays the memory store
 // without per-event copies.
 func (c *countingStore) Replay(ctx context.Context, stream store.StreamID, after uint64, watch string) iter.Seq2[store.Replayed, error] {
-	if rp, ok := c.Store.(store.Replayer); ok {
-		return rp.Replay(ctx, stream, after, watch)
-	}
-	return store.ReplayOf(c.Store.Load(ctx, stream, after), watch)
+	return store.ReplayFrom(ctx, c.Store, stream, after, watch)
 }
 
 func (c *countingStore) writtenFor(s store.StreamID) int64 {
