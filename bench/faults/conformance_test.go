@@ -10,7 +10,8 @@ import (
 
 // TestConformance runs the store conformance suite on a memory store behind
 // an injector without windows: outside its windows the decorator changes
-// nothing a caller of the store sees, its replay reader included.
+// nothing a caller of the store sees, its replay reader and bulk loader
+// included.
 func TestConformance(t *testing.T) {
 	in, err := New(nil, nil)
 	if err != nil {
@@ -18,6 +19,9 @@ func TestConformance(t *testing.T) {
 	}
 	storetest.Run(t, storetest.Harness{Open: func(tb storetest.T) store.Store {
 		s := in.Wrap(memory.New())
+		if _, ok := s.(store.BulkLoader); !ok {
+			tb.Fatal("the fault decorator hides the store's bulk loader")
+		}
 		tb.Cleanup(func() { _ = s.Close() })
 		return s
 	}})

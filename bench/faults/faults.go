@@ -227,8 +227,40 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Wrap returns st with the store faults applied to every call.
-func (in *Injector) Wrap(st store.Store) store.Store { return &faultyStore{Store: st, in: in} }
+// Wrap returns st with the store faults applied to every call. When st
+// loads in bulk (store.BulkLoader), so does the store returned: a preload,
+// which runs before the injector is armed, is as fast with store faults as
+// without.
+func (in *Injector) Wrap(st store.Store) store.Store {
+	fs := &faultyStore{Store: st, in: in}
+	if bl, ok := st.(store.BulkLoader); ok {
+		return &faultyBulkStore{faultyStore: fs, bl: bl}
+	}
+	return fs
+}
+
+// faultyBulkStore is a faultyStore whose store loads in bulk.
+type faultyBulkStore struct {
+	*faultyStore
+	bl store.BulkLoader
+}
+
+// NewBulkBatch implements store.BulkLoader: the fault due at the call
+// applies to starting the batch.
+func (s *faultyBulkStore) NewBulkBatch(ctx context.Context) (store.BulkBatch, error) {
+	if err := s.in.before(ctx); err != nil {
+		return nil, err
+	}
+	return s.bl.NewBulkBatch(ctx)
+}
+
+// BulkMarks implements store.BulkLoader.
+func (s *faultyBulkStore) BulkMarks(ctx context.Context) ([]store.BulkMark, error) {
+	if err := s.in.before(ctx); err != nil {
+		return nil, err
+	}
+	return s.bl.BulkMarks(ctx)
+}
 
 type faultyStore struct {
 	store.Store
