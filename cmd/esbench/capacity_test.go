@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/bench/dataset"
 	"github.com/esbench/esbench/reports"
 )
 
@@ -288,4 +290,51 @@ func TestCapacitySearchRemote(t *testing.T) {
 		t.Errorf("sustainable %g, first failing %g: want a knee", c.SustainableRate, c.FirstFailingRate)
 	}
 	checkCapacitySummary(t, dir, c)
+}
+
+// TestCapacityOnDatasetForks runs a capacity search on an esbench preload
+// dataset: the run reuses the dataset instead of preloading, every step
+// runs on a fork of the run's checkpoint, and afterwards neither the
+// checkpoint nor a fork is left and the dataset is as it was (its manifest
+// unchanged, its tables still what the manifest lists: a second search on
+// it is accepted).
+func TestCapacityOnDatasetForks(t *testing.T) {
+	search := strings.Replace(capacityWorkload, "max_steps: 8", "max_steps: 2", 1)
+	wl := writeWorkload(t, search)
+	// The dataset is built from the mixed workload of the same population
+	// (esbench preload builds datasets for mixed workloads).
+	mixed := strings.Replace(search[:strings.Index(search, "capacity:\n")], "experiment: capacity", "experiment: mixed", 1)
+	ds := filepath.Join(t.TempDir(), "ds")
+	pebbleArgs := []string{"--data-dir", ds, "--pebble-sync=false", "--progress", "none"}
+	if out, err := runCLI(t, append([]string{"preload", writeWorkload(t, mixed)}, pebbleArgs...)...); err != nil {
+		t.Fatalf("preload: %v\n%s", err, out)
+	}
+	before, err := os.ReadFile(filepath.Join(ds, dataset.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		out := t.TempDir()
+		stdout, err := runCLI(t, append([]string{"run", wl, "--out", out}, pebbleArgs...)...)
+		if err != nil || !strings.Contains(stdout, "reusing the dataset in "+ds) {
+			t.Fatalf("capacity search %d on the dataset: %v\n%s", i, err, stdout)
+		}
+		res, err := reports.ReadFile(filepath.Join(resultDir(t, out), reports.ResultFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := res.Capacity; c == nil || len(c.Steps) != 2 || c.StepState != reports.CapacityForked {
+			t.Fatalf("search %d: capacity %+v, want 2 steps on forks", i, c)
+		}
+		if res.Preload == nil || res.Preload.Method != "dataset" {
+			t.Errorf("search %d: preload %+v, want the dataset reused", i, res.Preload)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(ds, dataset.RunsDir)); len(entries) != 1 { // the marker only
+			t.Fatalf("search %d left a checkpoint or forks behind: %v", i, entries)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(ds, dataset.File))
+	if !bytes.Equal(before, after) {
+		t.Fatal("capacity searches on the dataset changed its manifest")
+	}
 }
