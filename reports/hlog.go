@@ -22,12 +22,13 @@ type HlogSet struct {
 	dir, prefix string
 	start       time.Time
 	files       map[string]*hlogFile
+	enc         hlogEncoder
+	line        []byte
 }
 
 type hlogFile struct {
 	f  *os.File
 	bw *bufio.Writer
-	lw *hdr.HistogramLogWriter
 }
 
 // newHlogSet prepares interval logs in dir (see Dir.NewHlogSet). prefix
@@ -45,7 +46,11 @@ func (s *HlogSet) WriteInterval(metric, tag string, _, _ time.Time, h *hdr.Packe
 		return err
 	}
 	h.SetTag(tag)
-	if err := f.lw.OutputIntervalPackedHistogram(h); err != nil {
+	s.line, err = s.enc.appendLine(s.line[:0], h, s.start.UnixMilli())
+	if err == nil {
+		_, err = f.bw.Write(s.line)
+	}
+	if err != nil {
 		return fmt.Errorf("reports: writing %s: %w", f.f.Name(), err)
 	}
 	return nil
@@ -61,12 +66,12 @@ func (s *HlogSet) file(metric string) (*hlogFile, error) {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
 	bw := bufio.NewWriter(fh)
-	lw, err := StartHlog(bw, fmt.Sprintf("esbench %s latency in nanoseconds; tags are <operation>.<outcome>", metric), s.start.UnixMilli())
+	_, err = StartHlog(bw, fmt.Sprintf("esbench %s latency in nanoseconds; tags are <operation>.<outcome>", metric), s.start.UnixMilli())
 	if err != nil {
 		fh.Close()
 		return nil, fmt.Errorf("reports: writing %s: %w", path, err)
 	}
-	f := &hlogFile{f: fh, bw: bw, lw: lw}
+	f := &hlogFile{f: fh, bw: bw}
 	s.files[metric] = f
 	return f, nil
 }
