@@ -355,21 +355,29 @@ func (a *Account) findDenial(requestID string) (Denial, bool) {
 }
 
 // restoreTitleYears returns a snapshot's title counts as the account keeps
-// them: a copy sorted by (Year, TitleID). Snapshots written by SnapshotState
-// are sorted already; any other order is accepted as before, a repeated
-// (title, year) keeping its last count.
-func restoreTitleYears(in []TitleYearCount) ([]TitleYearCount, error) {
+// them: sorted by (Year, TitleID). Snapshots written by SnapshotState are
+// sorted already, and an owned slice in that order is kept as it is, the
+// cheapest restore there is; otherwise it is a sorted copy. Any other order
+// is accepted as before, a repeated (title, year) keeping its last count.
+func restoreTitleYears(in []TitleYearCount, owned bool) ([]TitleYearCount, error) {
 	sorted := true
-	for i, c := range in {
+	for i := range in {
+		c := &in[i]
 		if c.Count <= 0 {
 			return nil, fmt.Errorf("%w: title %q year %d count %d", ErrUnexpectedEvent, c.TitleID, c.Year, c.Count)
 		}
-		if i > 0 && compareTitleYear(in[i-1], c) >= 0 {
-			sorted = false
+		if i > 0 && sorted {
+			// compareTitleYear(in[i-1], *c) >= 0, spelled out: this loop
+			// runs over every count of a long history's snapshot.
+			p := &in[i-1]
+			sorted = p.Year < c.Year || p.Year == c.Year && p.TitleID < c.TitleID
 		}
 	}
 	if len(in) == 0 {
 		return nil, nil
+	}
+	if sorted && owned {
+		return in, nil
 	}
 	out := slices.Clone(in)
 	if sorted {
@@ -465,13 +473,27 @@ func (a *Account) SnapshotState() any {
 // RestoreSnapshot replaces the state with snap, an *AccountSnapshot taken
 // at version v. It refuses another customer's snapshot and inconsistent
 // contents (a download or count that cannot have been folded from events).
+// snap stays the caller's: the account copies what it keeps.
 func (a *Account) RestoreSnapshot(v uint64, snap any) error {
+	return a.restore(v, snap, false)
+}
+
+// RestoreOwnedSnapshot is RestoreSnapshot for a snap the caller gives away
+// (OwnedRestorer): the account keeps snap's title counts and denials as its
+// own state instead of copying them. A long history's snapshot holds a few
+// hundred counts, and copying them was most of a restore.
+func (a *Account) RestoreOwnedSnapshot(v uint64, snap any) error {
+	return a.restore(v, snap, true)
+}
+
+func (a *Account) restore(v uint64, snap any, owned bool) error {
 	var s *AccountSnapshot
 	switch x := snap.(type) {
 	case *AccountSnapshot:
 		s = x
 	case AccountSnapshot:
-		s = &x
+		// A copy of the caller's value, whose slices are still shared.
+		s, owned = &x, false
 	}
 	fail := func(err error) error {
 		return &ApplyError{Aggregate: TypeAccount, ID: a.id, Version: v, Event: fmt.Sprintf("snapshot %T", snap), Err: err}
@@ -506,12 +528,23 @@ func (a *Account) RestoreSnapshot(v uint64, snap any) error {
 	for _, d := range s.Downloads {
 		n.downloads[d.LicenseID] = download{deviceID: d.DeviceID, titleID: d.TitleID, expiresAt: d.ExpiresAt.UTC()}
 	}
-	ty, err := restoreTitleYears(s.TitleYears)
+	ty, err := restoreTitleYears(s.TitleYears, owned)
 	if err != nil {
 		return fail(err)
 	}
 	n.titleYears = ty
-	if len(s.Denials) > 0 {
+	switch {
+	case len(s.Denials) == 0:
+	case owned:
+		// addDenial appends while there is room and shifts in place once
+		// the slice holds MaxRecentDenials, so any capacity will do.
+		n.denials = s.Denials
+		for i := range n.denials {
+			if at := &n.denials[i].At; at.Location() != time.UTC {
+				*at = at.UTC()
+			}
+		}
+	default:
 		n.denials = make([]Denial, 0, MaxRecentDenials)
 		for _, d := range s.Denials {
 			d.At = d.At.UTC()

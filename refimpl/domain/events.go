@@ -206,3 +206,13 @@ type Snapshotter interface {
 	// registry for a snapshot of this aggregate type) taken at version v.
 	RestoreSnapshot(v uint64, snap any) error
 }
+
+// OwnedRestorer is a Snapshotter that can take over a decoded snapshot
+// instead of copying it. The caller of RestoreOwnedSnapshot gives snap away:
+// it never reads or writes snap (or anything snap's slices hold) again, so
+// the aggregate may keep those slices as its own state. The repository
+// restores this way from the value the codec registry just decoded; the
+// result is the same state RestoreSnapshot builds.
+type OwnedRestorer interface {
+	RestoreOwnedSnapshot(v uint64, snap any) error
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -124,9 +125,21 @@ func TestSnapshotPlusTail(t *testing.T) {
 					if !reflect.DeepEqual(restored, head) {
 						t.Fatalf("snapshot at %d restores to a different state:\n got %+v\nwant %+v", k, restored, head)
 					}
+					// The same from a decoded value handed over, as Load
+					// restores: the account keeps its slices.
+					owned := NewAccount(testCustomer)
+					if err := owned.RestoreOwnedSnapshot(uint64(k), roundTrip(t, reg, codecID, head.SnapshotState())); err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(owned, head) {
+						t.Fatalf("snapshot at %d handed over restores to a different state:\n got %+v\nwant %+v", k, owned, head)
+					}
 					fold(t, restored, decoded[k:], uint64(k))
 					if !reflect.DeepEqual(restored, full) {
 						t.Fatalf("snapshot at %d plus tail differs from the full replay", k)
+					}
+					if fold(t, owned, decoded[k:], uint64(k)); !reflect.DeepEqual(owned, full) {
+						t.Fatalf("snapshot at %d handed over plus tail differs from the full replay", k)
 					}
 				}
 				for id, evs := range w.licLog {
@@ -325,21 +338,65 @@ func TestRestoreTitleYearsAnyOrder(t *testing.T) {
 		{TitleID: "t1", Year: 2026, Count: 1}, // repeated: the last wins
 		{TitleID: "t0", Year: 2026, Count: 4},
 	}}
-	a := NewAccount("c")
-	if err := a.RestoreSnapshot(7, snap); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []TitleYearCount{{"t9", 2026, 1}, {"t1", 2026, 1}, {"t5", 2025, 3}, {"t0", 2026, 4}, {"t5", 2026, 0}, {"t2", 2026, 0}} {
-		if got := a.TitleYearCount(c.TitleID, c.Year); got != c.Count {
-			t.Errorf("TitleYearCount(%s, %d) = %d, want %d", c.TitleID, c.Year, got, c.Count)
+	for _, owned := range []bool{false, true} {
+		a := NewAccount("c")
+		in := *snap
+		in.TitleYears = slices.Clone(snap.TitleYears)
+		restore := a.RestoreSnapshot
+		if owned {
+			restore = a.RestoreOwnedSnapshot
+		}
+		if err := restore(7, &in); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []TitleYearCount{{"t9", 2026, 1}, {"t1", 2026, 1}, {"t5", 2025, 3}, {"t0", 2026, 4}, {"t5", 2026, 0}, {"t2", 2026, 0}} {
+			if got := a.TitleYearCount(c.TitleID, c.Year); got != c.Count {
+				t.Errorf("owned %v: TitleYearCount(%s, %d) = %d, want %d", owned, c.TitleID, c.Year, got, c.Count)
+			}
+		}
+		want := []TitleYearCount{{"t5", 2025, 3}, {"t0", 2026, 4}, {"t1", 2026, 1}, {"t9", 2026, 1}}
+		if got := a.SnapshotState().(*AccountSnapshot).TitleYears; !reflect.DeepEqual(got, want) {
+			t.Fatalf("owned %v: snapshot of the restored account holds %v, want %v", owned, got, want)
+		}
+		if !owned && !reflect.DeepEqual(in.TitleYears, snap.TitleYears) {
+			t.Fatal("restoring reordered the caller's snapshot")
 		}
 	}
-	want := []TitleYearCount{{"t5", 2025, 3}, {"t0", 2026, 4}, {"t1", 2026, 1}, {"t9", 2026, 1}}
-	if got := a.SnapshotState().(*AccountSnapshot).TitleYears; !reflect.DeepEqual(got, want) {
-		t.Fatalf("snapshot of the restored account holds %v, want %v", got, want)
+}
+
+// TestRestoreOwnedKeepsSortedSlices: a snapshot handed over in the order
+// SnapshotState writes is kept as the account's state (no copy), one given
+// by value or restored with RestoreSnapshot is copied, so the caller's
+// snapshot never changes with the account.
+func TestRestoreOwnedKeepsSortedSlices(t *testing.T) {
+	mk := func() *AccountSnapshot {
+		return &AccountSnapshot{CustomerID: "c", Plan: PlanBasic, LatestYear: 2026,
+			TitleYears: []TitleYearCount{{"t0", 2026, 1}, {"t1", 2026, 2}},
+			Denials:    []Denial{{RequestID: "r1", Reason: ReasonTitleYearLimit, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}}}
 	}
-	if snap.TitleYears[0].TitleID != "t9" {
-		t.Fatal("restoring reordered the caller's snapshot")
+	for _, tc := range []struct {
+		name   string
+		shared bool
+		do     func(a *Account, s *AccountSnapshot) error
+	}{
+		{"owned pointer", true, func(a *Account, s *AccountSnapshot) error { return a.RestoreOwnedSnapshot(3, s) }},
+		{"owned value", false, func(a *Account, s *AccountSnapshot) error { return a.RestoreOwnedSnapshot(3, *s) }},
+		{"copied", false, func(a *Account, s *AccountSnapshot) error { return a.RestoreSnapshot(3, s) }},
+	} {
+		s := mk()
+		a := NewAccount("c")
+		if err := tc.do(a, s); err != nil {
+			t.Fatal(err)
+		}
+		if shared := &a.titleYears[0] == &s.TitleYears[0] && &a.denials[0] == &s.Denials[0]; shared != tc.shared {
+			t.Errorf("%s: account shares the snapshot's slices: %v, want %v", tc.name, shared, tc.shared)
+		}
+		if at := a.RecentDenials()[0].At; at.Location() != time.UTC || !at.Equal(mk().Denials[0].At) {
+			t.Errorf("%s: denial time restored as %v, want %v in UTC", tc.name, at, mk().Denials[0].At)
+		}
+		if !tc.shared && !reflect.DeepEqual(s, mk()) {
+			t.Errorf("%s: restoring changed the caller's snapshot", tc.name)
+		}
 	}
 }
 

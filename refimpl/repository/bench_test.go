@@ -352,3 +352,85 @@ func median(xs []float64) float64 {
 	}
 	return xs[len(xs)/2]
 }
+
+// studySnapshot is an account snapshot shaped like the snapshot study's at
+// history 10,000 (docs/benchmarks.md, "Snapshots: load at history 100 and
+// 10,000"): titles restricted-title counts of the catalogue's "t<N>" ids,
+// all in one year, MaxRecentDenials denials with their detail text, six
+// downloads on one device.
+func studySnapshot(titles int) *domain.AccountSnapshot {
+	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	s := &domain.AccountSnapshot{CustomerID: "c000123", Plan: domain.PlanStandard, OpenedAt: at.AddDate(0, -5, 0),
+		Devices:    []domain.DeviceEntry{{DeviceID: "c000123-d0", RegisteredAt: at.AddDate(0, -5, 0)}},
+		LatestYear: 2025, PruneAt: 64, Counters: domain.AccountCounters{Granted: 4000, Denied: 900, Renewed: 1500, Released: 3000}}
+	for i := range 6 {
+		s.Downloads = append(s.Downloads, domain.DownloadEntry{LicenseID: EventID("lic", accountStream("c000123"), i),
+			DeviceID: "c000123-d0", TitleID: fmt.Sprint("t", i*37), ExpiresAt: at.Add(time.Duration(i) * time.Hour)})
+	}
+	for i := range titles {
+		s.TitleYears = append(s.TitleYears, domain.TitleYearCount{TitleID: fmt.Sprint("t", i*31), Year: 2025, Count: 1 + i%3})
+	}
+	slices.SortFunc(s.TitleYears, func(x, y domain.TitleYearCount) int {
+		if x.TitleID < y.TitleID {
+			return -1
+		}
+		return 1
+	})
+	for i := range domain.MaxRecentDenials {
+		s.Denials = append(s.Denials, domain.Denial{RequestID: fmt.Sprintf("c000123-r%07d", 9000+i), DeviceID: "c000123-d0",
+			TitleID: fmt.Sprint("t", i*13), Reason: domain.ReasonTitleYearLimit,
+			Detail: fmt.Sprintf("title t%d downloaded 3 times in 2025, the limit of restricted studios is 3 a year", i*13), At: at})
+	}
+	return s
+}
+
+// BenchmarkRestoreSnapshot measures what a load spends on an account
+// snapshot once its bytes are read: DecodeOwned (as Load decodes) and
+// RestoreSnapshot, together and apart, for a snapshot shaped like the
+// study's at history 100 (few titles) and 10,000 (307 titles).
+func BenchmarkRestoreSnapshot(b *testing.B) {
+	reg := domain.NewRegistry(binary.Codec{})
+	for _, codecID := range []string{binary.ID, "json"} {
+		for _, titles := range []int{10, 307} {
+			snap := studySnapshot(titles)
+			env, err := reg.Encode(codecID, snap)
+			if err != nil {
+				b.Fatal(err)
+			}
+			name := fmt.Sprintf("codec=%s/titles=%d", codecID, titles)
+			decode := func() any {
+				v, err := reg.DecodeOwned(env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return v
+			}
+			// As Load restores: the decoded value is handed over.
+			restore := func(v any) {
+				if err := domain.NewAccount("c000123").RestoreOwnedSnapshot(7, v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Run(name+"/op=decode+restore", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					restore(decode())
+				}
+				b.ReportMetric(float64(len(env.Payload)), "B/snapshot")
+			})
+			b.Run(name+"/op=decode", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					decode()
+				}
+			})
+			b.Run(name+"/op=restore", func(b *testing.B) {
+				v := decode()
+				b.ReportAllocs()
+				for b.Loop() {
+					restore(v)
+				}
+			})
+		}
+	}
+}

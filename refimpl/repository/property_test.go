@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/refimpl/codec/binary"
 	"github.com/esbench/esbench/refimpl/domain"
 	"github.com/esbench/esbench/refimpl/store"
 )
@@ -167,8 +168,10 @@ func TestSnapshotPlusTailEqualsFullReplay(t *testing.T) {
 		{Mode: EveryN, Every: 7}, {Mode: EveryN, Every: 20}, {Mode: EveryN, Every: 100},
 		{Mode: LoadTriggered, MaxReplayed: 4}, {Mode: LoadTriggered, MaxReplayed: 15},
 	}
-	codecSets := [][]string{{"json"}, {"gob"}, {"json", "gob"}}
-	reg := domain.NewRegistry()
+	// binary: the codec whose decode the account adopts without copies
+	// (domain.OwnedRestorer over DecodeOwned's aliased strings).
+	codecSets := [][]string{{"json"}, {"gob"}, {"json", "gob"}, {"binary"}, {"binary", "json"}}
+	reg := domain.NewRegistry(binary.Codec{})
 	var snapLoads, tailReplayed int
 	for _, be := range backends(t) {
 		st := be.open(t)

@@ -299,7 +299,13 @@ func (r *Repository) restore(ctx context.Context, stream store.StreamID, s domai
 				de.Stream, de.Version = stream.String(), snap.Version
 			}
 		} else {
-			err = s.RestoreSnapshot(snap.Version, v)
+			// v is this load's own: hand it over (domain.OwnedRestorer) so
+			// the aggregate keeps its slices rather than copying them.
+			if o, ok := s.(domain.OwnedRestorer); ok {
+				err = o.RestoreOwnedSnapshot(snap.Version, v)
+			} else {
+				err = s.RestoreSnapshot(snap.Version, v)
+			}
 			ls.Apply += clock() - t2
 			if err == nil && s.Version() != snap.Version {
 				// The state was replaced but is not what was asked for:

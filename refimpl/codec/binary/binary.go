@@ -103,6 +103,9 @@ func (w *writer) time(field string, t time.Time) {
 // errShort is wrapped into every truncation error.
 var errShort = errors.New("truncated")
 
+// errInvalidUTF8 is the error of a string field that is not UTF-8.
+var errInvalidUTF8 = errors.New("invalid UTF-8")
+
 // reader consumes fields; after the first error every read returns zero and
 // the error sticks, so decoders need not check after each field. s holds
 // the whole payload as a string (one copy, or data itself for
@@ -133,7 +136,7 @@ func (r *reader) str(field string) string {
 	off := len(r.s) - len(r.b)
 	s := r.s[off : off+int(n)]
 	if !utf8.ValidString(s) {
-		r.fail(field, errors.New("invalid UTF-8"))
+		r.fail(field, errInvalidUTF8)
 		return ""
 	}
 	r.b = r.b[n:]

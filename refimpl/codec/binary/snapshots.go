@@ -1,6 +1,13 @@
 package binary
 
-import "github.com/esbench/esbench/refimpl/domain"
+import (
+	"encoding/binary"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/esbench/esbench/refimpl/codec/internal/wire"
+	"github.com/esbench/esbench/refimpl/domain"
+)
 
 // Collections are a uvarint element count followed by the elements, each
 // laid out like a struct. Counters are uvarints.
@@ -87,11 +94,7 @@ func decodeSnapshot(r *reader, v any) error {
 			}
 		}
 		if n := r.count("TitleYears", 3); n > 0 {
-			d.TitleYears = make([]domain.TitleYearCount, n)
-			for i := range d.TitleYears {
-				d.TitleYears[i] = domain.TitleYearCount{TitleID: r.str("TitleYears.TitleID"), Year: r.int("TitleYears.Year"),
-					Count: r.int("TitleYears.Count")}
-			}
+			d.TitleYears = r.titleYears(n)
 		}
 		d.LatestYear = r.int("LatestYear")
 		if n := r.count("Denials", 13); n > 0 {
@@ -116,4 +119,72 @@ func decodeSnapshot(r *reader, v any) error {
 		return unsupported(v)
 	}
 	return nil
+}
+
+// titleYears reads n (TitleID, Year, Count) entries, field by field with the
+// checks and errors of str and int, in one loop without a call per field.
+// They are most of a long history's account snapshot (hundreds of counts),
+// so this loop is most of its decode.
+func (r *reader) titleYears(n int) []domain.TitleYearCount {
+	if r.err != nil {
+		return nil
+	}
+	out := make([]domain.TitleYearCount, n)
+	b := r.b
+	// b[p:] is what is left; r.s[base+p:] is the same bytes as a string.
+	base, p := len(r.s)-len(b), 0
+	for i := range out {
+		l, k := binary.Uvarint(b[p:])
+		if k <= 0 {
+			r.fail("TitleYears.TitleID", fmt.Errorf("%w or overlong uvarint", errShort))
+			return nil
+		}
+		p += k
+		if l > uint64(len(b)-p) {
+			r.fail("TitleYears.TitleID", fmt.Errorf("%w: string of %d bytes, %d left", errShort, l, len(b)-p))
+			return nil
+		}
+		id := r.s[base+p : base+p+int(l)]
+		if !ascii(id) && !utf8.ValidString(id) {
+			r.fail("TitleYears.TitleID", errInvalidUTF8)
+			return nil
+		}
+		p += int(l)
+		year, k := binary.Varint(b[p:])
+		if k <= 0 {
+			r.fail("TitleYears.Year", fmt.Errorf("%w or overlong varint", errShort))
+			return nil
+		}
+		p += k
+		count, k := binary.Varint(b[p:])
+		if k <= 0 {
+			r.fail("TitleYears.Count", fmt.Errorf("%w or overlong varint", errShort))
+			return nil
+		}
+		p += k
+		y, err := wire.Int("TitleYears.Year", year)
+		if err != nil {
+			r.fail("TitleYears.Year", err)
+			return nil
+		}
+		c, err := wire.Int("TitleYears.Count", count)
+		if err != nil {
+			r.fail("TitleYears.Count", err)
+			return nil
+		}
+		out[i] = domain.TitleYearCount{TitleID: id, Year: y, Count: c}
+	}
+	r.b = b[p:]
+	return out
+}
+
+// ascii reports whether s is all ASCII, the common case, inline and without
+// utf8.ValidString's call.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
