@@ -56,9 +56,11 @@ func (s *Store) Replication() ReplicationInfo { return s.repl }
 // use and caches it; every partition-key column is a bind marker so that
 // token-aware routing picks a replica.
 type queries struct {
-	hot                                      string // events table of the mode
-	insertEvent, insertHead, updateHead      string
-	load, readBack                           string
+	hot                                 string // events table of the mode
+	insertEvent, insertHead, updateHead string
+	load, readBack                      string
+	// replay is load without recorded_at (replay.go).
+	replay                                   string
 	marker, setArchived, deleteHot           string
 	insertArchive, loadArchive, archiveIDs   string
 	saveSnap, latestSnap, snapVersions       string
@@ -87,6 +89,7 @@ func newQueries(ks string, mode Mode) queries {
 		insertHead:  "INSERT INTO " + hot + " (customer, aggregate_type, aggregate_id, version, head) VALUES (?, ?, ?, 0, ?) IF NOT EXISTS",
 		updateHead:  "UPDATE " + hot + " SET head = ? WHERE " + key + " AND version = 0 IF head = ?",
 		load:        "SELECT " + cols + " FROM " + hot + " WHERE " + key + " AND version >= ?",
+		replay:      "SELECT version, event_id, type, schema_version, codec, payload, metadata FROM " + hot + " WHERE " + key + " AND version >= ?",
 		readBack:    "SELECT version, event_id, head FROM " + hot + " WHERE " + key + " AND version IN ?",
 		marker:      "SELECT head, archived FROM " + hot + " WHERE " + key + " AND version = 0",
 		setArchived: "UPDATE " + hot + " SET archived = ? WHERE " + key + " AND version = 0" + map[Mode]string{ModeConditional: " IF EXISTS", ModeUnconditional: " AND event_id = ''"}[mode],
