@@ -3,10 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/esbench/esbench/reports"
 	"github.com/esbench/esbench/target/inproc"
 	"github.com/esbench/esbench/workload"
 )
@@ -180,45 +182,73 @@ func BenchmarkRunnerWorkloadNoop(b *testing.B) {
 // BenchmarkHarnessCPU is the harness's own CPU per operation of an open
 // loop against a no-op target, at a low and a high rate, with the precise
 // wait (the default) and with Go timers (--no-spin), and the start lag each
-// gives. The CPU is the process's user+system time (getrusage) over the
-// measured period after a warmup, as every result records it (Stats.CPU):
-// the run's set-up is not spread over its operations.
+// gives. The harness is the whole of it as `esbench run` has it: the
+// generator, the recorder writing its per-second .hlog files, and a
+// progress display (bars, drawn to nowhere). The CPU is the process's
+// user+system time (getrusage) over the measured period after a warmup, as
+// every result records it (Stats.CPU): the run's set-up is not spread over
+// its operations. At 300/s the precise wait also runs with one worker, to
+// show what 16 workers add to it (docs/benchmarks.md).
 func BenchmarkHarnessCPU(b *testing.B) {
 	for _, rate := range []int{300, 50000} {
 		for _, mode := range []struct {
 			name     string
 			goTimers bool
-		}{{"precise", false}, {"timers", true}} {
-			b.Run(fmt.Sprintf("rate=%d/wait=%s", rate, mode.name), func(b *testing.B) {
-				const workers = 16
-				gap := time.Duration(workers) * time.Second / time.Duration(rate)
-				r, err := NewRunner(Config{
-					Workers:    workers,
-					Target:     noop,
-					TargetRate: float64(rate),
-					GoTimers:   mode.goTimers,
-					// A few seconds whatever b.N: CPU per operation needs
-					// enough operations at the low rate.
-					Warmup:   500 * time.Millisecond,
-					Duration: 4 * time.Second,
-					Source:   func(int) OpSource { return &seqSource{kind: workload.OpCheck, n: -1} },
-					Schedule: func(w int) Schedule {
-						return &fixedRate{first: time.Duration(w) * time.Second / time.Duration(rate), gap: gap, n: -1}
-					},
+			workers  []int
+		}{{"precise", false, []int{16, 1}}, {"timers", true, []int{16}}} {
+			for _, workers := range mode.workers {
+				if workers == 1 && rate > 300 {
+					continue
+				}
+				name := fmt.Sprintf("rate=%d/wait=%s", rate, mode.name)
+				if workers != 16 {
+					name += fmt.Sprintf("/workers=%d", workers)
+				}
+				b.Run(name, func(b *testing.B) {
+					harnessCPU(b, rate, workers, mode.goTimers)
 				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				st, err := r.Run(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
-				ops := max(st.Recorded(), 1)
-				b.ReportMetric(float64(st.CPU.Nanoseconds())/float64(ops)/1e3, "cpu-µs/op")
-				b.ReportMetric(float64(st.Lag.ValueAtPercentile(50))/1e3, "lag-p50-µs")
-				b.ReportMetric(float64(st.Lag.ValueAtPercentile(99))/1e3, "lag-p99-µs")
-				b.ReportMetric(0, "ns/op")
-			})
+			}
 		}
 	}
+}
+
+func harnessCPU(b *testing.B, rate, workers int, goTimers bool) {
+	gap := time.Duration(workers) * time.Second / time.Duration(rate)
+	hlogs := reports.DirAt(b.TempDir()).NewHlogSet("harness.", time.Now())
+	defer hlogs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	progress := NewProgress(ctx, io.Discard, true, 0)
+	r, err := NewRunner(Config{
+		Workers:    workers,
+		Target:     noop,
+		TargetRate: float64(rate),
+		GoTimers:   goTimers,
+		// A few seconds whatever b.N: CPU per operation needs
+		// enough operations at the low rate.
+		Warmup:   500 * time.Millisecond,
+		Duration: 4 * time.Second,
+		Sink:     hlogs,
+		Progress: progress,
+		Source:   func(int) OpSource { return &seqSource{kind: workload.OpCheck, n: -1} },
+		Schedule: func(w int) Schedule {
+			return &fixedRate{first: time.Duration(w) * time.Second / time.Duration(rate), gap: gap, n: -1}
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := r.Run(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	progress.Wait()
+	if len(hlogs.Files()) == 0 {
+		b.Fatal("no interval log written")
+	}
+	ops := max(st.Recorded(), 1)
+	b.ReportMetric(float64(st.CPU.Nanoseconds())/float64(ops)/1e3, "cpu-µs/op")
+	b.ReportMetric(float64(st.Lag.ValueAtPercentile(50))/1e3, "lag-p50-µs")
+	b.ReportMetric(float64(st.Lag.ValueAtPercentile(99))/1e3, "lag-p99-µs")
+	b.ReportMetric(0, "ns/op")
 }

@@ -46,7 +46,7 @@ func (w *waker) run(ctx context.Context) {
 		if len(pending) == 0 {
 			select {
 			case r := <-w.in:
-				heap.Push(&pending, r)
+				pending.push(r)
 			case <-ctx.Done():
 				return
 			}
@@ -57,7 +57,7 @@ func (w *waker) run(ctx context.Context) {
 		for {
 			select {
 			case r := <-w.in:
-				heap.Push(&pending, r)
+				pending.push(r)
 			default:
 				break drain
 			}
@@ -65,15 +65,14 @@ func (w *waker) run(ctx context.Context) {
 		wait := pending[0].off - time.Since(w.base)
 		switch {
 		case wait <= 0:
-			r := heap.Pop(&pending).(wakeRequest)
-			r.ch <- struct{}{} // buffered: never blocks
+			pending.pop().ch <- struct{}{} // buffered: never blocks
 		case wait > 2*time.Millisecond:
 			// Only a late worker's request can be this far off; wait on a
 			// Go timer, still listening for earlier requests.
 			timer.Reset(wait - time.Millisecond)
 			select {
 			case r := <-w.in:
-				heap.Push(&pending, r)
+				pending.push(r)
 				timer.Stop()
 			case <-timer.C:
 			case <-ctx.Done():
@@ -97,16 +96,39 @@ func (w *waker) sleep(d time.Duration) {
 	_ = unix.Nanosleep(&ts, nil) // EINTR only shortens the sleep: run rechecks
 }
 
-// wakeHeap orders pending requests by offset.
+// wakeHeap orders pending requests by offset. push and pop go through
+// heap.Fix rather than heap.Push and heap.Pop, which box every request in
+// an interface: at 50,000 starts a second that was two allocations per
+// start, and a garbage collection every second or two (docs/design.md §8).
 type wakeHeap []wakeRequest
 
 func (h wakeHeap) Len() int           { return len(h) }
 func (h wakeHeap) Less(i, j int) bool { return h[i].off < h[j].off }
 func (h wakeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *wakeHeap) Push(x any)        { *h = append(*h, x.(wakeRequest)) }
+
+// Push and Pop complete heap.Interface; the waker uses push and pop.
+func (h *wakeHeap) Push(x any) { *h = append(*h, x.(wakeRequest)) }
 func (h *wakeHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+func (h *wakeHeap) push(r wakeRequest) {
+	*h = append(*h, r)
+	heap.Fix(h, len(*h)-1)
+}
+
+// pop removes and returns the earliest request; h must not be empty.
+func (h *wakeHeap) pop() wakeRequest {
+	old := *h
+	r, last := old[0], len(old)-1
+	old[0] = old[last]
+	old[last] = wakeRequest{} // drop the channel reference
+	*h = old[:last]
+	if last > 0 {
+		heap.Fix(h, 0)
+	}
+	return r
 }

@@ -225,3 +225,37 @@ func TestRunRecordsProcessCPU(t *testing.T) {
 	}
 }
 func runtimeCPUs() int { return runtime.NumCPU() }
+
+// The waker's heap hands requests back in offset order, whatever order they
+// came in, and does it without allocating once its slice has grown.
+func TestWakeHeapOrderNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var h wakeHeap
+	for round := range 50 {
+		n := 1 + r.IntN(40)
+		var offs []time.Duration
+		for range n {
+			off := time.Duration(r.IntN(1000))
+			offs = append(offs, off)
+			h.push(wakeRequest{off: off})
+		}
+		slices.Sort(offs)
+		for i, want := range offs {
+			if got := h.pop().off; got != want {
+				t.Fatalf("round %d: pop %d gave offset %d, want %d", round, i, got, want)
+			}
+		}
+		if len(h) != 0 {
+			t.Fatalf("round %d: %d requests left", round, len(h))
+		}
+	}
+	ch := make(chan struct{}, 1)
+	if a := testing.AllocsPerRun(1000, func() {
+		h.push(wakeRequest{off: 2, ch: ch})
+		h.push(wakeRequest{off: 1, ch: ch})
+		h.pop()
+		h.pop()
+	}); a != 0 {
+		t.Fatalf("push and pop allocate %.1f times per round", a)
+	}
+}
