@@ -114,6 +114,13 @@ type Config struct {
 	PageSize int
 	// NumConns is the number of connections per host; zero means 2.
 	NumConns int
+	// WriteCoalesce is how long the driver holds a request to write it
+	// together with later ones in one system call; zero writes each request
+	// at once. The driver's own default is 200 µs; esbench's is zero, which
+	// costs the client far less CPU per request at the rates one client
+	// drives (docs/design.md, "Cassandra client settings"). At most
+	// MaxWriteCoalesce.
+	WriteCoalesce time.Duration
 	// Mode is the concurrency mode; empty means ModeConditional.
 	Mode Mode
 	// Username and Password enable password authentication when Username is
@@ -130,6 +137,9 @@ const (
 	DefaultPort     = 9042
 	DefaultKeyspace = "esbench"
 	DefaultPageSize = 1000
+	// MaxWriteCoalesce bounds Config.WriteCoalesce: a request held longer
+	// would add more latency than any write it saves is worth.
+	MaxWriteCoalesce = 10 * time.Millisecond
 )
 
 var keyspaceName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,47}$`)
@@ -264,6 +274,9 @@ func (c Config) Validate() error {
 	if c.NumConns < 1 {
 		return bad("connections per host", c.NumConns, "must be at least 1")
 	}
+	if c.WriteCoalesce < 0 || c.WriteCoalesce > MaxWriteCoalesce {
+		return bad("write coalescing wait", c.WriteCoalesce, "must be in [0s, "+MaxWriteCoalesce.String()+"]")
+	}
 	switch c.Mode {
 	case ModeConditional, ModeUnconditional:
 	default:
@@ -301,6 +314,10 @@ func (c Config) clusterConfig(keyspace string) *gocql.ClusterConfig {
 	// A single failed dial at start-up must not leave a contact point marked
 	// down for long in a small cluster.
 	cc.ReconnectInterval = 10 * time.Second
+	// Zero turns the driver's write coalescer off: every request is written
+	// by its caller instead of handed to a flusher goroutine that waits for
+	// company (docs/design.md, "Cassandra client settings").
+	cc.WriteCoalesceWaitTime = c.WriteCoalesce
 	if c.LocalDC != "" {
 		cc.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.DCAwareRoundRobinPolicy(c.LocalDC))
 	} else {

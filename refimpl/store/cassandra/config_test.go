@@ -47,6 +47,9 @@ func TestConfigValidate(t *testing.T) {
 		{"NegativeTimeout", func(c *Config) { c.Timeout = -time.Second }, "timeout -1s"},
 		{"NegativePage", func(c *Config) { c.PageSize = -5 }, "page size -5"},
 		{"BadMode", func(c *Config) { c.Mode = "optimistic" }, `mode "optimistic"`},
+		{"WriteCoalesce", func(c *Config) { c.WriteCoalesce = MaxWriteCoalesce }, ""},
+		{"NegativeWriteCoalesce", func(c *Config) { c.WriteCoalesce = -time.Microsecond }, "write coalescing wait -1µs: must be in [0s, 10ms]"},
+		{"LongWriteCoalesce", func(c *Config) { c.WriteCoalesce = 11 * time.Millisecond }, "write coalescing wait 11ms"},
 		{"PasswordWithoutUser", func(c *Config) { c.Password = "p" }, "a password needs a username"},
 		{"CertWithoutKey", func(c *Config) { c.TLS = TLS{Enabled: true, CertFile: "c.pem"} }, "go together"},
 		{"TLSOptionsWithoutTLS", func(c *Config) { c.TLS.CAFile = "ca.pem" }, "TLS is not enabled"},
@@ -130,12 +133,17 @@ func TestClusterConfig(t *testing.T) {
 		t.Fatalf("consistency %v serial %v", cc.Consistency, cc.SerialConsistency)
 	case cc.PageSize != 50:
 		t.Fatalf("page size %d", cc.PageSize)
+	case cc.WriteCoalesceWaitTime != 0:
+		t.Fatalf("write coalescing wait %v, want 0 (off) by default", cc.WriteCoalesceWaitTime)
 	case cc.SslOpts == nil || cc.SslOpts.CaPath != "ca.pem" || cc.SslOpts.ServerName != "cass.example" || !cc.SslOpts.EnableHostVerification:
 		t.Fatalf("TLS options %+v", cc.SslOpts)
 	case cc.Authenticator == nil:
 		t.Fatal("no authenticator with a username set")
 	case cc.PoolConfig.HostSelectionPolicy == nil:
 		t.Fatal("no host selection policy")
+	}
+	if cc := (Config{Hosts: []string{"a"}, WriteCoalesce: 300 * time.Microsecond}).withDefaults().clusterConfig(""); cc.WriteCoalesceWaitTime != 300*time.Microsecond {
+		t.Fatalf("write coalescing wait %v, want the configured 300µs", cc.WriteCoalesceWaitTime)
 	}
 	plain := Config{Hosts: []string{"a"}}.withDefaults().clusterConfig("")
 	if plain.SslOpts != nil || plain.Authenticator != nil {
