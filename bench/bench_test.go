@@ -200,11 +200,7 @@ func BenchmarkHarnessCPU(b *testing.B) {
 				if workers == 1 && rate > 300 {
 					continue
 				}
-				name := fmt.Sprintf("rate=%d/wait=%s", rate, mode.name)
-				if workers != 16 {
-					name += fmt.Sprintf("/workers=%d", workers)
-				}
-				b.Run(name, func(b *testing.B) {
+				b.Run(fmt.Sprintf("rate=%d/wait=%s/workers=%d", rate, mode.name, workers), func(b *testing.B) {
 					harnessCPU(b, rate, workers, mode.goTimers)
 				})
 			}
