@@ -229,5 +229,10 @@ func useKeptDataset(ctx context.Context, sel *target.Selection, spec *workload.S
 	}
 	fmt.Fprintf(stderr, "esbench: reusing the dataset in %s (%d customers, %d events, preloaded by %s; every range marked committed); run %d on it: the store has no cheap copy, so this run's writes stay in the dataset for the next run\n",
 		kd.where, m.Counts.Customers, m.Counts.Events, m.Esbench, m.Runs)
+	if m.Runs > 1 {
+		// The generator models every customer from the preloaded history
+		// alone (docs/cassandra.md, "Datasets").
+		fmt.Fprintf(stderr, "esbench: warning: %d earlier runs changed this dataset; operations on licenses they released or renewed can fail as invalid (unknown license, renewal limit): for a clean state, preload another keyspace\n", m.Runs-1)
+	}
 	return kd.where, nil
 }

@@ -104,6 +104,11 @@ func TestCassandraPreloadDataset(t *testing.T) {
 		if err != nil || !strings.Contains(out, "reusing the dataset in "+m.Location) {
 			t.Fatalf("run %d on the dataset: %v\n%s", i, err, out)
 		}
+		// The first reuse finds the preload's state; the second, one an
+		// earlier run changed, and says so.
+		if warned := strings.Contains(out, "1 earlier runs changed this dataset"); warned != (i == 1) {
+			t.Errorf("run %d on the dataset: warned about earlier runs' changes: %v, want %v\n%s", i, warned, i == 1, out)
+		}
 		r, err := reports.ReadFile(filepath.Join(resultDir(t, res), reports.ResultFile))
 		if err != nil {
 			t.Fatal(err)
