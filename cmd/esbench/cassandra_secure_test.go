@@ -43,7 +43,9 @@ func TestCassandraSecureRun(t *testing.T) {
 	}
 	// The process title, read while it runs.
 	var title []byte
-	for i := 0; i < 50 && len(title) == 0; i++ {
+	// Polled for up to 20 s: on a loaded machine the process may take a
+	// while to start (it runs far longer than that).
+	for i := 0; i < 2000 && len(title) == 0; i++ {
 		title, _ = os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
 		time.Sleep(10 * time.Millisecond)
 	}
