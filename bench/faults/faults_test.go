@@ -97,6 +97,22 @@ func TestStoreFaults(t *testing.T) {
 
 // TestNodesRefuseForeignPids: a pid file naming a process that is not the
 // node's Cassandra is never signalled.
+// waitExec waits (bounded) until pid's command line can be read. exec.Cmd's
+// Start can return while the child is still inside execve, when
+// /proc/PID/cmdline reads empty for a moment, and Nodes reads an empty
+// command line as a process that does not run.
+func waitExec(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && len(b) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d has no command line 10 s after it started", pid)
+		}
+	}
+}
+
 func TestNodesRefuseForeignPids(t *testing.T) {
 	dir := t.TempDir()
 	nd := filepath.Join(dir, "node2")
@@ -108,6 +124,7 @@ func TestNodesRefuseForeignPids(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	waitExec(t, sleeper.Process.Pid)
 	os.WriteFile(filepath.Join(nd, "cassandra.pid"), []byte(strconv.Itoa(sleeper.Process.Pid)+"\n"), 0o644)
 	n := &Nodes{Dir: dir}
 	for name, act := range map[string]func(int) error{"stop": n.Stop, "kill": n.Kill, "cont": n.Cont} {
@@ -142,6 +159,7 @@ func TestNodesKillRestartStopCont(t *testing.T) {
 		t.Fatal(err)
 	}
 	pidfile := filepath.Join(dir, "node2", "cassandra.pid")
+	waitExec(t, start.Process.Pid)
 	os.WriteFile(pidfile, []byte(strconv.Itoa(start.Process.Pid)+"\n"), 0o644)
 	n := &Nodes{Dir: dir}
 	state := func(pid int) string {
@@ -181,6 +199,13 @@ func TestNodesKillRestartStopCont(t *testing.T) {
 	}
 	if err := n.Restart(2); err != nil {
 		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restarted, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+		waitExec(t, restarted)
 	}
 	pid, argv, err := n.Pid(2)
 	if err != nil {
@@ -235,18 +260,26 @@ func TestInjectorReportsNodeThatDiedAfterRestart(t *testing.T) {
 	// The restarted stand-in exits at once, but on a loaded machine "at
 	// once" can take a while: wait (bounded) until the pid the restart
 	// recorded no longer runs, then ask the injector.
-	nodes := &Nodes{Dir: dir}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// Dead means exited: gone from /proc or a zombie (its parent, this
+	// test process, released it unreaped). An empty command line is not
+	// enough, since a process inside execve shows one for a moment.
+	exited := func(pid string) bool {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return true
+		}
+		f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+1:])
+		return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		b, _ := os.ReadFile(filepath.Join(dir, "node3", "cassandra.pid"))
-		restarted := strings.TrimSpace(string(b)) != strconv.Itoa(start.Process.Pid)
-		if _, _, err := nodes.Pid(3); restarted && err != nil {
+		pid := strings.TrimSpace(string(b))
+		if pid != "" && pid != strconv.Itoa(start.Process.Pid) && exited(pid) {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the restarted stand-in still runs after 20 s; it should exit at once")
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	events := in.Wait()
 	if len(events) != 3 || events[0].Err != "" || events[1].Err != "" {
