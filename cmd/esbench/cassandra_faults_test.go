@@ -31,6 +31,10 @@ func faultNodesDir(t *testing.T) string {
 	return dir
 }
 
+// faultWorkers is the fault workloads' arrival.workers: the most operations
+// in flight at once.
+const faultWorkers = 8
+
 // faultWorkload writes a mixed workload of rate ops/s for d after a 2 s
 // warmup on customers customers, with faults (a YAML list, may be empty).
 func faultWorkload(t *testing.T, name string, customers, rate int, duration string, faults string) string {
@@ -40,12 +44,12 @@ experiment: mixed
 population:
   customers: %d
   history: {distribution: lognormal, mean: 10, sigma: 0.5, min: 5, max: 30, span: 720h}
-arrival: {mode: open, process: poisson, rate: %d, workers: 8}
+arrival: {mode: open, process: poisson, rate: %d, workers: %d}
 warmup: 2s
 duration: %s
 preload: {enabled: true, workers: 4}
 service: {snapshot: "every:10", codec: json}
-`, name, customers, rate, duration)
+`, name, customers, rate, faultWorkers, duration)
 	if faults != "" {
 		body += "faults:\n" + faults
 	}
@@ -264,10 +268,18 @@ func TestClusterFaults(t *testing.T) {
 		failed := w.Fallbacks + w.Outcomes["unavailable"]
 		t.Logf("one node killed: %d ops in the window, %d fallbacks (%.1f%%, p99 %s), %d unavailable, recovered: %s",
 			w.Ops, w.Fallbacks, 100*w.FallbackShare, fallbackP99(w), w.Outcomes["unavailable"], reports.FormatRecovery(w))
-		// Quorum holds with two of three replicas: at most the requests in
-		// flight to the killed node fail, not the window.
-		if w.Ops == 0 || float64(failed) > 0.05*float64(w.Ops) {
-			t.Errorf("with one node of three down, %d of %d operations failed or fell back\n%s", failed, w.Ops, stdout)
+		// Quorum holds with two of three replicas, so only the requests the
+		// kill catches can fail, not the window: those in flight to the
+		// node at the kill (at most one per worker) and, per worker, at
+		// most one more sent before the driver and the coordinators marked
+		// the node down (it waits out the 2 s timeout). The bound is a
+		// count, not a share of the window: a loaded machine runs fewer
+		// operations in the window but the kill catches as many. The
+		// window must hold well over that many operations for the bound to
+		// say anything.
+		if limit := int64(2 * faultWorkers); w.Ops < 4*limit || failed > limit {
+			t.Errorf("with one node of three down, %d of %d operations failed or fell back (want at most %d of at least %d)\n%s",
+				failed, w.Ops, limit, 4*limit, stdout)
 		}
 		audit(t, rdir)
 	})
