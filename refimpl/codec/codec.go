@@ -29,6 +29,18 @@ type AliasUnmarshaler interface {
 	UnmarshalAlias(data []byte, v any) error
 }
 
+// VersionedUnmarshaler is implemented by a codec whose layout of a type
+// differs between schema versions that decode into the same Go type (the
+// binary codec's account snapshot, whose title counts became a block in
+// version 2 while every other codec kept its layout: docs/design.md §3).
+// The registry calls it, with the envelope's schema version, instead of
+// Unmarshal and UnmarshalAlias; alias says whether the caller gave data
+// away (AliasUnmarshaler's contract). Unmarshal and UnmarshalAlias of such
+// a codec read the current version's layout.
+type VersionedUnmarshaler interface {
+	UnmarshalVersion(data []byte, version uint16, alias bool, v any) error
+}
+
 // Envelope is the codec-independent frame around an encoded event or
 // snapshot.
 type Envelope struct {

@@ -154,7 +154,9 @@ func (r *Registry) decode(env Envelope, owned bool) (any, error) {
 	}
 	v := ver.newValue()
 	var err error
-	if a, ok := c.(AliasUnmarshaler); ok && owned {
+	if vu, ok := c.(VersionedUnmarshaler); ok {
+		err = vu.UnmarshalVersion(env.Payload, env.SchemaVersion, owned, v)
+	} else if a, ok := c.(AliasUnmarshaler); ok && owned {
 		err = a.UnmarshalAlias(env.Payload, v)
 	} else {
 		err = c.Unmarshal(env.Payload, v)

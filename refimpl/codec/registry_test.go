@@ -3,6 +3,7 @@ package codec_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/esbench/esbench/refimpl/codec"
@@ -164,5 +165,41 @@ func TestDecodeOwnedUsesAliasOnlyWhenOwned(t *testing.T) {
 	}
 	if v, err = r.DecodeOwned(env); err != nil || v.(*v3).First != "c" {
 		t.Fatalf("DecodeOwned(json) = %+v, %v", v, err)
+	}
+}
+
+// versionSpy is a JSON codec that reads by schema version
+// (codec.VersionedUnmarshaler) and records what it was asked for.
+type versionSpy struct {
+	codec.JSON
+	calls []string
+}
+
+func (s *versionSpy) ID() string { return "vspy" }
+
+func (s *versionSpy) UnmarshalVersion(data []byte, version uint16, alias bool, v any) error {
+	s.calls = append(s.calls, fmt.Sprintf("v%d alias=%v", version, alias))
+	return s.JSON.Unmarshal(data, v)
+}
+
+// TestDecodeTellsVersionedCodecs: a codec that reads by schema version gets
+// the envelope's version and whether the payload is given away, for
+// Decode and DecodeOwned alike, and neither Unmarshal nor UnmarshalAlias.
+func TestDecodeTellsVersionedCodecs(t *testing.T) {
+	s := &versionSpy{}
+	r := newRegistry()
+	r.AddCodec(s)
+	env, err := r.Encode("vspy", &v3{First: "a", Last: "b", Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Decode(env); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.DecodeOwned(env); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"v3 alias=false", "v3 alias=true"}; !reflect.DeepEqual(s.calls, want) {
+		t.Fatalf("UnmarshalVersion calls %v, want %v", s.calls, want)
 	}
 }

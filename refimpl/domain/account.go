@@ -38,12 +38,12 @@ type Account struct {
 	// downloads maps a license id to its download, including expired ones
 	// not swept yet.
 	downloads map[string]download
-	// titleYears are the restricted-title download counts, sorted by
-	// (Year, TitleID), every count ≥ 1. A sorted slice rather than a map:
-	// a long history's snapshot holds a few hundred of them, and a load
-	// restores them with one copy instead of a map insert each (the
-	// lookups are a binary search over them).
-	titleYears []TitleYearCount
+	// titles are the restricted-title download counts, every count ≥ 1,
+	// kept sorted by (Year, TitleID): a block adopted from a binary
+	// snapshot plus the counts changed since (titleCounts). A long
+	// history's snapshot holds a few hundred of them; a load adopts them
+	// without a value per count, and lookups are binary searches.
+	titles     titleCounts
 	latestYear int
 	denials    []Denial
 	pruneAt    int
@@ -191,16 +191,7 @@ func (a *Account) HasDownload(licenseID string) (expiresAt time.Time, ok bool) {
 // TitleYearCount is how many restricted downloads of titleID were granted in
 // calendar year (UTC).
 func (a *Account) TitleYearCount(titleID string, year int) int {
-	if i, ok := a.titleYearIndex(titleID, year); ok {
-		return a.titleYears[i].Count
-	}
-	return 0
-}
-
-// titleYearIndex finds (titleID, year) in the sorted counts: its index, or
-// where it would be inserted.
-func (a *Account) titleYearIndex(titleID string, year int) (int, bool) {
-	return slices.BinarySearchFunc(a.titleYears, TitleYearCount{TitleID: titleID, Year: year}, compareTitleYear)
+	return a.titles.get(titleID, year)
 }
 
 // compareTitleYear orders counts by year, then title: the order of
@@ -318,16 +309,10 @@ func (a *Account) applyGranted(ev *DownloadGranted) {
 	a.downloads[ev.LicenseID] = download{deviceID: ev.DeviceID, titleID: ev.TitleID, expiresAt: ev.ExpiresAt.UTC()}
 	if ev.Restricted {
 		if ev.Year > a.latestYear {
-			// Sorted by year: the past years are a prefix.
-			past, _ := slices.BinarySearchFunc(a.titleYears, ev.Year, func(c TitleYearCount, year int) int { return cmp.Compare(c.Year, year) })
-			a.titleYears = slices.Delete(a.titleYears, 0, past)
+			a.titles.dropBefore(ev.Year)
 			a.latestYear = ev.Year
 		}
-		if i, ok := a.titleYearIndex(ev.TitleID, ev.Year); ok {
-			a.titleYears[i].Count++
-		} else {
-			a.titleYears = slices.Insert(a.titleYears, i, TitleYearCount{TitleID: ev.TitleID, Year: ev.Year, Count: 1})
-		}
+		a.titles.inc(ev.TitleID, ev.Year)
 	}
 	a.counters.Granted++
 }
@@ -407,11 +392,36 @@ type AccountSnapshot struct {
 	Devices    []DeviceEntry
 	Downloads  []DownloadEntry
 	TitleYears []TitleYearCount
+	// titleBlock holds the title counts instead of TitleYears in a
+	// snapshot the binary codec decoded (SetTitleBlock); unexported so
+	// that the reflection codecs neither write nor fill it.
+	titleBlock TitleBlock
 	LatestYear int
 	// Denials are the recent denials, oldest first.
 	Denials  []Denial
 	PruneAt  int
 	Counters AccountCounters
+}
+
+// SetTitleBlock makes b the snapshot's title counts in place of
+// TitleYears, which it clears. A decoder that reads the TitleBlock layout
+// uses it, so that a restore adopts the block without a value per count.
+func (s *AccountSnapshot) SetTitleBlock(b TitleBlock) {
+	s.titleBlock = b
+	s.TitleYears = nil
+}
+
+// TitleBlock returns the counts SetTitleBlock set (the empty block if
+// none).
+func (s *AccountSnapshot) TitleBlock() TitleBlock { return s.titleBlock }
+
+// TitleYearCounts returns the title counts however they are held: the
+// block's as a new slice, or else TitleYears itself.
+func (s *AccountSnapshot) TitleYearCounts() []TitleYearCount {
+	if s.titleBlock.Len() > 0 {
+		return s.titleBlock.AppendTo(make([]TitleYearCount, 0, s.titleBlock.Len()))
+	}
+	return s.TitleYears
 }
 
 // DeviceEntry is a registered device in an AccountSnapshot.
@@ -461,8 +471,8 @@ func (a *Account) SnapshotState() any {
 		}
 		sort.Slice(s.Downloads, func(i, j int) bool { return s.Downloads[i].LicenseID < s.Downloads[j].LicenseID })
 	}
-	if len(a.titleYears) > 0 {
-		s.TitleYears = slices.Clone(a.titleYears)
+	if all := a.titles.all(); len(all) > 0 {
+		s.TitleYears = all
 	}
 	if len(a.denials) > 0 {
 		s.Denials = append([]Denial(nil), a.denials...)
@@ -528,11 +538,20 @@ func (a *Account) restore(v uint64, snap any, owned bool) error {
 	for _, d := range s.Downloads {
 		n.downloads[d.LicenseID] = download{deviceID: d.DeviceID, titleID: d.TitleID, expiresAt: d.ExpiresAt.UTC()}
 	}
-	ty, err := restoreTitleYears(s.TitleYears, owned)
-	if err != nil {
-		return fail(err)
+	if s.titleBlock.Len() > 0 {
+		if len(s.TitleYears) > 0 {
+			return fail(fmt.Errorf("%w: %d title counts both in a block and in TitleYears", ErrUnexpectedEvent, s.titleBlock.Len()+len(s.TitleYears)))
+		}
+		// Immutable and checked by ParseTitleBlock: kept as it is, owned
+		// or not.
+		n.titles = titleCounts{block: s.titleBlock}
+	} else {
+		ty, err := restoreTitleYears(s.TitleYears, owned)
+		if err != nil {
+			return fail(err)
+		}
+		n.titles = titleCounts{over: ty}
 	}
-	n.titleYears = ty
 	switch {
 	case len(s.Denials) == 0:
 	case owned:

@@ -388,7 +388,7 @@ func TestRestoreOwnedKeepsSortedSlices(t *testing.T) {
 		if err := tc.do(a, s); err != nil {
 			t.Fatal(err)
 		}
-		if shared := &a.titleYears[0] == &s.TitleYears[0] && &a.denials[0] == &s.Denials[0]; shared != tc.shared {
+		if shared := &a.titles.over[0] == &s.TitleYears[0] && &a.denials[0] == &s.Denials[0]; shared != tc.shared {
 			t.Errorf("%s: account shares the snapshot's slices: %v, want %v", tc.name, shared, tc.shared)
 		}
 		if at := a.RecentDenials()[0].At; at.Location() != time.UTC || !at.Equal(mk().Denials[0].At) {

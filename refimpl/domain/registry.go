@@ -33,9 +33,18 @@ func Register(reg *codec.Registry) {
 	reg.Register(denied, 2, func() any { return new(DownloadDenied) }, nil)
 	reg.Register(denied, 1, func() any { return new(downloadDeniedV1) }, upcastDownloadDeniedV1)
 
-	reg.Register(TypeAccount, 1, func() any { return new(AccountSnapshot) }, nil)
+	// Version 2 changed only the binary codec's layout (its title counts
+	// became a TitleBlock); every version decodes into *AccountSnapshot and
+	// the binary codec reads each in its own layout
+	// (codec.VersionedUnmarshaler).
+	reg.Register(TypeAccount, AccountSnapshotVersion, func() any { return new(AccountSnapshot) }, nil)
+	reg.Register(TypeAccount, 1, func() any { return new(AccountSnapshot) }, func(old any) (any, error) { return old, nil })
 	reg.Register(TypeLicense, 1, func() any { return new(LicenseSnapshot) }, nil)
 }
+
+// AccountSnapshotVersion is the current schema version of the account
+// snapshot.
+const AccountSnapshotVersion = 2
 
 // NewRegistry returns a registry with the JSON and gob codecs, the given
 // extra codecs and every domain type.

@@ -46,7 +46,7 @@ func TestDecisionsAfterSnapshotEqualFullReplay(t *testing.T) {
 				if ls.SnapshotVersion != uint64(snapAt) || ls.Replayed != n-snapAt {
 					t.Fatalf("load from snapshot %d replayed %d events, want snapshot %d and %d", ls.SnapshotVersion, ls.Replayed, snapAt, n-snapAt)
 				}
-				if !reflect.DeepEqual(restored, full) {
+				if !sameState(restored, full) {
 					t.Fatal("snapshot plus tail differs from the full replay")
 				}
 				counted := 0
@@ -81,7 +81,7 @@ func TestDecisionsAfterSnapshotEqualFullReplay(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					if !reflect.DeepEqual(restored, full) {
+					if !sameState(restored, full) {
 						t.Fatalf("after %s the restored account differs from the full replay", name)
 					}
 				}
@@ -106,4 +106,18 @@ func TestDecisionsAfterSnapshotEqualFullReplay(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sameState reports whether a and b hold the same state: the same type and
+// version and equal snapshots. An account restored from a binary snapshot
+// keeps its title counts as the snapshot's block plus the changes since,
+// one folded from events as a slice, so their structs differ where their
+// states do not; SnapshotState writes both the same way.
+func sameState(a, b domain.Aggregate) bool {
+	sa, okA := a.(domain.Snapshotter)
+	sb, okB := b.(domain.Snapshotter)
+	if !okA || !okB {
+		return reflect.DeepEqual(a, b)
+	}
+	return reflect.TypeOf(a) == reflect.TypeOf(b) && a.Version() == b.Version() && reflect.DeepEqual(sa.SnapshotState(), sb.SnapshotState())
 }

@@ -40,23 +40,42 @@ func (Codec) Marshal(v any) ([]byte, error) {
 	return w.b, nil
 }
 
-// Unmarshal decodes data into v. Short input, trailing bytes, a bad bool or
-// invalid UTF-8 are errors. The decoded strings share one copy of data, so
-// the caller may reuse data afterwards.
+// Unmarshal decodes data, in the current schema version's layout, into v.
+// Short input, trailing bytes, a bad bool or invalid UTF-8 are errors. The
+// decoded strings share one copy of data, so the caller may reuse data
+// afterwards.
 func (Codec) Unmarshal(data []byte, v any) error {
-	return unmarshal(data, string(data), v)
+	return unmarshal(data, string(data), current, v)
 }
 
 // UnmarshalAlias is Unmarshal without the copy: the decoded strings point
 // into data, which the caller must never modify afterwards
 // (codec.AliasUnmarshaler).
 func (Codec) UnmarshalAlias(data []byte, v any) error {
-	return unmarshal(data, unsafe.String(unsafe.SliceData(data), len(data)), v)
+	return unmarshal(data, unsafe.String(unsafe.SliceData(data), len(data)), current, v)
 }
 
-// unmarshal decodes data, whose bytes s holds as a string.
-func unmarshal(data []byte, s string, v any) error {
-	r := reader{b: data, s: s}
+// UnmarshalVersion is Unmarshal (UnmarshalAlias with alias) of a payload
+// written at schema version version (codec.VersionedUnmarshaler): account
+// snapshots of version 1 carry their title counts field by field, later
+// ones as a domain.TitleBlock.
+func (Codec) UnmarshalVersion(data []byte, version uint16, alias bool, v any) error {
+	s := ""
+	if alias {
+		s = unsafe.String(unsafe.SliceData(data), len(data))
+	} else {
+		s = string(data)
+	}
+	return unmarshal(data, s, version, v)
+}
+
+// current stands for the current schema version of every type.
+const current = 0
+
+// unmarshal decodes data, whose bytes s holds as a string, written at
+// schema version (or current).
+func unmarshal(data []byte, s string, version uint16, v any) error {
+	r := reader{b: data, s: s, version: version}
 	if err := decode(&r, v); err != nil {
 		return fmt.Errorf("%s: %w", ID, err)
 	}
@@ -112,9 +131,10 @@ var errInvalidUTF8 = errors.New("invalid UTF-8")
 // UnmarshalAlias): every decoded string is a substring of it, so a decode
 // allocates at most once for all its strings.
 type reader struct {
-	b   []byte
-	s   string
-	err error
+	b       []byte
+	s       string
+	version uint16
+	err     error
 }
 
 func (r *reader) fail(field string, err error) {

@@ -2,11 +2,13 @@ package binary
 
 import (
 	"bytes"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/esbench/esbench/refimpl/codec"
+	"github.com/esbench/esbench/refimpl/codec/compress"
 	"github.com/esbench/esbench/refimpl/codec/internal/codectest"
 	"github.com/esbench/esbench/refimpl/domain"
 )
@@ -37,42 +39,117 @@ func TestBinaryDecodeAllocations(t *testing.T) {
 		map[string]func([]byte, any) error{"Unmarshal": Codec{}.Unmarshal, "UnmarshalAlias": Codec{}.UnmarshalAlias})
 }
 
-// TestAccountSnapshotTitleYears: the title counts, decoded in one loop of
-// their own, decode like every other field: each cut of the payload is an
-// error (naming a TitleYears field when the cut falls among them), a title
-// id that is not UTF-8 is refused, and one that is UTF-8 but not ASCII
-// decodes.
-func TestAccountSnapshotTitleYears(t *testing.T) {
+// TestAccountSnapshotTitleBlock: since schema version 2 the title counts
+// are one domain.TitleBlock. Counts in any order encode sorted, decode into
+// the snapshot's block (none into TitleYears), and re-encode from the block
+// to the same bytes; every cut of the payload is an error, naming the
+// TitleYears field when the cut falls in the block; a bad block is refused
+// with the block's own error; a count the layout cannot hold is an encode
+// error.
+func TestAccountSnapshotTitleBlock(t *testing.T) {
 	snap := &domain.AccountSnapshot{CustomerID: "c", Plan: "basic", LatestYear: 2025, TitleYears: []domain.TitleYearCount{
-		{TitleID: "t1", Year: 2025, Count: 1}, {TitleID: "t2-é", Year: -3, Count: 1 << 40}, {TitleID: "", Year: 2025, Count: 2}}}
+		{TitleID: "t1", Year: 2025, Count: 1}, {TitleID: "t2-é", Year: -3, Count: 1 << 31}, {TitleID: "", Year: 2025, Count: 2}}}
+	want := []domain.TitleYearCount{{TitleID: "t2-é", Year: -3, Count: 1 << 31}, {TitleID: "", Year: 2025, Count: 2}, {TitleID: "t1", Year: 2025, Count: 1}}
 	b, err := Codec{}.Marshal(snap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got domain.AccountSnapshot
-	if err := (Codec{}).Unmarshal(b, &got); err != nil || !reflect.DeepEqual(&got, snap) {
-		t.Fatalf("round trip = %+v, %v; want %+v", got, err, snap)
+	for name, decode := range map[string]func([]byte, any) error{"Unmarshal": Codec{}.Unmarshal, "UnmarshalAlias": Codec{}.UnmarshalAlias} {
+		var got domain.AccountSnapshot
+		if err := decode(append([]byte(nil), b...), &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.TitleYears != nil || got.TitleBlock().Len() != 3 || !reflect.DeepEqual(got.TitleYearCounts(), want) {
+			t.Fatalf("%s: TitleYears %v, block of %d = %v; want the block %v", name, got.TitleYears, got.TitleBlock().Len(), got.TitleYearCounts(), want)
+		}
+		again, err := Codec{}.Marshal(&got)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("%s: re-encoding the decoded block: %v\n got % x\nwant % x", name, err, again, b)
+		}
 	}
-	// The counts start after the customer, plan, time and the two empty
-	// collections' counts: 2+6+8+1+1 bytes, with their own count.
+	// The block starts after the customer, plan, time and the two empty
+	// collections' counts (2+6+8+1+1 bytes), with its uvarint length.
 	start := 2 + 6 + 8 + 1 + 1
-	if b[start] != 3 || string(b[start+2:start+4]) != "t1" {
-		t.Fatalf("layout assumption wrong: % x", b[:start+4])
+	n := int(b[start])
+	if n != 4+3*12+len("t2-ét1") || b[start+1] != 3 {
+		t.Fatalf("layout assumption wrong: % x", b[:start+2])
 	}
-	for n := range len(b) {
+	for cut := range len(b) {
 		for name, decode := range map[string]func([]byte, any) error{"Unmarshal": Codec{}.Unmarshal, "UnmarshalAlias": Codec{}.UnmarshalAlias} {
-			err := decode(append([]byte(nil), b[:n]...), new(domain.AccountSnapshot))
+			err := decode(append([]byte(nil), b[:cut]...), new(domain.AccountSnapshot))
 			if err == nil {
-				t.Fatalf("%s of the first %d of %d bytes succeeded", name, n, len(b))
+				t.Fatalf("%s of the first %d of %d bytes succeeded", name, cut, len(b))
 			}
-			// After the counts: LatestYear (2 bytes) and six 1-byte fields.
-			if n >= start && n < len(b)-8 && !strings.Contains(err.Error(), "field TitleYears") {
-				t.Errorf("%s cut at %d: %v does not name a TitleYears field", name, n, err)
+			if cut >= start && cut <= start+n && !strings.Contains(err.Error(), "field TitleYears") {
+				t.Errorf("%s cut at %d: %v does not name the TitleYears field", name, cut, err)
 			}
 		}
 	}
 	bad := bytes.Replace(b, []byte("t2-é"), []byte("t2-\xff\xfe"), 1)
-	if err := (Codec{}).UnmarshalAlias(bad, new(domain.AccountSnapshot)); err == nil || !strings.Contains(err.Error(), "TitleYears.TitleID: invalid UTF-8") {
+	if err := (Codec{}).UnmarshalAlias(bad, new(domain.AccountSnapshot)); err == nil || !strings.Contains(err.Error(), "field TitleYears: bad title-count block: title ids are not UTF-8") {
 		t.Fatalf("a title id that is not UTF-8: %v", err)
+	}
+	if _, err := (Codec{}).Marshal(&domain.AccountSnapshot{TitleYears: []domain.TitleYearCount{{TitleID: "t", Year: 2025, Count: 1 << 40}}}); err == nil ||
+		!strings.Contains(err.Error(), "count 1099511627776, at most 4294967295") {
+		t.Fatalf("a count over 32 bits: %v", err)
+	}
+	both := &domain.AccountSnapshot{}
+	var got domain.AccountSnapshot
+	if err := (Codec{}).Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	both.SetTitleBlock(got.TitleBlock())
+	both.TitleYears = want
+	if _, err := (Codec{}).Marshal(both); err == nil || !strings.Contains(err.Error(), "besides a block") {
+		t.Fatalf("counts both in a block and in TitleYears: %v", err)
+	}
+}
+
+// TestAccountSnapshotV1TitleYears: payloads of schema version 1, whose
+// title counts are a collection, still decode through the registry (the
+// committed golden payload), into TitleYears; each cut of one is an error,
+// and the current layout's reader refuses it.
+func TestAccountSnapshotV1TitleYears(t *testing.T) {
+	b, err := os.ReadFile("testdata/golden/binary/AccountSnapshot.v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := codectest.Registry(Codec{})
+	for _, owned := range []bool{false, true} {
+		decode := reg.Decode
+		if owned {
+			decode = reg.DecodeOwned
+		}
+		v, err := decode(codec.Envelope{Type: domain.TypeAccount, SchemaVersion: 1, Codec: ID, Payload: append([]byte(nil), b...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := v.(*domain.AccountSnapshot)
+		if s.TitleBlock().Len() != 0 || len(s.TitleYears) != 2 || s.TitleYears[0] != (domain.TitleYearCount{TitleID: "t-01873", Year: 2025, Count: 3}) {
+			t.Fatalf("owned %v: version 1 decoded to TitleYears %v, block of %d", owned, s.TitleYears, s.TitleBlock().Len())
+		}
+	}
+	// Behind a compressor too: it hands the version on.
+	z, err := compress.New("zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zc := compress.Wrap(Codec{}, z)
+	packed, err := z.Compress(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.AddCodec(zc)
+	v, err := reg.DecodeOwned(codec.Envelope{Type: domain.TypeAccount, SchemaVersion: 1, Codec: zc.ID(), Payload: packed})
+	if err != nil || len(v.(*domain.AccountSnapshot).TitleYears) != 2 {
+		t.Fatalf("a compressed version 1 payload: %+v, %v", v, err)
+	}
+	for cut := range len(b) {
+		if err := (Codec{}).UnmarshalVersion(b[:cut:cut], 1, true, new(domain.AccountSnapshot)); err == nil {
+			t.Fatalf("version 1: the first %d of %d bytes decoded", cut, len(b))
+		}
+	}
+	if err := (Codec{}).Unmarshal(b, new(domain.AccountSnapshot)); err == nil {
+		t.Fatal("a version 1 payload decoded in the current layout")
 	}
 }

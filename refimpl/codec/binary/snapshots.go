@@ -10,7 +10,14 @@ import (
 )
 
 // Collections are a uvarint element count followed by the elements, each
-// laid out like a struct. Counters are uvarints.
+// laid out like a struct. Counters are uvarints. An account snapshot's title
+// counts are the exception: since schema version 2 they are one
+// domain.TitleBlock (a uvarint byte length and the block), which a restore
+// adopts without a value per count; version 1 wrote them as a collection.
+
+// accountSnapshotV1 is the last schema version of the account snapshot
+// with its title counts as a collection.
+const accountSnapshotV1 = 1
 
 func encodeSnapshot(w *writer, v any) error {
 	switch d := v.(type) {
@@ -30,12 +37,7 @@ func encodeSnapshot(w *writer, v any) error {
 			w.str(e.TitleID)
 			w.time("Downloads.ExpiresAt", e.ExpiresAt)
 		}
-		w.uint(uint64(len(d.TitleYears)))
-		for _, e := range d.TitleYears {
-			w.str(e.TitleID)
-			w.int(e.Year)
-			w.int(e.Count)
-		}
+		w.titleBlock(d)
 		w.int(d.LatestYear)
 		w.uint(uint64(len(d.Denials)))
 		for _, e := range d.Denials {
@@ -93,8 +95,12 @@ func decodeSnapshot(r *reader, v any) error {
 					TitleID: r.str("Downloads.TitleID"), ExpiresAt: r.time("Downloads.ExpiresAt")}
 			}
 		}
-		if n := r.count("TitleYears", 3); n > 0 {
-			d.TitleYears = r.titleYears(n)
+		if r.version == accountSnapshotV1 {
+			if n := r.count("TitleYears", 3); n > 0 {
+				d.TitleYears = r.titleYears(n)
+			}
+		} else if b := r.titleBlock(); b.Len() > 0 {
+			d.SetTitleBlock(b)
 		}
 		d.LatestYear = r.int("LatestYear")
 		if n := r.count("Denials", 13); n > 0 {
@@ -187,4 +193,43 @@ func ascii(s string) bool {
 		}
 	}
 	return true
+}
+
+// titleBlock writes d's title counts as a domain.TitleBlock: a uvarint
+// length and the block, whether d holds them as TitleYears or as a block.
+func (w *writer) titleBlock(d *domain.AccountSnapshot) {
+	if b := d.TitleBlock(); b.Len() > 0 {
+		if len(d.TitleYears) > 0 && w.err == nil {
+			w.err = fmt.Errorf("field TitleYears: %d counts besides a block of %d", len(d.TitleYears), b.Len())
+		}
+		w.b = b.AppendRaw(binary.AppendUvarint(w.b, uint64(b.RawLen())))
+		return
+	}
+	block, err := domain.AppendTitleBlock(nil, d.TitleYears)
+	if err != nil && w.err == nil {
+		w.err = fmt.Errorf("field TitleYears: %w", err)
+	}
+	w.b = binary.AppendUvarint(w.b, uint64(len(block)))
+	w.b = append(w.b, block...)
+}
+
+// titleBlock reads a uvarint length and checks that many bytes as a
+// domain.TitleBlock, which keeps pointing into the payload's string.
+func (r *reader) titleBlock() domain.TitleBlock {
+	n := r.uint("TitleYears")
+	if r.err != nil {
+		return domain.TitleBlock{}
+	}
+	if n > uint64(len(r.b)) {
+		r.fail("TitleYears", fmt.Errorf("%w: block of %d bytes, %d left", errShort, n, len(r.b)))
+		return domain.TitleBlock{}
+	}
+	off := len(r.s) - len(r.b)
+	b, err := domain.ParseTitleBlock(r.s[off : off+int(n)])
+	if err != nil {
+		r.fail("TitleYears", err)
+		return domain.TitleBlock{}
+	}
+	r.b = r.b[n:]
+	return b
 }

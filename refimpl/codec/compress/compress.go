@@ -266,6 +266,28 @@ func (c *Codec) UnmarshalAlias(data []byte, v any) error {
 	return nil
 }
 
+// UnmarshalVersion decompresses, then decodes with the inner codec's
+// UnmarshalVersion when it has one (codec.VersionedUnmarshaler), so that a
+// compressed payload of an older layout decodes as that layout; otherwise
+// as UnmarshalAlias (alias) or Unmarshal do.
+func (c *Codec) UnmarshalVersion(data []byte, version uint16, alias bool, v any) error {
+	vu, ok := c.inner.(codec.VersionedUnmarshaler)
+	switch {
+	case !ok && alias:
+		return c.UnmarshalAlias(data, v)
+	case !ok:
+		return c.Unmarshal(data, v)
+	}
+	b, err := c.z.Decompress(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.id, err)
+	}
+	if err := vu.UnmarshalVersion(b, version, alias, v); err != nil {
+		return fmt.Errorf("%s: %w", c.id, err)
+	}
+	return nil
+}
+
 // EncodeBatch frames payloads (uvarint count, then a uvarint length before
 // each payload) and compresses the frame as one block, which is how a batch
 // of small events gains from compression at all.

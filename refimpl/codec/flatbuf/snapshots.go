@@ -50,9 +50,9 @@ func buildSnapshot(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) 
 			}
 			downloads = tableVector(b, fb.AccountSnapshotStartDownloadsVector, offs)
 		}
-		if len(d.TitleYears) > 0 {
-			offs := make([]flatbuffers.UOffsetT, len(d.TitleYears))
-			for i, e := range d.TitleYears {
+		if ty := d.TitleYearCounts(); len(ty) > 0 {
+			offs := make([]flatbuffers.UOffsetT, len(ty))
+			for i, e := range ty {
 				title := b.CreateString(e.TitleID)
 				fb.TitleYearCountStart(b)
 				fb.TitleYearCountAddTitleId(b, title)

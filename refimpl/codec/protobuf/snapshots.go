@@ -30,9 +30,9 @@ func snapshotToPB(v any) (message, error) {
 					ExpiresAt: c.Nanos("Downloads.ExpiresAt", e.ExpiresAt)}
 			}
 		}
-		if len(d.TitleYears) > 0 {
-			s.TitleYears = make([]*pb.TitleYearCount, len(d.TitleYears))
-			for i, e := range d.TitleYears {
+		if ty := d.TitleYearCounts(); len(ty) > 0 {
+			s.TitleYears = make([]*pb.TitleYearCount, len(ty))
+			for i, e := range ty {
 				s.TitleYears[i] = &pb.TitleYearCount{TitleId: e.TitleID, Year: int64(e.Year), Count: int64(e.Count)}
 			}
 		}

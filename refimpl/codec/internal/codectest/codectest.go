@@ -80,7 +80,7 @@ func RoundTrip(t *testing.T, c codec.Codec) {
 			for i := range b {
 				b[i] = 0xA5
 			}
-			if !reflect.DeepEqual(got, s.Value) {
+			if got = Normalize(got); !reflect.DeepEqual(got, s.Value) {
 				t.Fatalf("round trip changed the value (or the value shares the payload's memory):\n got %+v\nwant %+v", got, s.Value)
 			}
 			a, ok := c.(codec.AliasUnmarshaler)
@@ -94,7 +94,7 @@ func RoundTrip(t *testing.T, c codec.Codec) {
 			if err := a.UnmarshalAlias(b, got); err != nil {
 				t.Fatalf("UnmarshalAlias: %v", err)
 			}
-			if !reflect.DeepEqual(got, s.Value) {
+			if got = Normalize(got); !reflect.DeepEqual(got, s.Value) {
 				t.Fatalf("round trip through UnmarshalAlias changed the value:\n got %+v\nwant %+v", got, s.Value)
 			}
 		})
@@ -190,11 +190,43 @@ func Golden(t *testing.T, c codec.Codec, dir string) {
 			if err := c.Unmarshal(b, got); err != nil {
 				t.Fatalf("Unmarshal golden %s: %v", path, err)
 			}
-			if !reflect.DeepEqual(got, s.Value) {
+			if got = Normalize(got); !reflect.DeepEqual(got, s.Value) {
 				t.Fatalf("golden %s decodes to\n %+v\nwant %+v", path, got, s.Value)
+			}
+			// Payloads of older schema versions decode, through the
+			// registry, to the same value.
+			for old := uint16(1); old < ver; old++ {
+				path := filepath.Join(dir, fmt.Sprintf("%s.v%d.bin", s.Name, old))
+				b, err := os.ReadFile(path)
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				v, err := reg.Decode(codec.Envelope{Type: TypeName(reg, s.Value), SchemaVersion: old, Codec: c.ID(), Payload: b})
+				if err != nil {
+					t.Fatalf("decode golden %s as version %d: %v", path, old, err)
+				}
+				if v = Normalize(v); !reflect.DeepEqual(v, s.Value) {
+					t.Fatalf("golden %s (version %d) decodes to\n %+v\nwant %+v", path, old, v, s.Value)
+				}
 			}
 		})
 	}
+}
+
+// Normalize returns v with an account snapshot's title counts as
+// TitleYears, however the codec left them (the binary codec leaves a
+// domain.TitleBlock), so that values compare with the samples.
+func Normalize(v any) any {
+	a, ok := v.(*domain.AccountSnapshot)
+	if !ok || a.TitleBlock().Len() == 0 {
+		return v
+	}
+	n := *a
+	n.SetTitleBlock(domain.TitleBlock{})
+	n.TitleYears = a.TitleYearCounts()
+	return &n
 }
 
 // Registry returns the domain registry (every event and snapshot type, all
@@ -348,7 +380,11 @@ func CheckSamplesComplete(t *testing.T) {
 			*out = append(*out, prefix)
 		case t.Kind() == reflect.Struct:
 			for i := 0; i < t.NumField(); i++ {
-				need(prefix+"."+t.Field(i).Name, t.Field(i).Type, out)
+				// Unexported fields are no codec's mapping (the binary
+				// codec's title block is tested in its own package).
+				if t.Field(i).IsExported() {
+					need(prefix+"."+t.Field(i).Name, t.Field(i).Type, out)
+				}
 			}
 		case t.Kind() == reflect.Slice:
 			need(prefix+"[]", t.Elem(), out)

@@ -103,9 +103,9 @@ func fromSnapshot(v any) (any, error) {
 					ExpiresAt: c.Nanos("Downloads.ExpiresAt", e.ExpiresAt)}
 			}
 		}
-		if len(d.TitleYears) > 0 {
-			s.TitleYears = make([]TitleYearCount, len(d.TitleYears))
-			for i, e := range d.TitleYears {
+		if ty := d.TitleYearCounts(); len(ty) > 0 {
+			s.TitleYears = make([]TitleYearCount, len(ty))
+			for i, e := range ty {
 				s.TitleYears[i] = TitleYearCount{TitleID: e.TitleID, Year: int64(e.Year), Count: int64(e.Count)}
 			}
 		}
