@@ -424,6 +424,19 @@ func (s *AccountSnapshot) TitleYearCounts() []TitleYearCount {
 	return s.TitleYears
 }
 
+// WithTitleYears returns s if it holds its counts in TitleYears, or else a
+// copy holding the block's counts in TitleYears and no block: the form in
+// which snapshots of every codec compare equal.
+func (s *AccountSnapshot) WithTitleYears() *AccountSnapshot {
+	if s.titleBlock.Len() == 0 {
+		return s
+	}
+	n := *s
+	n.TitleYears = s.TitleYearCounts()
+	n.titleBlock = TitleBlock{}
+	return &n
+}
+
 // DeviceEntry is a registered device in an AccountSnapshot.
 type DeviceEntry struct {
 	DeviceID     string
