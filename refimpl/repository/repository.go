@@ -288,8 +288,9 @@ func (r *Repository) restore(ctx context.Context, stream store.StreamID, s domai
 			return nil
 		}
 		ls.Bytes += len(snap.Payload)
-		// The payload is ours (store.SnapshotStore.LatestSnapshot) and
-		// never touched again: decode without copying out of it.
+		// The payload is read-only and never changed by the store
+		// (store.SnapshotStore.LatestSnapshot): decode without copying
+		// out of it.
 		v, err := r.reg.DecodeOwned(codec.Envelope{Type: snap.Type, SchemaVersion: snap.SchemaVersion, Codec: snap.Codec, Payload: snap.Payload})
 		t2 := clock()
 		ls.Decode += t2 - t1

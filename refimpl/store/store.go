@@ -174,8 +174,11 @@ type SnapshotStore interface {
 	// SaveSnapshot stores s, replacing a snapshot at the same version.
 	SaveSnapshot(ctx context.Context, s Snapshot) error
 	// LatestSnapshot returns the newest snapshot with Version <= atOrBelow.
-	// ok is false when there is none. The payload is the caller's own, as
-	// Load's are.
+	// ok is false when there is none. The payload is read-only: the caller
+	// never writes to it, and the store never changes it and keeps it
+	// valid however the snapshot is later replaced or trimmed, so a store
+	// may hand out the bytes it holds (the memory store does) and a decoder
+	// may leave the decoded value pointing into it.
 	LatestSnapshot(ctx context.Context, stream StreamID, atOrBelow uint64) (s Snapshot, ok bool, err error)
 	// TrimSnapshots keeps the newest keep snapshots of stream and deletes the
 	// rest.

@@ -153,3 +153,33 @@ func TestStreams(t *testing.T) {
 		t.Fatalf("listed %d streams, want %d", len(seen), len(want))
 	}
 }
+
+// TestLatestSnapshotSharesPayload: LatestSnapshot hands out the stored
+// bytes, not a copy (read-only, store.SnapshotStore), capped so that an
+// append by the caller cannot write into the store.
+func TestLatestSnapshotSharesPayload(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	st := store.StreamID{Customer: "c", AggregateType: "DownloadAccount", AggregateID: "c"}
+	if err := s.SaveSnapshot(ctx, store.Snapshot{Stream: st, Version: 1, Type: "DownloadAccount", SchemaVersion: 2, Codec: "binary", Payload: []byte("state")}); err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := s.LatestSnapshot(ctx, st, store.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.LatestSnapshot(ctx, st, store.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &a.Payload[0] != &b.Payload[0] || cap(a.Payload) != len(a.Payload) {
+		t.Fatalf("two reads share bytes: %v, capacity %d for %d bytes; want shared and capped", &a.Payload[0] == &b.Payload[0], cap(a.Payload), len(a.Payload))
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _, _, _ = s.LatestSnapshot(ctx, st, store.Latest) }); allocs != 0 {
+		t.Fatalf("LatestSnapshot allocates %.0f times; want 0", allocs)
+	}
+	_ = append(a.Payload, 'X')
+	if c, _, _ := s.LatestSnapshot(ctx, st, store.Latest); string(c.Payload) != "state" {
+		t.Fatalf("payload %q after a caller appended to its copy", c.Payload)
+	}
+}

@@ -442,8 +442,9 @@ func testStreamIsolation(t T, h Harness) {
 	}
 }
 
-// testCopiesData: a caller mutating its slices and maps after Append, or the
-// records Load gave it, must not change what is stored.
+// testCopiesData: a caller mutating its slices and maps after Append or
+// SaveSnapshot, or the records Load gave it, must not change what is
+// stored; a snapshot payload handed out stays as it was.
 func testCopiesData(t T, h Harness) {
 	s := h.Open(t)
 	st := stream(customer(t, "copy"), "acc")
@@ -472,10 +473,26 @@ func testCopiesData(t T, h Harness) {
 	if string(got1.Payload) != "state" {
 		t.Fatalf("snapshot payload %q after caller mutated its input, want %q", got1.Payload, "state")
 	}
-	got1.Payload[0] = 'Y'
+	// A snapshot's payload is read-only for the caller, and the store
+	// never changes one it handed out: not when the snapshot is replaced,
+	// nor when it is trimmed.
+	snap.Payload = []byte("replaced")
+	if err := s.SaveSnapshot(context.Background(), snap); err != nil {
+		t.Fatalf("SaveSnapshot: %v", err)
+	}
 	got2, _, err := s.LatestSnapshot(context.Background(), st, store.Latest)
-	if err != nil || string(got2.Payload) != "state" {
-		t.Fatalf("snapshot payload %q (err %v) after caller mutated a loaded snapshot, want %q", got2.Payload, err, "state")
+	if err != nil || string(got2.Payload) != "replaced" {
+		t.Fatalf("snapshot payload %q (err %v) after it was replaced, want %q", got2.Payload, err, "replaced")
+	}
+	snap.Version, snap.Payload = 3, []byte("newer")
+	if err := s.SaveSnapshot(context.Background(), snap); err != nil {
+		t.Fatalf("SaveSnapshot: %v", err)
+	}
+	if err := s.TrimSnapshots(context.Background(), st, 1); err != nil {
+		t.Fatalf("TrimSnapshots: %v", err)
+	}
+	if string(got1.Payload) != "state" || string(got2.Payload) != "replaced" {
+		t.Fatalf("payloads handed out changed to %q and %q after a replace and a trim, want %q and %q", got1.Payload, got2.Payload, "state", "replaced")
 	}
 }
 
