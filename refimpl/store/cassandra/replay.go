@@ -20,8 +20,8 @@ var _ store.Replayer = (*Store)(nil)
 // read by an Unmarshaler of this file, not through the driver's
 // reflection; the recording time is not selected; the metadata map is
 // measured (for Replayed.Size) but not decoded; the event id is only
-// compared with watch; type and codec strings come from a small table of
-// the ones seen in this replay; and the payload is the driver's response
+// compared with watch; type and codec strings come from the store's table
+// of the ones it has seen (textTable); and the payload is the driver's response
 // frame itself, which the driver allocates per response and never reuses.
 // The unconditional mode needs every event id (further copies of an id are
 // dropped) and replays through Load.
@@ -50,6 +50,7 @@ func (s *Store) Replay(ctx context.Context, st store.StreamID, after uint64, wat
 			checked bool
 		)
 		row.id.watch = watch
+		row.typ.tab, row.codec.tab = &s.texts, &s.texts
 		dest := row.dest()
 		for it.Scan(dest...) {
 			if err := s.check(ctx); err != nil {
@@ -115,18 +116,22 @@ func (r *replayRow) replayed() store.Replayed {
 		Payload: r.payload.b, Size: size, Watched: r.id.hit}
 }
 
-// cqlInt reads a non-null CQL int (4 bytes) or bigint (8 bytes), big-endian.
+// cqlInt reads a CQL int (4 bytes) or bigint (8 bytes), big-endian; null
+// is 0, as the driver reads it.
 type cqlInt struct{ v int64 }
 
 // UnmarshalCQL implements gocql.Unmarshaler.
 func (c *cqlInt) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
 	switch len(data) {
+	case 0:
+		// Null or empty, which the driver also reads as 0.
+		c.v = 0
 	case 4:
 		c.v = int64(int32(binary.BigEndian.Uint32(data)))
 	case 8:
 		c.v = int64(binary.BigEndian.Uint64(data))
 	default:
-		return fmt.Errorf("cassandra: an integer column of %d bytes, want 4 (int) or 8 (bigint)", len(data))
+		return fmt.Errorf("cassandra: an integer column of %d bytes, want 4 (int), 8 (bigint) or none (null)", len(data))
 	}
 	return nil
 }
@@ -146,42 +151,31 @@ func (w *watchedID) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
 	return nil
 }
 
-// internedText reads a text column whose values repeat row after row
-// (event types, codecs): a value already seen in this replay is reused,
-// only a new one is allocated. The table is bounded; past it every new
-// value is allocated.
+// internedText reads a text column whose values repeat row after row and
+// request after request (event and snapshot types, codecs): the last value
+// is kept, and a new one comes from the store's textTable, so only a value
+// the store has never seen is allocated.
 type internedText struct {
-	s    string
-	seen [16]string
-	n    int
+	tab *textTable
+	s   string
 }
 
 // UnmarshalCQL implements gocql.Unmarshaler.
 func (t *internedText) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
-	if string(data) == t.s {
-		return nil
-	}
-	for _, s := range t.seen[:t.n] {
-		if string(data) == s {
-			t.s = s
-			return nil
-		}
-	}
-	t.s = string(data)
-	if t.n < len(t.seen) {
-		t.seen[t.n] = t.s
-		t.n++
+	if string(data) != t.s {
+		t.s = t.tab.get(data)
 	}
 	return nil
 }
 
-// frameBytes keeps a blob column as the slice of the response frame that
-// holds it, capacity capped so that an append by the caller copies. The
-// driver reads every response into a frame buffer of its own
-// (framer.readFrame in a new framer per response) and never reuses it, so
-// the bytes stay unchanged for as long as anyone holds them, as
-// store.Replayed requires; TestReplayPayloadsOutliveFrames checks that
-// under later reads.
+// frameBytes keeps a blob column (an event's or a snapshot's payload) as
+// the slice of the response frame that holds it, capacity capped so that
+// an append by the caller copies. The driver reads every response into a
+// frame buffer of its own (framer.readFrame in a new framer per response)
+// and never reuses it, so the bytes stay unchanged for as long as anyone
+// holds them, as store.Replayed requires, and a snapshot's caller owns
+// them as store.SnapshotStore promises; TestReplayOnNode and
+// TestSnapshotOnNode check that under later reads.
 type frameBytes struct{ b []byte }
 
 // UnmarshalCQL implements gocql.Unmarshaler.

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"math"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/esbench/esbench/refimpl/store"
@@ -69,10 +72,12 @@ func TestMeasuredMap(t *testing.T) {
 	}
 }
 
-// TestInternedText: repeated values are the same string, not a new copy;
-// values past the table's bound are still read right.
+// TestInternedText: repeated values are the same string, not a new copy,
+// across readers of one store; values past the table's bound are still
+// read right.
 func TestInternedText(t *testing.T) {
-	var it internedText
+	var tab textTable
+	it := internedText{tab: &tab}
 	read := func(s string) string {
 		t.Helper()
 		if err := it.UnmarshalCQL(nil, []byte(s)); err != nil {
@@ -90,14 +95,54 @@ func TestInternedText(t *testing.T) {
 	if b2 := read("DownloadReleased"); unsafe.StringData(b2) != unsafe.StringData(b) {
 		t.Fatal("a repeated value was copied again")
 	}
-	for i := range 40 {
+	other := internedText{tab: &tab}
+	if err := other.UnmarshalCQL(nil, []byte("DownloadGranted")); err != nil || unsafe.StringData(other.s) != unsafe.StringData(a) {
+		t.Fatalf("a value another reader of the store saw was copied again (%v)", err)
+	}
+	for i := range 2 * maxTexts {
 		read("type-" + strconv.Itoa(i))
+	}
+	if n := len(*tab.p.Load()); n != maxTexts {
+		t.Fatalf("table holds %d values, want its bound %d", n, maxTexts)
 	}
 	read("")
 	read("DownloadGranted")
 }
 
-// TestCQLInt: int and bigint columns, and any other width refused.
+// TestTextTableConcurrent: readers adding values at once (run under
+// -race) all get their own value back, and each value ends up in the
+// table once.
+func TestTextTableConcurrent(t *testing.T) {
+	var tab textTable
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				v := "v" + strconv.Itoa((i+g)%20)
+				if got := tab.get([]byte(v)); got != v {
+					t.Errorf("got %q, want %q", got, v)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, s := range *tab.p.Load() {
+		seen[s]++
+	}
+	if len(seen) != 20 {
+		t.Fatalf("table holds %d distinct values, want 20", len(seen))
+	}
+	for s, n := range seen {
+		if n != 1 {
+			t.Fatalf("%q is in the table %d times", s, n)
+		}
+	}
+}
+
+// TestCQLInt: int and bigint columns, null as 0 (as the driver reads
+// it), and any other width refused.
 func TestCQLInt(t *testing.T) {
 	var c cqlInt
 	if err := c.UnmarshalCQL(nil, binary.BigEndian.AppendUint32(nil, uint32(0xfffffffe))); err != nil || c.v != -2 {
@@ -106,7 +151,35 @@ func TestCQLInt(t *testing.T) {
 	if err := c.UnmarshalCQL(nil, binary.BigEndian.AppendUint64(nil, 1<<40)); err != nil || c.v != 1<<40 {
 		t.Fatalf("bigint 2^40: %d, %v", c.v, err)
 	}
-	for _, n := range []int{0, 2, 5} {
+	c.v = 7
+	if err := c.UnmarshalCQL(nil, nil); err != nil || c.v != 0 {
+		t.Fatalf("null: %d, %v", c.v, err)
+	}
+	for _, n := range []int{2, 5} {
+		if err := c.UnmarshalCQL(nil, make([]byte, n)); err == nil {
+			t.Fatalf("%d bytes: no error", n)
+		}
+	}
+}
+
+// TestCQLTimestamp: as the driver reads a timestamp into a time.Time
+// (milliseconds since the epoch, UTC; null is the zero time), and any
+// other width refused.
+func TestCQLTimestamp(t *testing.T) {
+	var c cqlTimestamp
+	for _, ms := range []int64{0, 1, -1, -1001, 1764532800123, math.MaxInt64 / 1_000_000} {
+		if err := c.UnmarshalCQL(nil, binary.BigEndian.AppendUint64(nil, uint64(ms))); err != nil {
+			t.Fatalf("%d ms: %v", ms, err)
+		}
+		if want := time.UnixMilli(ms).UTC(); c.t != want || c.t.Location() != time.UTC {
+			t.Fatalf("%d ms: %v, want %v", ms, c.t, want)
+		}
+	}
+	c.t = time.Now()
+	if err := c.UnmarshalCQL(nil, nil); err != nil || !c.t.IsZero() {
+		t.Fatalf("null: %v, %v", c.t, err)
+	}
+	for _, n := range []int{1, 4, 9} {
 		if err := c.UnmarshalCQL(nil, make([]byte, n)); err == nil {
 			t.Fatalf("%d bytes: no error", n)
 		}

@@ -42,6 +42,8 @@ type Store struct {
 	readCL, writeCL, serialCL gocql.Consistency
 	q                         queries
 	execCAS                   casExecutor
+	// texts interns type and codec strings for the readers (textTable).
+	texts textTable
 	// bulk bounds the bulk batches in flight (bulk.go).
 	bulk *inFlight
 }
@@ -738,7 +740,9 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 }
 
 // LatestSnapshot implements store.SnapshotStore with a forward LIMIT 1 on
-// the version-descending clustering.
+// the version-descending clustering. The row is read as a replay's are
+// (snapshotRow): the payload is the response frame's, which no one else
+// holds, so it is the caller's own.
 func (s *Store) LatestSnapshot(ctx context.Context, st store.StreamID, atOrBelow uint64) (store.Snapshot, bool, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Snapshot{}, false, err
@@ -750,21 +754,18 @@ func (s *Store) LatestSnapshot(ctx context.Context, st store.StreamID, atOrBelow
 		return store.Snapshot{}, false, nil
 	}
 	bound := int64(min(atOrBelow, math.MaxInt64))
-	sn := store.Snapshot{Stream: st}
-	var v int64
-	var sv int
+	row := snapshotRow{typ: internedText{tab: &s.texts}, codec: internedText{tab: &s.texts}}
+	dest := row.dest()
 	err := s.sess.Query(s.q.latestSnap, st.Customer, st.AggregateType, st.AggregateID, bound).
 		Consistency(s.readCL).Idempotent(true).
-		ScanContext(ctx, &v, &sn.Type, &sv, &sn.Codec, &sn.Payload, &sn.CreatedAt)
+		ScanContext(ctx, dest[:]...)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return store.Snapshot{}, false, nil
 	}
 	if err != nil {
 		return store.Snapshot{}, false, fmt.Errorf("cassandra: latest snapshot of %s: %w", st, s.fail(err))
 	}
-	sn.Version = uint64(v)
-	sn.SchemaVersion = uint16(sv)
-	return sn, true, nil
+	return row.snapshot(st), true, nil
 }
 
 // TrimSnapshots implements store.SnapshotStore: it finds the newest
