@@ -173,9 +173,8 @@ func (t *internedText) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
 // an append by the caller copies. The driver reads every response into a
 // frame buffer of its own (framer.readFrame in a new framer per response)
 // and never reuses it, so the bytes stay unchanged for as long as anyone
-// holds them, as store.Replayed requires, and a snapshot's caller owns
-// them as store.SnapshotStore promises; TestReplayOnNode and
-// TestSnapshotOnNode check that under later reads.
+// holds them, as store.Replayed and store.SnapshotStore require;
+// TestReplayOnNode and TestSnapshotOnNode check that under later reads.
 type frameBytes struct{ b []byte }
 
 // UnmarshalCQL implements gocql.Unmarshaler.

@@ -15,8 +15,8 @@ import (
 
 // TestSnapshotOnNode covers what the conformance area Snapshots cannot see
 // from outside LatestSnapshot: a payload shared with its response frame
-// stays unchanged under many later reads and is not writable past its
-// length, every column reads as the driver's own reading does, type and
+// stays unchanged under many later reads and cannot be appended to in
+// place, every column reads as the driver's own reading does, type and
 // codec strings are not copied per read, and a read makes fewer
 // allocations than the driver's reading into plain variables.
 func TestSnapshotOnNode(t *testing.T) {
@@ -100,13 +100,6 @@ func TestSnapshotOnNode(t *testing.T) {
 		}
 		if cap(kept.Payload) != len(kept.Payload) {
 			t.Fatalf("payload has capacity %d past its length %d: an append would write into the frame", cap(kept.Payload), len(kept.Payload))
-		}
-		// The caller owns the payload: writing into it changes no later read.
-		for i := range kept.Payload {
-			kept.Payload[i] = 0
-		}
-		if again := latest(st, store.Latest); !bytes.Equal(again.Payload, saved.Payload) {
-			t.Fatal("a write into a returned payload showed in a later read")
 		}
 	})
 

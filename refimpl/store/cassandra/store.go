@@ -741,8 +741,9 @@ func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
 
 // LatestSnapshot implements store.SnapshotStore with a forward LIMIT 1 on
 // the version-descending clustering. The row is read as a replay's are
-// (snapshotRow): the payload is the response frame's, which no one else
-// holds, so it is the caller's own.
+// (snapshotRow): the payload is the response frame's, which the driver
+// never reuses, so it stays valid and unchanged as the read-only payload
+// of store.SnapshotStore must.
 func (s *Store) LatestSnapshot(ctx context.Context, st store.StreamID, atOrBelow uint64) (store.Snapshot, bool, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Snapshot{}, false, err
