@@ -45,9 +45,14 @@ type Account struct {
 	// without a value per count, and lookups are binary searches.
 	titles     titleCounts
 	latestYear int
-	denials    []Denial
-	pruneAt    int
-	counters   AccountCounters
+	// denials are the recent denials, oldest first; or, until one is
+	// added, a snapshot's list as its codec left it undecoded (laterDenials,
+	// never both). A load needs none of them, and AcquireLicense only looks
+	// one request id up.
+	denials      []Denial
+	laterDenials DenialList
+	pruneAt      int
+	counters     AccountCounters
 }
 
 type download struct {
@@ -206,7 +211,23 @@ func compareTitleYear(x, y TitleYearCount) int {
 // RecentDenials returns up to MaxRecentDenials of the latest denials, oldest
 // first. The slice is a copy.
 func (a *Account) RecentDenials() []Denial {
+	if a.laterDenials != nil {
+		return a.laterDenials.AppendTo(nil)
+	}
 	return append([]Denial(nil), a.denials...)
+}
+
+// DenialList is a snapshot's recent denials as a codec keeps them, checked
+// but not decoded (AccountSnapshot.SetDenialList): decoding them, with
+// their detail text, was a large share of loading a long history's
+// snapshot, and AcquireLicense only looks one request id up.
+type DenialList interface {
+	// Len is the number of denials.
+	Len() int
+	// Find returns the latest denial of requestID, with its time in UTC.
+	Find(requestID string) (Denial, bool)
+	// AppendTo appends every denial, oldest first, times in UTC, to dst.
+	AppendTo(dst []Denial) []Denial
 }
 
 // Counters returns the account's lifetime counters.
@@ -318,6 +339,10 @@ func (a *Account) applyGranted(ev *DownloadGranted) {
 }
 
 func (a *Account) addDenial(d Denial) {
+	if a.laterDenials != nil {
+		a.denials = a.laterDenials.AppendTo(make([]Denial, 0, MaxRecentDenials))
+		a.laterDenials = nil
+	}
 	if len(a.denials) < MaxRecentDenials {
 		if a.denials == nil {
 			a.denials = make([]Denial, 0, MaxRecentDenials)
@@ -331,6 +356,9 @@ func (a *Account) addDenial(d Denial) {
 
 // findDenial returns the recent denial of requestID, if still kept.
 func (a *Account) findDenial(requestID string) (Denial, bool) {
+	if a.laterDenials != nil {
+		return a.laterDenials.Find(requestID)
+	}
 	for i := len(a.denials) - 1; i >= 0; i-- {
 		if a.denials[i].RequestID == requestID {
 			return a.denials[i], true
@@ -397,6 +425,9 @@ type AccountSnapshot struct {
 	// that the reflection codecs neither write nor fill it.
 	titleBlock TitleBlock
 	LatestYear int
+	// denialList holds the denials instead of Denials in a snapshot the
+	// binary codec decoded (SetDenialList); unexported for the same reason.
+	denialList DenialList
 	// Denials are the recent denials, oldest first.
 	Denials  []Denial
 	PruneAt  int
@@ -424,16 +455,45 @@ func (s *AccountSnapshot) TitleYearCounts() []TitleYearCount {
 	return s.TitleYears
 }
 
-// WithTitleYears returns s if it holds its counts in TitleYears, or else a
-// copy holding the block's counts in TitleYears and no block: the form in
-// which snapshots of every codec compare equal.
-func (s *AccountSnapshot) WithTitleYears() *AccountSnapshot {
-	if s.titleBlock.Len() == 0 {
+// SetDenialList makes l the snapshot's denials in place of Denials, which
+// it clears. A decoder that checks the denials without decoding them uses
+// it.
+func (s *AccountSnapshot) SetDenialList(l DenialList) {
+	s.denialList = l
+	s.Denials = nil
+}
+
+// DenialList returns the list SetDenialList set, or nil.
+func (s *AccountSnapshot) DenialList() DenialList { return s.denialList }
+
+// RecentDenials returns the denials however they are held: the list's as a
+// new slice, or else Denials itself.
+func (s *AccountSnapshot) RecentDenials() []Denial {
+	if s.denialList != nil {
+		return s.denialList.AppendTo(nil)
+	}
+	return s.Denials
+}
+
+func (s *AccountSnapshot) denialCount() int {
+	if s.denialList == nil {
+		return 0
+	}
+	return s.denialList.Len()
+}
+
+// Decoded returns s if it holds its title counts in TitleYears and its
+// denials in Denials, or else a copy that does, with no block or list: the
+// form in which snapshots of every codec compare equal.
+func (s *AccountSnapshot) Decoded() *AccountSnapshot {
+	if s.titleBlock.Len() == 0 && s.denialList == nil {
 		return s
 	}
 	n := *s
 	n.TitleYears = s.TitleYearCounts()
 	n.titleBlock = TitleBlock{}
+	n.Denials = s.RecentDenials()
+	n.denialList = nil
 	return &n
 }
 
@@ -487,8 +547,8 @@ func (a *Account) SnapshotState() any {
 	if all := a.titles.all(); len(all) > 0 {
 		s.TitleYears = all
 	}
-	if len(a.denials) > 0 {
-		s.Denials = append([]Denial(nil), a.denials...)
+	if d := a.RecentDenials(); len(d) > 0 {
+		s.Denials = d
 	}
 	return s
 }
@@ -530,8 +590,11 @@ func (a *Account) restore(v uint64, snap any, owned bool) error {
 	if a.id != "" && s.CustomerID != a.id {
 		return fail(fmt.Errorf("%w: snapshot of customer %q", ErrWrongAggregate, s.CustomerID))
 	}
-	if len(s.Denials) > MaxRecentDenials {
-		return fail(fmt.Errorf("%w: %d denials in snapshot, at most %d are kept", ErrUnexpectedEvent, len(s.Denials), MaxRecentDenials))
+	if n := len(s.Denials) + s.denialCount(); n > MaxRecentDenials {
+		return fail(fmt.Errorf("%w: %d denials in snapshot, at most %d are kept", ErrUnexpectedEvent, n, MaxRecentDenials))
+	}
+	if len(s.Denials) > 0 && s.denialCount() > 0 {
+		return fail(fmt.Errorf("%w: denials both in a list and in Denials", ErrUnexpectedEvent))
 	}
 	// Maps sized once, so that restoring does not grow them entry by entry.
 	n := &Account{
@@ -566,6 +629,9 @@ func (a *Account) restore(v uint64, snap any, owned bool) error {
 		n.titles = titleCounts{over: ty}
 	}
 	switch {
+	case s.denialCount() > 0:
+		// Read only, like the title block: kept owned or not.
+		n.laterDenials = s.denialList
 	case len(s.Denials) == 0:
 	case owned:
 		// addDenial appends while there is room and shifts in place once

@@ -134,6 +134,9 @@ type reader struct {
 	b       []byte
 	s       string
 	version uint16
+	// checked: the bytes were read once already (a denialList's), so
+	// strings need no second UTF-8 check.
+	checked bool
 	err     error
 }
 
@@ -155,7 +158,7 @@ func (r *reader) str(field string) string {
 	}
 	off := len(r.s) - len(r.b)
 	s := r.s[off : off+int(n)]
-	if !utf8.ValidString(s) {
+	if !r.checked && !utf8.ValidString(s) {
 		r.fail(field, errInvalidUTF8)
 		return ""
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esbench/esbench/refimpl/codec"
 	"github.com/esbench/esbench/refimpl/codec/compress"
@@ -151,5 +152,69 @@ func TestAccountSnapshotV1TitleYears(t *testing.T) {
 	}
 	if err := (Codec{}).Unmarshal(b, new(domain.AccountSnapshot)); err == nil {
 		t.Fatal("a version 1 payload decoded in the current layout")
+	}
+}
+
+// TestAccountSnapshotDenialList: an account snapshot's denials decode into
+// a list checked but not decoded (domain.DenialList): it lists them as
+// written, finds the latest denial of a request id (decoding only that
+// one) and nothing for an absent id, and re-encodes to the same bytes;
+// every cut inside the denials is an error naming a Denials field, and a
+// detail that is not UTF-8 is refused when the snapshot is decoded.
+func TestAccountSnapshotDenialList(t *testing.T) {
+	at := time.Date(2025, 3, 1, 10, 0, 0, 5, time.UTC)
+	denials := []domain.Denial{
+		{RequestID: "r1", DeviceID: "d1", TitleID: "t1", Reason: domain.ReasonTitleYearLimit, Detail: "three already", At: at},
+		{RequestID: "r2", DeviceID: "d2", TitleID: "Amélie", Reason: domain.ReasonDeviceLimit, Detail: "détail ü", At: at.Add(time.Hour)},
+		{RequestID: "r1", DeviceID: "d3", TitleID: "t3", Reason: domain.ReasonTitleYearLimit, Detail: "again", At: time.Time{}},
+	}
+	snap := &domain.AccountSnapshot{CustomerID: "c", Plan: "basic", Denials: denials, PruneAt: 64}
+	b, err := Codec{}.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got domain.AccountSnapshot
+	if err := (Codec{}).UnmarshalAlias(append([]byte(nil), b...), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Denials != nil || !reflect.DeepEqual(got.RecentDenials(), denials) {
+		t.Fatalf("Denials %v, list %v; want the list %v", got.Denials, got.RecentDenials(), denials)
+	}
+	a := domain.NewAccount("c")
+	if err := a.RestoreOwnedSnapshot(9, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.RecentDenials(), denials) {
+		t.Fatalf("restored account's denials %v, want %v", a.RecentDenials(), denials)
+	}
+	again, err := Codec{}.Marshal(&got)
+	if err != nil || !bytes.Equal(again, b) {
+		t.Fatalf("re-encoding the decoded list: %v\n got % x\nwant % x", err, again, b)
+	}
+	// Find is what AcquireLicense's retry check uses, through the account.
+	l, ok := got.DenialList().(*denialList)
+	if !ok {
+		t.Fatalf("denial list %T", got.DenialList())
+	}
+	for _, tc := range []struct {
+		id   string
+		want int
+	}{{"r1", 2}, {"r2", 1}, {"r9", -1}, {"", -1}} {
+		d, ok := l.Find(tc.id)
+		if ok != (tc.want >= 0) || ok && !reflect.DeepEqual(d, denials[tc.want]) {
+			t.Errorf("Find(%q) = %+v, %v; want denial %d", tc.id, d, ok, tc.want)
+		}
+	}
+	// The denials end before PruneAt (64: 2 bytes) and four 1-byte counters.
+	first := bytes.Index(b, []byte("\x02r1"))
+	for cut := first; cut < len(b)-6; cut++ {
+		err := (Codec{}).Unmarshal(append([]byte(nil), b[:cut]...), new(domain.AccountSnapshot))
+		if err == nil || !strings.Contains(err.Error(), "field Denials") {
+			t.Fatalf("cut at %d of %d: %v; want an error naming a Denials field", cut, len(b), err)
+		}
+	}
+	bad := bytes.Replace(b, []byte("détail"), []byte("d\xfftail"), 1)
+	if err := (Codec{}).UnmarshalAlias(bad, new(domain.AccountSnapshot)); err == nil || !strings.Contains(err.Error(), "field Denials.Detail: invalid UTF-8") {
+		t.Fatalf("a detail that is not UTF-8: %v", err)
 	}
 }

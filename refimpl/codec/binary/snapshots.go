@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/esbench/esbench/refimpl/codec/internal/wire"
 	"github.com/esbench/esbench/refimpl/domain"
@@ -39,8 +40,9 @@ func encodeSnapshot(w *writer, v any) error {
 		}
 		w.titleBlock(d)
 		w.int(d.LatestYear)
-		w.uint(uint64(len(d.Denials)))
-		for _, e := range d.Denials {
+		dn := d.RecentDenials()
+		w.uint(uint64(len(dn)))
+		for _, e := range dn {
 			w.str(e.RequestID)
 			w.str(e.DeviceID)
 			w.str(e.TitleID)
@@ -104,11 +106,8 @@ func decodeSnapshot(r *reader, v any) error {
 		}
 		d.LatestYear = r.int("LatestYear")
 		if n := r.count("Denials", 13); n > 0 {
-			d.Denials = make([]domain.Denial, n)
-			for i := range d.Denials {
-				d.Denials[i] = domain.Denial{RequestID: r.str("Denials.RequestID"), DeviceID: r.str("Denials.DeviceID"),
-					TitleID: r.str("Denials.TitleID"), Reason: domain.Reason(r.str("Denials.Reason")), Detail: r.str("Denials.Detail"),
-					At: r.time("Denials.At")}
+			if l := r.denials(n); l != nil {
+				d.SetDenialList(l)
 			}
 		}
 		d.PruneAt = r.int("PruneAt")
@@ -232,4 +231,79 @@ func (r *reader) titleBlock() domain.TitleBlock {
 	}
 	r.b = r.b[n:]
 	return b
+}
+
+// denialList is an account snapshot's denials as the payload holds them,
+// checked by reader.denials but decoded only when asked
+// (domain.DenialList). s is the n denials' bytes, inside the payload's
+// string.
+type denialList struct {
+	s string
+	n int
+}
+
+// denials checks the n denials that follow (every field as decodeSnapshot
+// would read it: lengths, bounds, UTF-8) and returns them undecoded.
+func (r *reader) denials(n int) *denialList {
+	start := len(r.s) - len(r.b)
+	for range n {
+		for _, f := range denialStrings {
+			r.str(f)
+		}
+		r.time("Denials.At")
+	}
+	if r.err != nil {
+		return nil
+	}
+	return &denialList{s: r.s[start : len(r.s)-len(r.b)], n: n}
+}
+
+// denialStrings are a denial's string fields, in wire order.
+var denialStrings = [...]string{"Denials.RequestID", "Denials.DeviceID", "Denials.TitleID", "Denials.Reason", "Denials.Detail"}
+
+// Len implements domain.DenialList.
+func (l *denialList) Len() int { return l.n }
+
+// Find implements domain.DenialList: it compares request ids as it walks,
+// decoding only the denial it returns.
+func (l *denialList) Find(requestID string) (domain.Denial, bool) {
+	r := l.reader()
+	found := -1
+	for i := range l.n {
+		if r.str("") == requestID {
+			found = i
+		}
+		for range len(denialStrings) - 1 {
+			r.str("")
+		}
+		r.time("")
+	}
+	if found < 0 {
+		return domain.Denial{}, false
+	}
+	r = l.reader()
+	for range found {
+		r.denial()
+	}
+	return r.denial(), true
+}
+
+// AppendTo implements domain.DenialList.
+func (l *denialList) AppendTo(dst []domain.Denial) []domain.Denial {
+	r := l.reader()
+	for range l.n {
+		dst = append(dst, r.denial())
+	}
+	return dst
+}
+
+// reader reads the list's bytes; they were checked, so it cannot fail.
+func (l *denialList) reader() reader {
+	return reader{b: unsafe.Slice(unsafe.StringData(l.s), len(l.s)), s: l.s, checked: true}
+}
+
+func (r *reader) denial() domain.Denial {
+	return domain.Denial{RequestID: r.str("Denials.RequestID"), DeviceID: r.str("Denials.DeviceID"),
+		TitleID: r.str("Denials.TitleID"), Reason: domain.Reason(r.str("Denials.Reason")), Detail: r.str("Denials.Detail"),
+		At: r.time("Denials.At")}
 }

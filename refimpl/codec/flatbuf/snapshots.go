@@ -62,9 +62,9 @@ func buildSnapshot(b *flatbuffers.Builder, v any) (flatbuffers.UOffsetT, error) 
 			}
 			titleYears = tableVector(b, fb.AccountSnapshotStartTitleYearsVector, offs)
 		}
-		if len(d.Denials) > 0 {
-			offs := make([]flatbuffers.UOffsetT, len(d.Denials))
-			for i, e := range d.Denials {
+		if dn := d.RecentDenials(); len(dn) > 0 {
+			offs := make([]flatbuffers.UOffsetT, len(dn))
+			for i, e := range dn {
 				req, dev, title := b.CreateString(e.RequestID), b.CreateString(e.DeviceID), b.CreateString(e.TitleID)
 				reason, detail := b.CreateString(string(e.Reason)), b.CreateString(e.Detail)
 				fb.DenialStart(b)

@@ -36,9 +36,9 @@ func snapshotToPB(v any) (message, error) {
 				s.TitleYears[i] = &pb.TitleYearCount{TitleId: e.TitleID, Year: int64(e.Year), Count: int64(e.Count)}
 			}
 		}
-		if len(d.Denials) > 0 {
-			s.Denials = make([]*pb.Denial, len(d.Denials))
-			for i, e := range d.Denials {
+		if dn := d.RecentDenials(); len(dn) > 0 {
+			s.Denials = make([]*pb.Denial, len(dn))
+			for i, e := range dn {
 				s.Denials[i] = &pb.Denial{RequestId: e.RequestID, DeviceId: e.DeviceID, TitleId: e.TitleID, Reason: string(e.Reason),
 					Detail: e.Detail, At: c.Nanos("Denials.At", e.At)}
 			}

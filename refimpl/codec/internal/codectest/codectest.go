@@ -220,7 +220,7 @@ func Golden(t *testing.T, c codec.Codec, dir string) {
 // domain.TitleBlock), so that values compare with the samples.
 func Normalize(v any) any {
 	if a, ok := v.(*domain.AccountSnapshot); ok {
-		return a.WithTitleYears()
+		return a.Decoded()
 	}
 	return v
 }

@@ -109,9 +109,9 @@ func fromSnapshot(v any) (any, error) {
 				s.TitleYears[i] = TitleYearCount{TitleID: e.TitleID, Year: int64(e.Year), Count: int64(e.Count)}
 			}
 		}
-		if len(d.Denials) > 0 {
-			s.Denials = make([]Denial, len(d.Denials))
-			for i, e := range d.Denials {
+		if dn := d.RecentDenials(); len(dn) > 0 {
+			s.Denials = make([]Denial, len(dn))
+			for i, e := range dn {
 				s.Denials[i] = Denial{RequestID: e.RequestID, DeviceID: e.DeviceID, TitleID: e.TitleID, Reason: string(e.Reason),
 					Detail: e.Detail, At: c.Nanos("Denials.At", e.At)}
 			}
