@@ -111,12 +111,12 @@ func TestSnapshotOnNode(t *testing.T) {
 	})
 
 	t.Run("FewerAllocationsThanTheDriver", func(t *testing.T) {
-		ours := testing.AllocsPerRun(50, func() {
+		ours := testing.AllocsPerRun(200, func() {
 			if _, ok, err := s.LatestSnapshot(ctx, st, store.Latest); err != nil || !ok {
 				panic(err)
 			}
 		})
-		driver := testing.AllocsPerRun(50, func() {
+		driver := testing.AllocsPerRun(200, func() {
 			var (
 				v, sv      int64
 				typ, codec string
@@ -130,7 +130,10 @@ func TestSnapshotOnNode(t *testing.T) {
 			}
 		})
 		t.Logf("allocations per snapshot read: %.0f, the driver's reading into plain variables %.0f", ours, driver)
-		// The payload copy and the two strings are gone at least.
+		// The payload copy and the two strings are gone at least. Counts
+		// are process-wide averages, so the driver's background
+		// goroutines add a little to both; 200 reads each keep that
+		// small against the margin.
 		if ours > driver-3 {
 			t.Fatalf("LatestSnapshot allocates %.0f times, the driver's plain reading %.0f: the row reader saves nothing", ours, driver)
 		}
