@@ -80,7 +80,7 @@ func ParseTitleBlock(s string) (TitleBlock, error) {
 			return fail("entry %d: title id ends inside a UTF-8 sequence", i/titleBlockEntry)
 		}
 		id := ids[prevEnd:end]
-		if i > 0 && (year < prevYear || year == prevYear && id <= prevID) {
+		if i > 0 && (year < prevYear || year == prevYear && !idLess(prevID, id)) {
 			return fail("entry %d (%q, %d) does not sort after entry %d (%q, %d)", i/titleBlockEntry, id, year, i/titleBlockEntry-1, prevID, prevYear)
 		}
 		prevEnd, prevYear, prevID = end, year, id
@@ -209,6 +209,18 @@ func (b TitleBlock) firstOfYear(year int) int {
 		}
 	}
 	return lo
+}
+
+// idLess is a < b for the short ids titles have, inline: the strings
+// package's compare is a call per entry, half of checking a block.
+func idLess(a, b string) bool {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
 }
 
 func le32(s string, i int) uint32 {
