@@ -217,4 +217,31 @@ func TestAccountSnapshotDenialList(t *testing.T) {
 	if err := (Codec{}).UnmarshalAlias(bad, new(domain.AccountSnapshot)); err == nil || !strings.Contains(err.Error(), "field Denials.Detail: invalid UTF-8") {
 		t.Fatalf("a detail that is not UTF-8: %v", err)
 	}
+	// The strings are checked together while their lengths are one byte:
+	// a rune cut between two fields is still refused, naming the first.
+	cut := []domain.Denial{{RequestID: "r\xc3", DeviceID: "\xa9d", Reason: domain.ReasonDeviceLimit}}
+	if err := (Codec{}).Unmarshal(mustMarshal(t, &domain.AccountSnapshot{CustomerID: "c", Denials: cut}), new(domain.AccountSnapshot)); err == nil ||
+		!strings.Contains(err.Error(), "field Denials.RequestID: invalid UTF-8") {
+		t.Fatalf("a rune split across two fields: %v", err)
+	}
+	// Fields of 128 bytes or more have longer lengths, and are checked one
+	// by one.
+	long := []domain.Denial{{RequestID: "r", Detail: strings.Repeat("é", 100)}, {RequestID: "s", Detail: strings.Repeat("é", 100) + "\xff"}}
+	var one domain.AccountSnapshot
+	if err := (Codec{}).Unmarshal(mustMarshal(t, &domain.AccountSnapshot{CustomerID: "c", Denials: long[:1]}), &one); err != nil || one.RecentDenials()[0].Detail != long[0].Detail {
+		t.Fatalf("a 200-byte detail: %+v, %v", one.RecentDenials(), err)
+	}
+	if err := (Codec{}).Unmarshal(mustMarshal(t, &domain.AccountSnapshot{CustomerID: "c", Denials: long}), new(domain.AccountSnapshot)); err == nil ||
+		!strings.Contains(err.Error(), "field Denials.Detail: invalid UTF-8") {
+		t.Fatalf("a long detail that is not UTF-8: %v", err)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := Codec{}.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -253,7 +253,9 @@ func (r *reader) denials(n int) *denialList {
 	}
 	b, p := r.b, 0
 	for range n {
-		for _, field := range denialStrings {
+		first, short := p, true
+		var spans [len(denialStrings)][2]int
+		for f, field := range denialStrings {
 			var l uint64
 			if p < len(b) && b[p] < 0x80 {
 				l = uint64(b[p])
@@ -264,17 +266,25 @@ func (r *reader) denials(n int) *denialList {
 					r.fail(field, fmt.Errorf("%w or overlong uvarint", errShort))
 					return nil
 				}
-				l, p = v, p+k
+				l, p, short = v, p+k, false
 			}
 			if l > uint64(len(b)-p) {
 				r.fail(field, fmt.Errorf("%w: string of %d bytes, %d left", errShort, l, len(b)-p))
 				return nil
 			}
-			if !utf8.Valid(b[p : p+int(l)]) {
-				r.fail(field, errInvalidUTF8)
-				return nil
-			}
+			spans[f] = [2]int{p, p + int(l)}
 			p += int(l)
+		}
+		// One-byte lengths are ASCII, which never occurs inside a
+		// multi-byte sequence: the five strings with their lengths between
+		// them are valid UTF-8 together exactly when each one is.
+		if !short || !utf8.Valid(b[first:p]) {
+			for f, sp := range spans {
+				if !utf8.Valid(b[sp[0]:sp[1]]) {
+					r.fail(denialStrings[f], errInvalidUTF8)
+					return nil
+				}
+			}
 		}
 		if len(b)-p < 8 {
 			r.fail("Denials.At", errShort)
