@@ -49,49 +49,143 @@ func ParseTitleBlock(s string) (TitleBlock, error) {
 	if s == "" {
 		return TitleBlock{}, nil
 	}
-	fail := func(format string, args ...any) (TitleBlock, error) {
-		return TitleBlock{}, fmt.Errorf("%w: "+format, append([]any{ErrBadTitleBlock}, args...)...)
-	}
 	if len(s) < titleBlockHeader {
-		return fail("%d bytes, shorter than its %d-byte header", len(s), titleBlockHeader)
+		return TitleBlock{}, badTitleBlock("%d bytes, shorter than its %d-byte header", len(s), titleBlockHeader)
 	}
 	n := uint64(le32(s, 0))
 	if n == 0 {
-		return fail("0 entries in a non-empty block")
+		return TitleBlock{}, badTitleBlock("0 entries in a non-empty block")
 	}
 	if n > uint64(len(s)-titleBlockHeader)/titleBlockEntry {
-		return fail("%d entries of %d bytes cannot fit in %d bytes", n, titleBlockEntry, len(s)-titleBlockHeader)
+		return TitleBlock{}, badTitleBlock("%d entries of %d bytes cannot fit in %d bytes", n, titleBlockEntry, len(s)-titleBlockHeader)
 	}
 	b := TitleBlock{entries: s[titleBlockHeader : titleBlockHeader+int(n)*titleBlockEntry], ids: s[titleBlockHeader+int(n)*titleBlockEntry:]}
 	e, ids := b.entries, b.ids
-	var prevEnd uint32
-	prevYear, prevID := int32(0), ""
-	for i := 0; i < len(e); i += titleBlockEntry {
-		end, year, count := le32(e, i), int32(le32(e, i+4)), le32(e, i+8)
-		if end < prevEnd || uint64(end) > uint64(len(ids)) {
-			return fail("entry %d: title id ends at %d, outside %d..%d", i/titleBlockEntry, end, prevEnd, len(ids))
+	// An all-ASCII id area (the usual one) is UTF-8 and has no byte inside
+	// a multi-byte rune: one word-at-a-time pass settles both checks.
+	ascii := isASCII(ids)
+	fault, i, start, prevStart := checkTitleEntries(e, ids, ascii)
+	switch entry := i / titleBlockEntry; fault {
+	case entryEnd:
+		return TitleBlock{}, badTitleBlock("entry %d: title id ends at %d, outside %d..%d", entry, le32(e, i), start, len(ids))
+	case entryCount:
+		return TitleBlock{}, badTitleBlock("entry %d: count 0 (counts are ≥ 1)", entry)
+	case entryInRune:
+		return TitleBlock{}, badTitleBlock("entry %d: title id ends inside a UTF-8 sequence", entry)
+	case entryOrder:
+		return TitleBlock{}, badTitleBlock("entry %d (%q, %d) does not sort after entry %d (%q, %d)",
+			entry, ids[start:le32(e, i)], int32(le32(e, i+4)), entry-1, ids[prevStart:start], int32(le32(e, i-titleBlockEntry+4)))
+	}
+	if start != len(ids) {
+		return TitleBlock{}, badTitleBlock("%d bytes after the last title id", len(ids)-start)
+	}
+	if !ascii && !utf8.ValidString(ids) {
+		return TitleBlock{}, badTitleBlock("title ids are not UTF-8")
+	}
+	return b, nil
+}
+
+// entryFault is what checkTitleEntries found wrong with an entry.
+type entryFault uint8
+
+const (
+	entryOK     entryFault = iota
+	entryEnd               // its end is before the previous one's or past the id area
+	entryCount             // its count is 0
+	entryInRune            // its end is inside a multi-byte rune
+	entryOrder             // it does not sort after the previous entry
+)
+
+// checkTitleEntries checks a block's entries e over its id area ids (ascii:
+// ids has no byte ≥ 0x80) in order, up to the first fault: the fault, at
+// byte i of e, the start of that entry's id (or, with none, the end of the
+// last one) and the start of the id before it. A loop of its own so that
+// its state stays in registers.
+func checkTitleEntries(e, ids string, ascii bool) (fault entryFault, i, start, prevStart int) {
+	// Entry i's id is ids[start:end]. Its key is its first 8 bytes as a
+	// big-endian number padded with zero bytes, prevKey the previous id's:
+	// a smaller key is a smaller id, so most order checks compare two
+	// numbers; equal keys mean equal first 8 bytes, or that the shorter id,
+	// of at most 8 bytes, is a prefix of the longer (idAfterEqualKeys).
+	var prevYear int32
+	var prevKey uint64
+	// keepFirst[l] keeps a key's first l bytes: a table, as a shift by a
+	// variable count ties up a register the loop needs.
+	keepFirst := [8]uint64{0, 0xff << 56, 0xffff << 48, 0xffffff << 40, 0xffffffff << 32,
+		0xffffffffff << 24, 0xffffffffffff << 16, 0xffffffffffffff << 8}
+	for ; len(e)-i >= titleBlockEntry; i += titleBlockEntry {
+		x := e[i : i+titleBlockEntry]
+		end32, year, count := le32(x, 0), int32(le32(x, 4)), le32(x, 8)
+		if uint64(end32) > uint64(len(ids)) || int(end32) < start {
+			return entryEnd, i, start, prevStart
 		}
+		end := int(end32)
 		if count == 0 {
-			return fail("entry %d: count 0 (counts are ≥ 1)", i/titleBlockEntry)
+			return entryCount, i, start, prevStart
 		}
 		// A boundary inside a multi-byte rune would leave two ids that are
 		// not UTF-8 although the area is.
-		if int(end) < len(ids) && !utf8.RuneStart(ids[end]) {
-			return fail("entry %d: title id ends inside a UTF-8 sequence", i/titleBlockEntry)
+		if !ascii && end < len(ids) && !utf8.RuneStart(ids[end]) {
+			return entryInRune, i, start, prevStart
 		}
-		id := ids[prevEnd:end]
-		if i > 0 && (year < prevYear || year == prevYear && !idLess(prevID, id)) {
-			return fail("entry %d (%q, %d) does not sort after entry %d (%q, %d)", i/titleBlockEntry, id, year, i/titleBlockEntry-1, prevID, prevYear)
+		var key uint64
+		if len(ids)-start >= 8 {
+			k := ids[start : start+8]
+			key = uint64(k[0])<<56 | uint64(k[1])<<48 | uint64(k[2])<<40 | uint64(k[3])<<32 |
+				uint64(k[4])<<24 | uint64(k[5])<<16 | uint64(k[6])<<8 | uint64(k[7])
+			if l := end - start; l < 8 {
+				key &= keepFirst[l&7]
+			}
+		} else {
+			key = idKeyNearEnd(ids[start:end])
 		}
-		prevEnd, prevYear, prevID = end, year, id
+		if i > 0 && (year < prevYear || year == prevYear && (key < prevKey || key == prevKey && !idAfterEqualKeys(ids, prevStart, start, end))) {
+			return entryOrder, i, start, prevStart
+		}
+		prevStart, start, prevYear, prevKey = start, end, year, key
 	}
-	if int(prevEnd) != len(ids) {
-		return fail("%d bytes after the last title id", len(ids)-int(prevEnd))
+	return entryOK, i, start, prevStart
+}
+
+// badTitleBlock is ParseTitleBlock's error, wrapping ErrBadTitleBlock.
+func badTitleBlock(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadTitleBlock}, args...)...)
+}
+
+// idKeyNearEnd is the key (ParseTitleBlock) of an id with fewer than 8
+// bytes after its start in the id area.
+func idKeyNearEnd(id string) uint64 {
+	var k uint64
+	for j := range min(len(id), 8) {
+		k |= uint64(id[j]) << uint(56-8*j)
 	}
-	if !utf8.ValidString(ids) {
-		return fail("title ids are not UTF-8")
+	return k
+}
+
+// idAfterEqualKeys reports whether ids[start:end] sorts after
+// ids[prevStart:start] when their keys are equal.
+func idAfterEqualKeys(ids string, prevStart, start, end int) bool {
+	prevLen, curLen := start-prevStart, end-start
+	if min(prevLen, curLen) <= 8 {
+		// Their first min(prevLen, curLen) bytes are equal.
+		return prevLen < curLen
 	}
-	return b, nil
+	return idLess(ids[prevStart+8:start], ids[start+8:end])
+}
+
+// isASCII reports whether s has no byte ≥ 0x80, 8 bytes at a time.
+func isASCII(s string) bool {
+	var or uint64
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		x := s[i : i+8]
+		or |= uint64(x[0]) | uint64(x[1])<<8 | uint64(x[2])<<16 | uint64(x[3])<<24 |
+			uint64(x[4])<<32 | uint64(x[5])<<40 | uint64(x[6])<<48 | uint64(x[7])<<56
+	}
+	for ; i < len(s); i++ {
+		or |= uint64(s[i])
+	}
+	return or&0x8080808080808080 == 0
 }
 
 // AppendTitleBlock appends counts to dst in the TitleBlock layout (nothing

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // block builds a raw TitleBlock from its parts, good or bad.
@@ -115,6 +116,50 @@ func TestParseTitleBlockRejects(t *testing.T) {
 	for n := 1; n < len(good); n++ {
 		if _, err := ParseTitleBlock(string(good[:n])); !errors.Is(err, ErrBadTitleBlock) {
 			t.Errorf("the first %d of %d bytes: %v; want ErrBadTitleBlock", n, len(good), err)
+		}
+	}
+}
+
+// TestParseTitleBlockOrderMatchesModel: on blocks of ids that share long
+// prefixes, hold zero bytes or multi-byte runes, and end near the end of
+// the id area, ParseTitleBlock accepts exactly the blocks whose entries are
+// strictly increasing by (year, id) and whose ids are each UTF-8, as a
+// plain comparison of strings says.
+func TestParseTitleBlockOrderMatchesModel(t *testing.T) {
+	alphabet := []string{"", "a", "b", "\x00", "t1", "t10", "abcdefgh", "abcdefghi", "abcdefgh\x00", "abcdefg", "é", "\xc3", "\xa9", "\xff"}
+	for seed := range uint64(3000) {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		n := 1 + rng.IntN(5)
+		var entries [][3]uint32
+		var ids []string
+		var area string
+		for range n {
+			id := ""
+			for range rng.IntN(3) {
+				id += alphabet[rng.IntN(len(alphabet))]
+			}
+			ids = append(ids, id)
+			area += id
+			entries = append(entries, [3]uint32{uint32(len(area)), uint32(2025 + rng.IntN(2)), 1})
+		}
+		want := true
+		for i, id := range ids {
+			if !utf8.ValidString(id) {
+				want = false
+			}
+			if i > 0 {
+				py, y := int32(entries[i-1][1]), int32(entries[i][1])
+				if py > y || py == y && ids[i-1] >= id {
+					want = false
+				}
+			}
+		}
+		_, err := ParseTitleBlock(rawBlock(uint32(n), entries, area))
+		if (err == nil) != want {
+			t.Fatalf("seed %d: ids %q years %v: ParseTitleBlock = %v; want accepted %v", seed, ids, entries, err, want)
+		}
+		if err != nil && !errors.Is(err, ErrBadTitleBlock) {
+			t.Fatalf("seed %d: %v does not wrap ErrBadTitleBlock", seed, err)
 		}
 	}
 }
