@@ -2,6 +2,7 @@ package binary
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -244,4 +245,28 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// BenchmarkCheckDenials: checking an account snapshot's 20 denials as a
+// load does (reader.denials), shaped like the snapshot study's: request
+// ids "c000123-r0009000".., one device, a reason and an 80-byte detail.
+func BenchmarkCheckDenials(b *testing.B) {
+	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	var w writer
+	for i := range domain.MaxRecentDenials {
+		w.str(fmt.Sprintf("c000123-r%07d", 9000+i))
+		w.str("c000123-d0")
+		w.str(fmt.Sprint("t", i*13))
+		w.str(string(domain.ReasonTitleYearLimit))
+		w.str(fmt.Sprintf("title t%d downloaded 3 times in 2025, the limit of restricted studios is 3 a year", i*13))
+		w.time("Denials.At", at)
+	}
+	s, bs := string(w.b), w.b
+	b.ReportAllocs()
+	for b.Loop() {
+		r := reader{b: bs, s: s}
+		if r.denials(domain.MaxRecentDenials) == nil || r.err != nil || len(r.b) != 0 {
+			b.Fatal(r.err)
+		}
+	}
 }

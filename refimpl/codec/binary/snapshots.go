@@ -244,49 +244,22 @@ type denialList struct {
 
 // denials checks the n denials that follow (every field as decodeSnapshot
 // would read it: lengths, bounds, UTF-8, with the same errors) and returns
-// them undecoded. One loop without a call per field: a long history's
-// snapshot holds 20 denials of six fields each, and a call per field was
-// most of their check.
+// them undecoded. No call per field: a long history's snapshot holds 20
+// denials of six fields each, and a call per field was most of their
+// check.
 func (r *reader) denials(n int) *denialList {
 	if r.err != nil {
 		return nil
 	}
 	b, p := r.b, 0
 	for range n {
-		first, short := p, true
-		var spans [len(denialStrings)][2]int
-		for f, field := range denialStrings {
-			var l uint64
-			if p < len(b) && b[p] < 0x80 {
-				l = uint64(b[p])
-				p++
-			} else {
-				v, k := binary.Uvarint(b[p:])
-				if k <= 0 {
-					r.fail(field, fmt.Errorf("%w or overlong uvarint", errShort))
-					return nil
-				}
-				l, p, short = v, p+k, false
-			}
-			if l > uint64(len(b)-p) {
-				r.fail(field, fmt.Errorf("%w: string of %d bytes, %d left", errShort, l, len(b)-p))
+		next, ok := asciiDenialStrings(b, p)
+		if !ok {
+			if next = r.denialStrings(b, p); next < 0 {
 				return nil
 			}
-			spans[f] = [2]int{p, p + int(l)}
-			p += int(l)
 		}
-		// One-byte lengths are ASCII, which never occurs inside a
-		// multi-byte sequence: the five strings with their lengths between
-		// them are valid UTF-8 together exactly when each one is.
-		if !short || !utf8.Valid(b[first:p]) {
-			for f, sp := range spans {
-				if !utf8.Valid(b[sp[0]:sp[1]]) {
-					r.fail(denialStrings[f], errInvalidUTF8)
-					return nil
-				}
-			}
-		}
-		if len(b)-p < 8 {
+		if p = next; len(b)-p < 8 {
 			r.fail("Denials.At", errShort)
 			return nil
 		}
@@ -295,6 +268,84 @@ func (r *reader) denials(n int) *denialList {
 	start := len(r.s) - len(b)
 	r.b = b[p:]
 	return &denialList{s: r.s[start : start+p], n: n}
+}
+
+// asciiDenialStrings walks the string fields of the denial at b[p:] when
+// each has a one-byte length and the bytes from the first length to the
+// end of the last string are ASCII: the usual denial, whose strings are
+// then all in bounds and UTF-8. It returns where they end and true, or
+// false for denialStrings to check whatever they are.
+func asciiDenialStrings(b []byte, p int) (int, bool) {
+	first := p
+	for range len(denialStrings) {
+		if p >= len(b) || b[p] >= utf8.RuneSelf {
+			return 0, false
+		}
+		l := int(b[p])
+		if p++; l > len(b)-p {
+			return 0, false
+		}
+		p += l
+	}
+	return p, asciiBytes(b[first:p])
+}
+
+// denialStrings checks the string fields of the denial at b[p:] as
+// decodeSnapshot would read them and returns where they end, or records the
+// error of the first bad one and returns -1.
+func (r *reader) denialStrings(b []byte, p int) int {
+	first, short := p, true
+	var spans [len(denialStrings)][2]int
+	for f, field := range denialStrings {
+		var l uint64
+		if p < len(b) && b[p] < 0x80 {
+			l = uint64(b[p])
+			p++
+		} else {
+			v, k := binary.Uvarint(b[p:])
+			if k <= 0 {
+				r.fail(field, fmt.Errorf("%w or overlong uvarint", errShort))
+				return -1
+			}
+			l, p, short = v, p+k, false
+		}
+		if l > uint64(len(b)-p) {
+			r.fail(field, fmt.Errorf("%w: string of %d bytes, %d left", errShort, l, len(b)-p))
+			return -1
+		}
+		spans[f] = [2]int{p, p + int(l)}
+		p += int(l)
+	}
+	// One-byte lengths are ASCII, which never occurs inside a multi-byte
+	// sequence: the five strings with their lengths between them are valid
+	// UTF-8 together exactly when each one is.
+	if !short || !utf8.Valid(b[first:p]) {
+		for f, sp := range spans {
+			if !utf8.Valid(b[sp[0]:sp[1]]) {
+				r.fail(denialStrings[f], errInvalidUTF8)
+				return -1
+			}
+		}
+	}
+	return p
+}
+
+// asciiBytes reports whether b has no byte ≥ 0x80, 8 bytes at a time.
+func asciiBytes(b []byte) bool {
+	var or, or2 uint64
+	for len(b) >= 16 {
+		or |= binary.LittleEndian.Uint64(b[:8])
+		or2 |= binary.LittleEndian.Uint64(b[8:16])
+		b = b[16:]
+	}
+	if len(b) >= 8 {
+		or |= binary.LittleEndian.Uint64(b[:8])
+		b = b[8:]
+	}
+	for _, c := range b {
+		or |= uint64(c)
+	}
+	return (or|or2)&0x8080808080808080 == 0
 }
 
 // denialStrings are a denial's string fields, in wire order.
