@@ -45,14 +45,16 @@ type Account struct {
 	// without a value per count, and lookups are binary searches.
 	titles     titleCounts
 	latestYear int
-	// denials are the recent denials, oldest first; or, until one is
-	// added, a snapshot's list as its codec left it undecoded (laterDenials,
-	// never both). A load needs none of them, and AcquireLicense only looks
-	// one request id up.
-	denials      []Denial
-	laterDenials DenialList
-	pruneAt      int
-	counters     AccountCounters
+	// The recent denials, oldest first, are a snapshot's list as its codec
+	// left it undecoded (snapDenials) without its first snapDropped, then
+	// the denials added since (denials). A load decodes none of them, not
+	// even when its tail adds some, and AcquireLicense only looks one
+	// request id up.
+	snapDenials DenialList
+	snapDropped int
+	denials     []Denial
+	pruneAt     int
+	counters    AccountCounters
 }
 
 type download struct {
@@ -211,10 +213,12 @@ func compareTitleYear(x, y TitleYearCount) int {
 // RecentDenials returns up to MaxRecentDenials of the latest denials, oldest
 // first. The slice is a copy.
 func (a *Account) RecentDenials() []Denial {
-	if a.laterDenials != nil {
-		return a.laterDenials.AppendTo(nil)
+	var out []Denial
+	if a.snapDenials != nil {
+		out = a.snapDenials.AppendTo(make([]Denial, 0, a.snapDenials.Len()+len(a.denials)))
+		out = append(out[:0], out[a.snapDropped:]...)
 	}
-	return append([]Denial(nil), a.denials...)
+	return append(out, a.denials...)
 }
 
 // DenialList is a snapshot's recent denials as a codec keeps them, checked
@@ -224,8 +228,9 @@ func (a *Account) RecentDenials() []Denial {
 type DenialList interface {
 	// Len is the number of denials.
 	Len() int
-	// Find returns the latest denial of requestID, with its time in UTC.
-	Find(requestID string) (Denial, bool)
+	// Find returns the latest denial of requestID among denials from..Len()-1
+	// (oldest first), with its time in UTC.
+	Find(from int, requestID string) (Denial, bool)
 	// AppendTo appends every denial, oldest first, times in UTC, to dst.
 	AppendTo(dst []Denial) []Denial
 }
@@ -338,15 +343,16 @@ func (a *Account) applyGranted(ev *DownloadGranted) {
 	a.counters.Granted++
 }
 
+// addDenial keeps d as the latest denial, forgetting the oldest when
+// MaxRecentDenials are kept: a snapshot list's oldest by counting it
+// dropped, without decoding the list.
 func (a *Account) addDenial(d Denial) {
-	if a.laterDenials != nil {
-		a.denials = a.laterDenials.AppendTo(make([]Denial, 0, MaxRecentDenials))
-		a.laterDenials = nil
+	if a.snapDenials != nil && a.snapDenials.Len()-a.snapDropped+len(a.denials) >= MaxRecentDenials {
+		if a.snapDropped++; a.snapDropped == a.snapDenials.Len() {
+			a.snapDenials, a.snapDropped = nil, 0
+		}
 	}
 	if len(a.denials) < MaxRecentDenials {
-		if a.denials == nil {
-			a.denials = make([]Denial, 0, MaxRecentDenials)
-		}
 		a.denials = append(a.denials, d)
 		return
 	}
@@ -356,13 +362,13 @@ func (a *Account) addDenial(d Denial) {
 
 // findDenial returns the recent denial of requestID, if still kept.
 func (a *Account) findDenial(requestID string) (Denial, bool) {
-	if a.laterDenials != nil {
-		return a.laterDenials.Find(requestID)
-	}
 	for i := len(a.denials) - 1; i >= 0; i-- {
 		if a.denials[i].RequestID == requestID {
 			return a.denials[i], true
 		}
+	}
+	if a.snapDenials != nil {
+		return a.snapDenials.Find(a.snapDropped, requestID)
 	}
 	return Denial{}, false
 }
@@ -631,7 +637,7 @@ func (a *Account) restore(v uint64, snap any, owned bool) error {
 	switch {
 	case s.denialCount() > 0:
 		// Read only, like the title block: kept owned or not.
-		n.laterDenials = s.denialList
+		n.snapDenials = s.denialList
 	case len(s.Denials) == 0:
 	case owned:
 		// addDenial appends while there is room and shifts in place once

@@ -198,12 +198,13 @@ func TestAccountSnapshotDenialList(t *testing.T) {
 		t.Fatalf("denial list %T", got.DenialList())
 	}
 	for _, tc := range []struct {
+		from int
 		id   string
 		want int
-	}{{"r1", 2}, {"r2", 1}, {"r9", -1}, {"", -1}} {
-		d, ok := l.Find(tc.id)
+	}{{0, "r1", 2}, {0, "r2", 1}, {0, "r9", -1}, {0, "", -1}, {2, "r1", 2}, {3, "r1", -1}, {2, "r2", -1}, {1, "r2", 1}} {
+		d, ok := l.Find(tc.from, tc.id)
 		if ok != (tc.want >= 0) || ok && !reflect.DeepEqual(d, denials[tc.want]) {
-			t.Errorf("Find(%q) = %+v, %v; want denial %d", tc.id, d, ok, tc.want)
+			t.Errorf("Find(%d, %q) = %+v, %v; want denial %d", tc.from, tc.id, d, ok, tc.want)
 		}
 	}
 	// The denials end before PruneAt (64: 2 bytes) and four 1-byte counters.

@@ -356,11 +356,11 @@ func (l *denialList) Len() int { return l.n }
 
 // Find implements domain.DenialList: it compares request ids as it walks,
 // decoding only the denial it returns.
-func (l *denialList) Find(requestID string) (domain.Denial, bool) {
+func (l *denialList) Find(from int, requestID string) (domain.Denial, bool) {
 	r := l.reader()
 	found := -1
 	for i := range l.n {
-		if r.str("") == requestID {
+		if r.str("") == requestID && i >= from {
 			found = i
 		}
 		for range len(denialStrings) - 1 {
