@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/esbench/esbench/internal/ascii"
 )
 
 // TitleBlock is a snapshot's restricted-title counts in a layout the
@@ -63,8 +65,8 @@ func ParseTitleBlock(s string) (TitleBlock, error) {
 	e, ids := b.entries, b.ids
 	// An all-ASCII id area (the usual one) is UTF-8 and has no byte inside
 	// a multi-byte rune: one word-at-a-time pass settles both checks.
-	ascii := isASCII(ids)
-	fault, i, start, prevStart := checkTitleEntries(e, ids, ascii)
+	allASCII := ascii.Is(ids)
+	fault, i, start, prevStart := checkTitleEntries(e, ids, allASCII)
 	switch entry := i / titleBlockEntry; fault {
 	case entryEnd:
 		return TitleBlock{}, badTitleBlock("entry %d: title id ends at %d, outside %d..%d", entry, le32(e, i), start, len(ids))
@@ -79,7 +81,7 @@ func ParseTitleBlock(s string) (TitleBlock, error) {
 	if start != len(ids) {
 		return TitleBlock{}, badTitleBlock("%d bytes after the last title id", len(ids)-start)
 	}
-	if !ascii && !utf8.ValidString(ids) {
+	if !allASCII && !utf8.ValidString(ids) {
 		return TitleBlock{}, badTitleBlock("title ids are not UTF-8")
 	}
 	return b, nil
@@ -96,12 +98,12 @@ const (
 	entryOrder             // it does not sort after the previous entry
 )
 
-// checkTitleEntries checks a block's entries e over its id area ids (ascii:
+// checkTitleEntries checks a block's entries e over its id area ids (allASCII:
 // ids has no byte ≥ 0x80) in order, up to the first fault: the fault, at
 // byte i of e, the start of that entry's id (or, with none, the end of the
 // last one) and the start of the id before it. A loop of its own so that
 // its state stays in registers.
-func checkTitleEntries(e, ids string, ascii bool) (fault entryFault, i, start, prevStart int) {
+func checkTitleEntries(e, ids string, allASCII bool) (fault entryFault, i, start, prevStart int) {
 	// Entry i's id is ids[start:end]. Its key is its first 8 bytes as a
 	// big-endian number padded with zero bytes, prevKey the previous id's:
 	// a smaller key is a smaller id, so most order checks compare two
@@ -125,7 +127,7 @@ func checkTitleEntries(e, ids string, ascii bool) (fault entryFault, i, start, p
 		}
 		// A boundary inside a multi-byte rune would leave two ids that are
 		// not UTF-8 although the area is.
-		if !ascii && end < len(ids) && !utf8.RuneStart(ids[end]) {
+		if !allASCII && end < len(ids) && !utf8.RuneStart(ids[end]) {
 			return entryInRune, i, start, prevStart
 		}
 		var key uint64
@@ -171,21 +173,6 @@ func idAfterEqualKeys(ids string, prevStart, start, end int) bool {
 		return prevLen < curLen
 	}
 	return idLess(ids[prevStart+8:start], ids[start+8:end])
-}
-
-// isASCII reports whether s has no byte ≥ 0x80, 8 bytes at a time.
-func isASCII(s string) bool {
-	var or uint64
-	i := 0
-	for ; len(s)-i >= 8; i += 8 {
-		x := s[i : i+8]
-		or |= uint64(x[0]) | uint64(x[1])<<8 | uint64(x[2])<<16 | uint64(x[3])<<24 |
-			uint64(x[4])<<32 | uint64(x[5])<<40 | uint64(x[6])<<48 | uint64(x[7])<<56
-	}
-	for ; i < len(s); i++ {
-		or |= uint64(s[i])
-	}
-	return or&0x8080808080808080 == 0
 }
 
 // AppendTitleBlock appends counts to dst in the TitleBlock layout (nothing

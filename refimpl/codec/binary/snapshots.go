@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/esbench/esbench/internal/ascii"
 	"github.com/esbench/esbench/refimpl/codec/internal/wire"
 	"github.com/esbench/esbench/refimpl/domain"
 )
@@ -150,7 +151,7 @@ func (r *reader) titleYears(n int) []domain.TitleYearCount {
 			return nil
 		}
 		id := r.s[base+p : base+p+int(l)]
-		if !ascii(id) && !utf8.ValidString(id) {
+		if !ascii.Is(id) && !utf8.ValidString(id) {
 			r.fail("TitleYears.TitleID", errInvalidUTF8)
 			return nil
 		}
@@ -181,17 +182,6 @@ func (r *reader) titleYears(n int) []domain.TitleYearCount {
 	}
 	r.b = b[p:]
 	return out
-}
-
-// ascii reports whether s is all ASCII, the common case, inline and without
-// utf8.ValidString's call.
-func ascii(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // titleBlock writes d's title counts as a domain.TitleBlock: a uvarint
@@ -287,7 +277,7 @@ func asciiDenialStrings(b []byte, p int) (int, bool) {
 		}
 		p += l
 	}
-	return p, asciiBytes(b[first:p])
+	return p, ascii.Bytes(b[first:p])
 }
 
 // denialStrings checks the string fields of the denial at b[p:] as
@@ -330,24 +320,6 @@ func (r *reader) denialStrings(b []byte, p int) int {
 	return p
 }
 
-// asciiBytes reports whether b has no byte ≥ 0x80, 8 bytes at a time.
-func asciiBytes(b []byte) bool {
-	var or, or2 uint64
-	for len(b) >= 16 {
-		or |= binary.LittleEndian.Uint64(b[:8])
-		or2 |= binary.LittleEndian.Uint64(b[8:16])
-		b = b[16:]
-	}
-	if len(b) >= 8 {
-		or |= binary.LittleEndian.Uint64(b[:8])
-		b = b[8:]
-	}
-	for _, c := range b {
-		or |= uint64(c)
-	}
-	return (or|or2)&0x8080808080808080 == 0
-}
-
 // denialStrings are a denial's string fields, in wire order.
 var denialStrings = [...]string{"Denials.RequestID", "Denials.DeviceID", "Denials.TitleID", "Denials.Reason", "Denials.Detail"}
 
@@ -355,13 +327,14 @@ var denialStrings = [...]string{"Denials.RequestID", "Denials.DeviceID", "Denial
 func (l *denialList) Len() int { return l.n }
 
 // Find implements domain.DenialList: it compares request ids as it walks,
-// decoding only the denial it returns.
+// remembering where the latest match starts, and decodes only that denial.
 func (l *denialList) Find(from int, requestID string) (domain.Denial, bool) {
 	r := l.reader()
 	found := -1
 	for i := range l.n {
+		at := len(l.s) - len(r.b)
 		if r.str("") == requestID && i >= from {
-			found = i
+			found = at
 		}
 		for range len(denialStrings) - 1 {
 			r.str("")
@@ -372,9 +345,7 @@ func (l *denialList) Find(from int, requestID string) (domain.Denial, bool) {
 		return domain.Denial{}, false
 	}
 	r = l.reader()
-	for range found {
-		r.denial()
-	}
+	r.b = r.b[found:]
 	return r.denial(), true
 }
 
